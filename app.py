@@ -1,0 +1,99 @@
+"""The Mikrokort Chalice app: routes only; each handler hands the request to the core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib.config import Settings
+from chalicelib.http import HttpRequest, HttpResponse, error_response
+from chalicelib.ogc.service import FeaturesService
+
+app = Chalice(app_name="mikrokort")
+app.debug = False
+
+_CORS = CORSConfig(allow_origin="*", expose_headers=["ETag", "Content-Crs"], max_age=86400)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
+def features() -> FeaturesService:
+    """Opened on first use, once per process (a Lambda container keeps it warm)."""
+    from chalicelib.store import open_store
+
+    return FeaturesService(open_store(settings().store_url))
+
+
+def _request() -> HttpRequest:
+    r = app.current_request
+    headers = {k.lower(): v for k, v in (r.headers or {}).items()}
+    params = {}
+    if r.query_params:
+        params = {k: r.query_params.getlist(k) for k in r.query_params}
+    return HttpRequest(path=r.path, params=params, headers=headers, base_url=_base_url(r, headers))
+
+
+def _base_url(r, headers: dict[str, str]) -> str:
+    configured = settings().public_url
+    if configured:
+        return configured
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+    host = headers.get("host", "127.0.0.1")
+    stage = (r.context or {}).get("stage")
+    if stage and host.endswith(".amazonaws.com"):
+        return f"{scheme}://{host}/{stage}"
+    return f"{scheme}://{host}"
+
+
+def _respond(operation: str, *args: str) -> Response:
+    """Run one FeaturesService operation; every error becomes its HTTP answer here."""
+    try:
+        call: Callable[..., HttpResponse] = getattr(features(), operation)
+        result = call(_request(), *args)
+    except Exception as exc:  # one place maps every error to HTTP
+        result = error_response(exc)
+    headers = {"Content-Type": result.media_type, **result.headers}
+    if result.status != 304:
+        headers.setdefault("Access-Control-Allow-Origin", "*")
+    return Response(body=result.body.decode(), headers=headers, status_code=result.status)
+
+
+@app.route("/", methods=["GET"], cors=_CORS)
+def landing() -> Response:
+    return _respond("landing")
+
+
+@app.route("/conformance", methods=["GET"], cors=_CORS)
+def conformance() -> Response:
+    return _respond("conformance")
+
+
+@app.route("/api", methods=["GET"], cors=_CORS)
+def api() -> Response:
+    return _respond("api")
+
+
+@app.route("/collections", methods=["GET"], cors=_CORS)
+def collections() -> Response:
+    return _respond("collections")
+
+
+@app.route("/collections/{collection_id}", methods=["GET"], cors=_CORS)
+def collection(collection_id: str) -> Response:
+    return _respond("collection", collection_id)
+
+
+@app.route("/collections/{collection_id}/items", methods=["GET"], cors=_CORS)
+def items(collection_id: str) -> Response:
+    return _respond("items", collection_id)
+
+
+@app.route("/collections/{collection_id}/items/{feature_id}", methods=["GET"], cors=_CORS)
+def item(collection_id: str, feature_id: str) -> Response:
+    return _respond("item", collection_id, feature_id)

@@ -1,0 +1,73 @@
+"""Opaque, tamper-evident paging cursors.
+
+A cursor carries the keyset position (last id of the previous page), the numberMatched counted
+on the first page, and a digest of the selection it belongs to, signed with HMAC. A cursor that
+was edited, truncated or moved to another query is refused with a 400, never half-honoured.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+import orjson
+
+from .errors import InvalidParameter
+
+_DEFAULT_SECRET = b"mikrokort-cursor-v1"
+
+
+def _secret() -> bytes:
+    return os.environ.get("MIKROKORT_CURSOR_SECRET", "").encode() or _DEFAULT_SECRET
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def selection_digest(collection: str, filters: dict[str, object]) -> str:
+    raw = orjson.dumps([collection, filters], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class Cursor:
+    after: str
+    number_matched: int | None
+    selection: str
+
+    def encode(self) -> str:
+        payload = orjson.dumps({"a": self.after, "n": self.number_matched, "s": self.selection})
+        sig = hmac.new(_secret(), payload, hashlib.sha256).digest()[:16]
+        return f"{_b64(payload)}.{_b64(sig)}"
+
+
+def decode_cursor(token: str, selection: str) -> Cursor:
+    """Check and open a cursor for the given selection; any defect is a 400 on `cursor`."""
+    bad = InvalidParameter(
+        "the cursor is not valid for this request: follow the 'next' link as given",
+        parameter="cursor",
+    )
+    try:
+        payload_b64, sig_b64 = token.split(".")
+        payload, sig = _unb64(payload_b64), _unb64(sig_b64)
+    except ValueError:
+        raise bad from None
+    expected = hmac.new(_secret(), payload, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(sig, expected):
+        raise bad
+    try:
+        doc = orjson.loads(payload)
+        cursor = Cursor(after=str(doc["a"]), number_matched=doc["n"], selection=str(doc["s"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise bad from None
+    if cursor.selection != selection:
+        raise bad
+    return cursor

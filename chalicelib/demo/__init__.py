@@ -1,0 +1,1 @@
+"""The synthetic demo data set: real municipality boundaries, invented businesses and networks."""

@@ -1,0 +1,96 @@
+"""Coordinates, bounding boxes, geometry validation and privacy coarsening of points.
+
+shapely is imported lazily: it costs about 100 ms of import time, and the read path of the API
+never needs it (features are rendered when they are written).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# Denmark including Bornholm and Ertholmene, with a margin of a few kilometres of sea.
+DENMARK_BOUNDS: tuple[float, float, float, float] = (7.9, 54.5, 15.3, 57.85)
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+
+# The privacy grid: 1/250 degree of longitude by 1/450 degree of latitude, about 250 m x 247 m
+# at 55.5 N. A coarsened point is the centre of its cell.
+GRID_LON_STEP = 1 / 250
+GRID_LAT_STEP = 1 / 450
+
+BBox = tuple[float, float, float, float]
+
+
+def in_denmark(lon: float, lat: float) -> bool:
+    """True when the point lies inside Denmark's bounding box (a cheap sanity check)."""
+    minx, miny, maxx, maxy = DENMARK_BOUNDS
+    return minx <= lon <= maxx and miny <= lat <= maxy
+
+
+def snap_to_grid(lon: float, lat: float) -> tuple[float, float]:
+    """Centre of the ~250 m privacy-grid cell holding the point: hides a home address."""
+    cx = (math.floor(lon / GRID_LON_STEP) + 0.5) * GRID_LON_STEP
+    cy = (math.floor(lat / GRID_LAT_STEP) + 0.5) * GRID_LAT_STEP
+    return round(cx, 5), round(cy, 5)
+
+
+def bbox_area(b: BBox) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def bbox_intersection(a: BBox, b: BBox) -> BBox | None:
+    minx, miny = max(a[0], b[0]), max(a[1], b[1])
+    maxx, maxy = min(a[2], b[2]), min(a[3], b[3])
+    if minx > maxx or miny > maxy:
+        return None
+    return (minx, miny, maxx, maxy)
+
+
+def validate_area(geometry: dict[str, Any]) -> dict[str, Any]:
+    """Check a GeoJSON Polygon/MultiPolygon: valid (OGC simple features) and inside Denmark."""
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ValueError("an area must be a GeoJSON Polygon or MultiPolygon")
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(f"not a readable GeoJSON geometry: {exc}") from None
+    if geom.is_empty:
+        raise ValueError("the area is empty")
+    if not geom.is_valid:
+        raise ValueError(f"the area is not a valid geometry: {explain_validity(geom)}")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (in_denmark(minx, miny) and in_denmark(maxx, maxy)):
+        raise ValueError("the area lies (partly) outside Denmark")
+    return geometry
+
+
+def geometry_bounds(geometry: dict[str, Any]) -> BBox:
+    """Bounding box of a GeoJSON geometry, without shapely (walks the coordinate arrays)."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        else:
+            for part in c:
+                walk(part)
+
+    walk(geometry["coordinates"])
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def geometry_intersects_bbox(geometry: dict[str, Any], bbox: BBox) -> bool:
+    """Exact test of a geometry against a bbox (after a cheap envelope test has passed)."""
+    if geometry["type"] == "Point":
+        x, y = geometry["coordinates"][:2]
+        return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+    from shapely.geometry import box, shape
+
+    return bool(shape(geometry).intersects(box(*bbox)))

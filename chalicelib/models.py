@@ -1,0 +1,194 @@
+"""Domain models: Business, Network, Municipality, and the curated fields people own."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .geo import in_denmark, validate_area
+from .industry import section_of
+
+CvrNumber = Annotated[str, Field(pattern=r"^[1-9][0-9]{7}$", description="8-digit CVR number")]
+Kommunekode = Annotated[str, Field(pattern=r"^[0-9]{3}$", description="3-digit kommunekode")]
+Postcode = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=80)]
+
+# Size groups used by CVR (intervalKodeAntalAnsatte), published instead of exact head-counts.
+EMPLOYEE_GROUPS: dict[str, tuple[int, int | None]] = {
+    "0": (0, 0),
+    "1": (1, 1),
+    "2-4": (2, 4),
+    "5-9": (5, 9),
+    "10-19": (10, 19),
+    "20-49": (20, 49),
+    "50-99": (50, 99),
+    "100-199": (100, 199),
+    "200-499": (200, 499),
+    "500-999": (500, 999),
+    "1000+": (1000, None),
+}
+MICRO_GROUPS = frozenset({"0", "1", "2-4", "5-9"})
+
+# Company forms (CVR kortBeskrivelse) owned by one or a few natural persons, whose registered
+# address is often the owner's home: the privacy rules coarsen them unless they opt in.
+PERSONALLY_OWNED_FORMS = frozenset({"ENK", "PMV", "I/S", "DØD", "FFO"})
+
+_COMPANY_FORM = re.compile(r"^[A-ZÆØÅ/.]{1,12}$")
+
+
+class Point(BaseModel):
+    """A WGS84 longitude/latitude inside Denmark."""
+
+    model_config = ConfigDict(frozen=True)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _inside_denmark(self) -> Point:
+        if not in_denmark(self.lon, self.lat):
+            raise ValueError(f"point ({self.lon}, {self.lat}) lies outside Denmark")
+        return self
+
+    def geojson(self) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": [self.lon, self.lat]}
+
+
+class Contact(BaseModel):
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    website: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
+
+    def is_empty(self) -> bool:
+        return not (self.phone or self.email or self.website)
+
+
+class Curation(BaseModel):
+    """Fields owned by people, never overwritten by a register refresh."""
+
+    show_address: bool = False  # the owner opted in to show the exact address and point
+    show_contact: bool = False  # the owner opted in to show contact details
+    hidden: bool = False  # hidden from every public output on request
+    location: Point | None = None  # a manual fix of a wrong geocode
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Business(BaseModel):
+    """One business, identified by its CVR number."""
+
+    id: CvrNumber
+    name: str = Field(min_length=1, max_length=300)
+    industry_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    industry_text: str | None = Field(default=None, max_length=300)
+    company_form: str | None = None
+    company_form_text: str | None = Field(default=None, max_length=200)
+    employees: str | None = None
+    status: Literal["active", "ceased"] = "active"
+    founded: date | None = None
+    ceased: date | None = None
+    address: str | None = Field(default=None, max_length=300)
+    postcode: Postcode | None = None
+    city: str | None = Field(default=None, max_length=100)
+    municipality: Kommunekode | None = None
+    location: Point | None = None
+    location_precision: Literal["address", "grid", "postcode"] | None = None
+    reklamebeskyttet: bool = False
+    contact: Contact = Field(default_factory=Contact)
+    curated: Curation = Field(default_factory=Curation)
+    networks: list[str] = Field(default_factory=list)
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source: str = "cvr"
+
+    @field_validator("company_form")
+    @classmethod
+    def _company_form(cls, v: str | None) -> str | None:
+        if v is not None and not _COMPANY_FORM.match(v):
+            raise ValueError("company_form must be a CVR short form such as ENK, APS, A/S")
+        return v
+
+    @field_validator("employees")
+    @classmethod
+    def _employee_group(cls, v: str | None) -> str | None:
+        if v is not None and v not in EMPLOYEE_GROUPS:
+            raise ValueError(f"employees must be one of {', '.join(EMPLOYEE_GROUPS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Business:
+        if self.ceased is not None and self.founded is not None and self.ceased < self.founded:
+            raise ValueError("ceased lies before founded")
+        if self.status == "ceased" and self.ceased is None:
+            raise ValueError("a ceased business needs its ceased date")
+        if self.location is not None and self.location_precision is None:
+            self.location_precision = "address"
+        return self
+
+    @property
+    def industry_section(self) -> str | None:
+        return section_of(self.industry_code) if self.industry_code else None
+
+    @property
+    def personally_owned(self) -> bool:
+        return (self.company_form or "") in PERSONALLY_OWNED_FORMS
+
+    def active_on(self, day: date) -> bool:
+        """Registered and not yet ceased on that day."""
+        started = self.founded is None or self.founded <= day
+        return started and (self.ceased is None or self.ceased > day)
+
+
+class Network(BaseModel):
+    """A local business network: who meets where, and who is a member."""
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    website: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
+    contact: Contact = Field(default_factory=Contact)
+    municipalities: list[Kommunekode] = Field(default_factory=list, max_length=98)
+    meeting_place: Point | None = None
+    meeting_place_name: str | None = Field(default=None, max_length=200)
+    area: dict[str, Any] | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=30
+    )
+    members: list[CvrNumber] = Field(default_factory=list, max_length=5000)
+    founded: date | None = None
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("area")
+    @classmethod
+    def _valid_area(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if v is None else validate_area(v)
+
+    @field_validator("members")
+    @classmethod
+    def _unique_members(cls, v: list[str]) -> list[str]:
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _located(self) -> Network:
+        if self.meeting_place is None and self.area is None:
+            raise ValueError("a network needs a meeting_place, an area, or both")
+        return self
+
+    def geometry(self) -> dict[str, Any]:
+        """The map geometry: the area where there is one, else the meeting place."""
+        if self.area is not None:
+            return self.area
+        assert self.meeting_place is not None
+        return self.meeting_place.geojson()
+
+
+class Municipality(BaseModel):
+    kommunekode: Kommunekode
+    name: str
+    region: str | None = None
+    boundary: dict[str, Any]
+
+    @field_validator("boundary")
+    @classmethod
+    def _valid_boundary(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return validate_area(v)

@@ -1,0 +1,55 @@
+"""The three collections the service offers, and what each one says about itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..params import COLLECTION_FILTERS
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    id: str
+    title: str
+    description: str
+    filters: tuple[str, ...]
+    temporal: bool  # whether `datetime` selects on a temporal property of the features
+
+
+COLLECTION_INFO: dict[str, CollectionInfo] = {
+    "businesses": CollectionInfo(
+        id="businesses",
+        title="Businesses",
+        description=(
+            "Businesses registered in CVR (the Danish Central Business Register) in the covered "
+            "municipalities, with their industry (DB07), company form, employee size group, "
+            "status and location. Personally owned firms are shown on a ~250 m grid without "
+            "street address unless they opted in. `datetime` selects the businesses active "
+            "(founded and not ceased) at that instant or during that interval."
+        ),
+        filters=COLLECTION_FILTERS["businesses"],
+        temporal=True,
+    ),
+    "networks": CollectionInfo(
+        id="networks",
+        title="Business networks",
+        description=(
+            "Local networks of self-employed people and small firms: where they meet, the area "
+            "they cover, how to reach them and which businesses are members. Networks have no "
+            "temporal extent: `datetime` is accepted and selects all of them."
+        ),
+        filters=COLLECTION_FILTERS["networks"],
+        temporal=False,
+    ),
+    "municipalities": CollectionInfo(
+        id="municipalities",
+        title="Municipalities",
+        description=(
+            "The municipalities (kommuner) this service covers, with their boundaries from "
+            "DAGI (Klimadatastyrelsen og Danske Kommuner, 2014). No temporal extent: "
+            "`datetime` is accepted and selects all of them."
+        ),
+        filters=COLLECTION_FILTERS["municipalities"],
+        temporal=False,
+    ),
+}

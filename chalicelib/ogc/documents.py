@@ -1,0 +1,137 @@
+"""Landing page, conformance, collections and feature documents: pure functions, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ..geo import CRS84, DENMARK_BOUNDS, EPSG4326
+from ..store import Extent
+from .collections import COLLECTION_INFO
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+
+
+def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
+    doc = {"href": href, "rel": rel, "type": media_type}
+    if title:
+        doc["title"] = title
+    return doc
+
+
+def landing_page(base: str) -> dict[str, Any]:
+    return {
+        "title": "Mikrokort",
+        "description": (
+            "Open map and open data of micro-businesses (under 10 employees) and the business "
+            "networks they form, for Danish municipalities. An OGC API - Features service."
+        ),
+        "attribution": "Data from the Central Business Register (CVR), the Danish Business "
+        "Authority; boundaries: Klimadatastyrelsen og Danske Kommuner, DAGI.",
+        "links": [
+            link(f"{base}/", "self", JSON, "This document"),
+            link(f"{base}/api", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
+            link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
+            link(f"{base}/collections", "data", JSON, "The feature collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": CONFORMANCE}
+
+
+def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
+    info = COLLECTION_INFO[collection_id]
+    href = f"{base}/collections/{collection_id}"
+    bbox = list(extent.bbox) if extent.bbox else list(DENMARK_BOUNDS)
+    doc: dict[str, Any] = {
+        "id": info.id,
+        "title": info.title,
+        "description": info.description,
+        "itemType": "feature",
+        "crs": [CRS84, EPSG4326],
+        "storageCrs": CRS84,
+        "extent": {
+            "spatial": {"bbox": [[round(v, 6) for v in bbox]], "crs": CRS84},
+        },
+        "links": [
+            link(href, "self", JSON, info.title),
+            link(f"{href}/items", "items", GEOJSON, f"{info.title} as GeoJSON"),
+        ],
+    }
+    if info.temporal and extent.interval is not None:
+        start = extent.interval[0]
+        doc["extent"]["temporal"] = {
+            "interval": [[f"{start}T00:00:00Z" if start else None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return doc
+
+
+def collections(base: str, extents: dict[str, Extent]) -> dict[str, Any]:
+    return {
+        "links": [link(f"{base}/collections", "self", JSON, "The feature collections")],
+        "collections": [collection(base, cid, extents[cid]) for cid in COLLECTION_INFO],
+    }
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def feature_collection(
+    features: list[bytes],
+    links: list[dict[str, str]],
+    number_matched: int | None,
+) -> bytes:
+    """The items document, assembled from pre-rendered features without re-encoding them."""
+    tail: dict[str, Any] = {}
+    if number_matched is not None:
+        tail["numberMatched"] = number_matched
+    tail["numberReturned"] = len(features)
+    tail["timeStamp"] = now_stamp()
+    tail["links"] = links
+    return b"".join(
+        (
+            b'{"type":"FeatureCollection","features":[',
+            b",".join(features),
+            b"],",
+            orjson.dumps(tail)[1:],
+        )
+    )
+
+
+def single_feature(feature: bytes, links: list[dict[str, str]]) -> bytes:
+    """One feature with its links appended."""
+    return b"".join((feature[:-1], b',"links":', orjson.dumps(links), b"}"))
+
+
+def swap_axes(feature: bytes) -> bytes:
+    """Rewrite a CRS84 feature with latitude first, as EPSG:4326 prescribes."""
+    doc = orjson.loads(feature)
+    geometry = doc.get("geometry")
+    if geometry:
+        geometry["coordinates"] = _swap(geometry["coordinates"])
+    props = doc.get("properties") or {}
+    meeting = props.get("meeting_place")
+    if isinstance(meeting, dict) and "coordinates" in meeting:
+        meeting["coordinates"] = _swap(meeting["coordinates"])
+    return orjson.dumps(doc)
+
+
+def _swap(coords: Any) -> Any:
+    if coords and isinstance(coords[0], (int, float)):
+        return [coords[1], coords[0], *coords[2:]]
+    return [_swap(c) for c in coords]

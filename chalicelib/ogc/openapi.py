@@ -1,0 +1,546 @@
+"""The OpenAPI 3.0 document: every route, parameter and error response, self-contained.
+
+Each collection has its own literal paths, so each one lists exactly the filters it accepts and
+the schema of its features; generic clients and test tools read them without guessing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..geo import CRS84, EPSG4326
+from ..models import EMPLOYEE_GROUPS
+from ..params import LIMIT_DEFAULT, LIMIT_MAX
+from .collections import COLLECTION_INFO
+from .documents import GEOJSON, JSON, OPENAPI_JSON
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "nullable": True}
+
+
+_STR = {"type": "string"}
+_NSTR = _nullable(_STR)
+
+_PARAMETERS: dict[str, dict[str, Any]] = {
+    "bbox": {
+        "name": "bbox",
+        "in": "query",
+        "required": False,
+        "description": "Only features whose geometry intersects the box: minimum longitude, "
+        "minimum latitude, maximum longitude, maximum latitude (CRS84 unless `bbox-crs` says "
+        "otherwise). Six numbers (with heights) are accepted; heights are ignored.",
+        "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        "style": "form",
+        "explode": False,
+    },
+    "bbox-crs": {
+        "name": "bbox-crs",
+        "in": "query",
+        "required": False,
+        "description": "The coordinate reference system of `bbox` (EPSG:4326 is latitude first).",
+        "schema": {"type": "string", "format": "uri", "enum": [CRS84, EPSG4326], "default": CRS84},
+        "style": "form",
+        "explode": False,
+    },
+    "crs": {
+        "name": "crs",
+        "in": "query",
+        "required": False,
+        "description": "The coordinate reference system of the returned geometries.",
+        "schema": {"type": "string", "format": "uri", "enum": [CRS84, EPSG4326], "default": CRS84},
+        "style": "form",
+        "explode": False,
+    },
+    "limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"The most features to return in one page. Values above {LIMIT_MAX} are "
+        "treated as the maximum.",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": LIMIT_MAX,
+            "default": LIMIT_DEFAULT,
+        },
+        "style": "form",
+        "explode": False,
+    },
+    "datetime": {
+        "name": "datetime",
+        "in": "query",
+        "required": False,
+        "description": "An RFC 3339 date or date-time, or an interval `start/end` where either "
+        "end may be `..` (open). Businesses are selected when they were active (founded and not "
+        "ceased) at that instant or at some time in that interval.",
+        "schema": {"type": "string"},
+        "style": "form",
+        "explode": False,
+    },
+    "cursor": {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "An opaque paging position. Do not build it: follow the `next` link.",
+        "schema": {"type": "string", "maxLength": 400},
+        "style": "form",
+        "explode": False,
+    },
+    "f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format; overrides the Accept header.",
+        "schema": {"type": "string", "enum": ["json", "geojson"]},
+        "style": "form",
+        "explode": False,
+    },
+    "municipality": {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "description": "A kommunekode, e.g. 376 (Guldborgsund) or 390 (Vordingborg).",
+        "schema": {"type": "string", "pattern": "^0?[0-9]{3}$"},
+        "style": "form",
+        "explode": False,
+    },
+    "industry": {
+        "name": "industry",
+        "in": "query",
+        "required": False,
+        "description": "A DB07 section letter (A-U), or the first 2 to 6 digits of a DB07/DB25 "
+        "industry code (e.g. 43 or 433200).",
+        "schema": {"type": "string", "pattern": "^([A-Ua-u]|[0-9]{2,6})$"},
+        "style": "form",
+        "explode": False,
+    },
+    "network": {
+        "name": "network",
+        "in": "query",
+        "required": False,
+        "description": "Only members of the network with this id.",
+        "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 80},
+        "style": "form",
+        "explode": False,
+    },
+    "status": {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "description": "active or ceased.",
+        "schema": {"type": "string", "enum": ["active", "ceased"]},
+        "style": "form",
+        "explode": False,
+    },
+    "q": {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": "Case-insensitive text that the name must contain.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+        "style": "form",
+        "explode": False,
+    },
+    "featureId": {
+        "name": "featureId",
+        "in": "path",
+        "required": True,
+        "description": "The id of a feature (a CVR number, a network id, a kommunekode).",
+        "schema": {"type": "string"},
+    },
+}
+
+_LINK = {
+    "type": "object",
+    "required": ["href", "rel"],
+    "properties": {
+        "href": _STR,
+        "rel": _STR,
+        "type": _STR,
+        "title": _STR,
+        "hreflang": _STR,
+        "length": {"type": "integer"},
+    },
+}
+
+_POINT = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {"type": "array", "minItems": 2, "items": {"type": "number"}},
+    },
+}
+_POLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]},
+        "coordinates": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "minItems": 4,
+                "items": {"type": "array", "minItems": 2, "items": {"type": "number"}},
+            },
+        },
+    },
+}
+_MULTIPOLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["MultiPolygon"]},
+        "coordinates": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "minItems": 4,
+                    "items": {"type": "array", "minItems": 2, "items": {"type": "number"}},
+                },
+            },
+        },
+    },
+}
+
+_BUSINESS_PROPERTIES = {
+    "type": "object",
+    "properties": {
+        "name": _STR,
+        "industry_code": _nullable({"type": "string", "pattern": "^[0-9]{6}$"}),
+        "industry_text": _NSTR,
+        "industry_section": _nullable({"type": "string", "pattern": "^[A-U]$"}),
+        "company_form": _NSTR,
+        "company_form_text": _NSTR,
+        "employees": _nullable({"type": "string", "enum": list(EMPLOYEE_GROUPS)}),
+        "status": {"type": "string", "enum": ["active", "ceased"]},
+        "founded": _nullable({"type": "string", "format": "date"}),
+        "ceased": _nullable({"type": "string", "format": "date"}),
+        "address": _nullable(
+            {
+                "type": "string",
+                "description": "Street address; null for personally owned "
+                "firms that did not opt in to show it.",
+            }
+        ),
+        "postcode": _NSTR,
+        "city": _NSTR,
+        "municipality": _NSTR,
+        "location_precision": _nullable(
+            {"type": "string", "enum": ["address", "grid", "postcode"]}
+        ),
+        "reklamebeskyttet": {"type": "boolean"},
+        "networks": {"type": "array", "items": _STR},
+        "phone": _NSTR,
+        "email": _NSTR,
+        "website": _NSTR,
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+_NETWORK_PROPERTIES = {
+    "type": "object",
+    "properties": {
+        "name": _STR,
+        "description": _NSTR,
+        "website": _NSTR,
+        "email": _NSTR,
+        "phone": _NSTR,
+        "municipalities": {"type": "array", "items": _STR},
+        "meeting_place": _nullable(_ref("schemas", "Point")),
+        "meeting_place_name": _NSTR,
+        "tags": {"type": "array", "items": _STR},
+        "members": {"type": "array", "items": _STR},
+        "member_count": {"type": "integer"},
+        "founded": _nullable({"type": "string", "format": "date"}),
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+_MUNICIPALITY_PROPERTIES = {
+    "type": "object",
+    "properties": {"kommunekode": _STR, "name": _STR, "region": _NSTR},
+}
+
+
+def _feature_schema(properties: str, geometry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "geometry", "properties", "id"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": _STR,
+            "geometry": geometry,
+            "properties": _ref("schemas", properties),
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+        },
+    }
+
+
+def _collection_schema(feature: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": _ref("schemas", feature)},
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    }
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Link": _LINK,
+    "Exception": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {
+            "code": _STR,
+            "description": _STR,
+            "parameter": {"type": "string", "description": "The parameter at fault, if any."},
+        },
+    },
+    "LandingPage": {
+        "type": "object",
+        "required": ["links"],
+        "properties": {
+            "title": _STR,
+            "description": _STR,
+            "attribution": _STR,
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+        },
+    },
+    "ConfClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": _STR}},
+    },
+    "Extent": {
+        "type": "object",
+        "properties": {
+            "spatial": {
+                "type": "object",
+                "properties": {
+                    "bbox": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "array",
+                            "minItems": 4,
+                            "maxItems": 6,
+                            "items": {"type": "number"},
+                        },
+                    },
+                    "crs": _STR,
+                },
+            },
+            "temporal": {
+                "type": "object",
+                "properties": {
+                    "interval": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": 2,
+                            "items": _nullable({"type": "string", "format": "date-time"}),
+                        },
+                    },
+                    "trs": _STR,
+                },
+            },
+        },
+    },
+    "Collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": _STR,
+            "title": _STR,
+            "description": _STR,
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+            "extent": _ref("schemas", "Extent"),
+            "itemType": _STR,
+            "crs": {"type": "array", "items": _STR},
+            "storageCrs": _STR,
+        },
+    },
+    "Collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+            "collections": {"type": "array", "items": _ref("schemas", "Collection")},
+        },
+    },
+    "Point": _POINT,
+    "Polygon": _POLYGON,
+    "MultiPolygon": _MULTIPOLYGON,
+    "BusinessProperties": _BUSINESS_PROPERTIES,
+    "NetworkProperties": _NETWORK_PROPERTIES,
+    "MunicipalityProperties": _MUNICIPALITY_PROPERTIES,
+    "Business": _feature_schema("BusinessProperties", _nullable(_ref("schemas", "Point"))),
+    "Network": _feature_schema(
+        "NetworkProperties",
+        {
+            "oneOf": [
+                _ref("schemas", "Point"),
+                _ref("schemas", "Polygon"),
+                _ref("schemas", "MultiPolygon"),
+            ]
+        },
+    ),
+    "Municipality": _feature_schema(
+        "MunicipalityProperties",
+        {"oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")]},
+    ),
+    "Businesses": _collection_schema("Business"),
+    "Networks": _collection_schema("Network"),
+    "Municipalities": _collection_schema("Municipality"),
+}
+
+_FEATURE_SCHEMA = {
+    "businesses": ("Business", "Businesses"),
+    "networks": ("Network", "Networks"),
+    "municipalities": ("Municipality", "Municipalities"),
+}
+
+_CACHE_HEADERS = {
+    "ETag": {"description": "Validator for conditional requests.", "schema": _STR},
+    "Cache-Control": {"schema": _STR},
+}
+
+
+def _json_response(description: str, schema: str, media: str = JSON) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _CACHE_HEADERS,
+        "content": {media: {"schema": _ref("schemas", schema)}},
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref("schemas", "Exception")}}}
+
+
+_RESPONSES: dict[str, Any] = {
+    "InvalidParameter": _error(
+        "A query parameter is unknown, repeated or has an invalid value; `parameter` names it."
+    ),
+    "NotFound": _error("No such collection or feature."),
+    "NotAcceptable": _error("None of the media types in the Accept header can be produced."),
+    "ServerError": _error("An unexpected error; the body carries no internal detail."),
+    "StoreUnavailable": _error("The data store cannot be reached; try again later."),
+    "NotModified": {"description": "The representation matches If-None-Match."},
+}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    names = {
+        "304": "NotModified",
+        "400": "InvalidParameter",
+        "404": "NotFound",
+        "406": "NotAcceptable",
+        "500": "ServerError",
+        "503": "StoreUnavailable",
+    }
+    return {code: _ref("responses", names[code]) for code in codes}
+
+
+def _get(op_id: str, summary: str, params: list[str], ok: dict[str, Any], *errs: str) -> dict:
+    return {
+        "get": {
+            "operationId": op_id,
+            "summary": summary,
+            "tags": ["OGC API - Features"],
+            "parameters": [_ref("parameters", p) for p in params],
+            "responses": {"200": ok, **_errors("304", "400", *errs, "406", "500", "503")},
+        }
+    }
+
+
+def openapi_document(base: str) -> dict[str, Any]:
+    """The API definition served at /api; `base` is the public URL of the service."""
+    paths: dict[str, Any] = {
+        "/": _get(
+            "getLandingPage",
+            "Landing page: links to the API definition, conformance and collections",
+            ["f"],
+            _json_response("The landing page", "LandingPage"),
+        ),
+        "/conformance": _get(
+            "getConformance",
+            "The conformance classes this service implements",
+            ["f"],
+            _json_response("The conformance declaration", "ConfClasses"),
+        ),
+        "/api": _get(
+            "getApi",
+            "This API definition (OpenAPI 3.0, JSON)",
+            ["f"],
+            {
+                "description": "The OpenAPI document",
+                "content": {OPENAPI_JSON: {"schema": {"type": "object"}}, JSON: {"schema": {}}},
+            },
+        ),
+        "/collections": _get(
+            "getCollections",
+            "The feature collections",
+            ["f"],
+            _json_response("The collections", "Collections"),
+        ),
+    }
+    for cid, info in COLLECTION_INFO.items():
+        feature, features = _FEATURE_SCHEMA[cid]
+        item_params = ["bbox", "bbox-crs", "datetime", "limit", "cursor", *info.filters, "crs", "f"]
+        paths[f"/collections/{cid}"] = _get(
+            f"describe_{cid}",
+            f"Describe the {info.title.lower()} collection",
+            ["f"],
+            _json_response(info.title, "Collection"),
+        )
+        items = _get(
+            f"get_{cid}",
+            f"{info.title}: a page of features, filtered",
+            item_params,
+            _json_response(
+                "A page of features; `next` links to the following page", features, GEOJSON
+            ),
+        )
+        items["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", features)}
+        paths[f"/collections/{cid}/items"] = items
+        one = _get(
+            f"get_{cid}_feature",
+            f"One feature of {info.title.lower()}",
+            ["featureId", "crs", "f"],
+            _json_response("The feature", feature, GEOJSON),
+            "404",
+        )
+        one["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", feature)}
+        paths[f"/collections/{cid}/items/{{featureId}}"] = one
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Mikrokort",
+            "version": "1.0.0",
+            "description": (
+                "Micro-businesses and business networks of Danish municipalities, as an OGC API "
+                "- Features service (Part 1 Core with GeoJSON and OpenAPI 3.0; Part 2 CRS with "
+                "CRS84 and EPSG:4326). Errors are JSON documents with `code`, `description` and, "
+                "for a bad query parameter, `parameter`."
+            ),
+            "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        },
+        "servers": [{"url": base or "/"}],
+        "tags": [{"name": "OGC API - Features"}],
+        "paths": paths,
+        "components": {"parameters": _PARAMETERS, "schemas": _SCHEMAS, "responses": _RESPONSES},
+    }

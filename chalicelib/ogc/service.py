@@ -1,0 +1,155 @@
+"""The OGC API - Features operations: parse the request, ask the store, build the document."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import orjson
+
+from .. import params as P
+from ..cursor import Cursor, decode_cursor, selection_digest
+from ..errors import NotFound
+from ..geo import CRS84, EPSG4326
+from ..http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from ..store import COLLECTIONS, FeatureQuery, Store
+from . import documents as D
+from .collections import COLLECTION_INFO
+
+_DOC_PARAMS = ("f",)
+_FEATURE_PARAMS = ("crs", "f")
+
+
+def _doc_media(req: HttpRequest, offers: list[str]) -> str:
+    values = P.single_values(req.params, _DOC_PARAMS)
+    if P.parse_format(values.get("f")):
+        return offers[0]
+    return negotiate(req.header("accept"), offers)
+
+
+def _json_doc(req: HttpRequest, doc: dict, offers: list[str], max_age: int) -> HttpResponse:
+    media = _doc_media(req, offers)
+    body = orjson.dumps(doc)
+    return ok(req, body, media, etag=etag_of(body), max_age=max_age)
+
+
+class FeaturesService:
+    """One instance per process; holds the store the configuration chose."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._openapi: dict[str, bytes] = {}
+
+    def landing(self, req: HttpRequest) -> HttpResponse:
+        return _json_doc(req, D.landing_page(req.base_url), [D.JSON], 3600)
+
+    def conformance(self, req: HttpRequest) -> HttpResponse:
+        return _json_doc(req, D.conformance(), [D.JSON], 3600)
+
+    def api(self, req: HttpRequest) -> HttpResponse:
+        media = _doc_media(req, [D.OPENAPI_JSON, D.JSON])
+        body = self._openapi.get(req.base_url)
+        if body is None:
+            from .openapi import openapi_document
+
+            body = orjson.dumps(openapi_document(req.base_url))
+            self._openapi[req.base_url] = body
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+
+    def collections(self, req: HttpRequest) -> HttpResponse:
+        extents = {cid: self.store.extent(cid) for cid in COLLECTIONS}
+        return _json_doc(req, D.collections(req.base_url, extents), [D.JSON], 300)
+
+    def collection(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        cid = _known(collection_id)
+        doc = D.collection(req.base_url, cid, self.store.extent(cid))
+        return _json_doc(req, doc, [D.JSON], 300)
+
+    def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        cid = _known(collection_id)
+        info = COLLECTION_INFO[cid]
+        values = P.single_values(req.params, P.COMMON_ITEM_PARAMS + info.filters)
+        media = _feature_media(req, values)
+        crs = P.parse_crs(values.get("crs"))
+        query = _items_query(values, cid)
+        selection = selection_digest(cid, {**query.filters(), "crs": crs})
+        number_matched = None
+        if "cursor" in values:
+            cursor = decode_cursor(values["cursor"], selection)
+            query = query.model_copy(update={"after": cursor.after})
+            number_matched = cursor.number_matched
+        page = self.store.query(cid, query, count="cursor" not in values)
+        if page.number_matched is not None:
+            number_matched = page.number_matched
+        features = page.features if crs == CRS84 else [D.swap_axes(f) for f in page.features]
+        href = f"{req.base_url}/collections/{cid}/items"
+        links = [
+            D.link(_with_query(href, values), "self", media, "This page"),
+            D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, info.title),
+        ]
+        if page.next_after is not None:
+            token = Cursor(page.next_after, number_matched, selection).encode()
+            links.append(D.link(_with_query(href, {**values, "cursor": token}), "next", media))
+        body = D.feature_collection(features, links, number_matched)
+        etag = etag_of(*features, orjson.dumps(links), str(number_matched).encode())
+        return ok(req, body, media, etag=etag, max_age=60, extra={"Content-Crs": f"<{crs}>"})
+
+    def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
+        cid = _known(collection_id)
+        values = P.single_values(req.params, _FEATURE_PARAMS)
+        media = _feature_media(req, values)
+        crs = P.parse_crs(values.get("crs"))
+        feature = self.store.get_feature(cid, feature_id)
+        if feature is None:
+            raise NotFound(f"no feature '{feature_id}' in collection '{cid}'")
+        if crs == EPSG4326:
+            feature = D.swap_axes(feature)
+        href = f"{req.base_url}/collections/{cid}/items/{feature_id}"
+        links = [
+            D.link(_with_query(href, values), "self", media, "This feature"),
+            D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, "The collection"),
+        ]
+        body = D.single_feature(feature, links)
+        return ok(
+            req, body, media, etag=etag_of(body), max_age=60, extra={"Content-Crs": f"<{crs}>"}
+        )
+
+
+def _known(collection_id: str) -> str:
+    if collection_id not in COLLECTION_INFO:
+        raise NotFound(
+            f"no collection '{collection_id}'; collections: {', '.join(COLLECTION_INFO)}"
+        )
+    return collection_id
+
+
+def _feature_media(req: HttpRequest, values: dict[str, str]) -> str:
+    fmt = P.parse_format(values.get("f"))
+    if fmt is not None:
+        return D.GEOJSON
+    return negotiate(req.header("accept"), [D.GEOJSON, D.JSON])
+
+
+def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
+    bbox_crs = P.parse_crs(values.get("bbox-crs"), "bbox-crs")
+    fields: dict[str, object] = {"limit": P.parse_limit(values.get("limit"))}
+    if "bbox" in values:
+        fields["bbox"] = P.parse_bbox(values["bbox"], bbox_crs)
+    if "datetime" in values:
+        interval = P.parse_datetime(values["datetime"])
+        if COLLECTION_INFO[collection_id].temporal:
+            fields["interval"] = interval
+    if "municipality" in values:
+        fields["municipality"] = P.parse_municipality(values["municipality"])
+    if "industry" in values:
+        fields["industry"] = P.parse_industry(values["industry"])
+    if "network" in values:
+        fields["network"] = P.parse_network(values["network"])
+    if "status" in values:
+        fields["status"] = P.parse_status(values["status"])
+    if "q" in values:
+        fields["q"] = P.parse_text(values["q"])
+    return FeatureQuery(**fields)
+
+
+def _with_query(href: str, values: dict[str, str]) -> str:
+    return f"{href}?{urlencode(values)}" if values else href

@@ -1,0 +1,177 @@
+"""Pure parsers of the query parameters of the API, one per parameter.
+
+Each raises `InvalidParameter` naming the parameter, which the HTTP layer turns into a 400.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+
+from .errors import InvalidParameter, UnknownParameter
+from .geo import CRS84, EPSG4326, BBox
+
+LIMIT_DEFAULT = 100
+LIMIT_MAX = 10_000
+SUPPORTED_CRS = (CRS84, EPSG4326)
+
+COMMON_ITEM_PARAMS = ("bbox", "bbox-crs", "limit", "datetime", "cursor", "crs", "f")
+COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
+    "businesses": ("municipality", "industry", "network", "status", "q"),
+    "networks": ("municipality", "q"),
+    "municipalities": ("q",),
+}
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SECTION = re.compile(r"^[A-Ua-u]$")
+_CODE_PREFIX = re.compile(r"^[0-9]{2,6}$")
+
+
+def single_values(params: dict[str, list[str]], allowed: tuple[str, ...]) -> dict[str, str]:
+    """Reject unknown and repeated parameters; return one value per known parameter."""
+    out: dict[str, str] = {}
+    for name, values in params.items():
+        if name not in allowed:
+            raise UnknownParameter(
+                f"unknown query parameter '{name}'; this resource accepts: {', '.join(allowed)}",
+                parameter=name,
+            )
+        if len(values) != 1:
+            raise InvalidParameter(f"parameter '{name}' is given more than once", parameter=name)
+        out[name] = values[0]
+    return out
+
+
+def parse_crs(value: str | None, name: str = "crs") -> str:
+    if value is None or value == "":
+        return CRS84
+    if value.strip("<>") not in SUPPORTED_CRS:
+        raise InvalidParameter(f"{name} must be one of {', '.join(SUPPORTED_CRS)}", parameter=name)
+    return value.strip("<>")
+
+
+def parse_bbox(value: str, crs: str = CRS84) -> BBox:
+    """minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; lat/lon in EPSG:4326."""
+    parts = value.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(
+            f"bbox needs 4 numbers (or 6 with heights), got {len(parts)}", parameter="bbox"
+        )
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidParameter(
+            "bbox must be comma-separated numbers: minLon,minLat,maxLon,maxLat", parameter="bbox"
+        ) from None
+    if not all(math.isfinite(n) for n in nums):
+        raise InvalidParameter("bbox numbers must be finite", parameter="bbox")
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    if crs == EPSG4326:  # EPSG:4326 is latitude first
+        nums = [nums[1], nums[0], nums[3], nums[2]]
+    minx, miny, maxx, maxy = nums
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter("bbox latitudes must lie within -90..90", parameter="bbox")
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        raise InvalidParameter("bbox longitudes must lie within -180..180", parameter="bbox")
+    if miny > maxy:
+        raise InvalidParameter("bbox minimum latitude is above its maximum", parameter="bbox")
+    if minx > maxx:
+        raise InvalidParameter(
+            "bbox minimum longitude is above its maximum (boxes across the antimeridian are "
+            "not supported)",
+            parameter="bbox",
+        )
+    return (minx, miny, maxx, maxy)
+
+
+def parse_limit(value: str | None) -> int:
+    """A positive integer; above the maximum it is clamped, as OGC API - Features says."""
+    if value is None:
+        return LIMIT_DEFAULT
+    try:
+        n = int(value)
+    except ValueError:
+        raise InvalidParameter(
+            f"limit must be an integer from 1 to {LIMIT_MAX}", parameter="limit"
+        ) from None
+    if n < 1:
+        raise InvalidParameter(f"limit must be at least 1, got {n}", parameter="limit")
+    return min(n, LIMIT_MAX)
+
+
+def _parse_instant(text: str) -> date:
+    try:
+        if "T" in text or "t" in text:
+            return datetime.fromisoformat(text.replace("z", "Z")).date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(
+            f"datetime '{text}' is not an RFC 3339 date or date-time "
+            "(e.g. 2024-01-01, 2024-01-01T00:00:00Z, 2020-01-01/2024-12-31, 2020-01-01/..)",
+            parameter="datetime",
+        ) from None
+
+
+def parse_datetime(value: str) -> tuple[date | None, date | None]:
+    """An instant or an interval `start/end` (either end may be `..` or empty)."""
+    if "/" not in value:
+        day = _parse_instant(value)
+        return (day, day)
+    start_text, _, end_text = value.partition("/")
+    if "/" in end_text:
+        raise InvalidParameter("datetime has more than one '/'", parameter="datetime")
+    start = None if start_text in ("", "..") else _parse_instant(start_text)
+    end = None if end_text in ("", "..") else _parse_instant(end_text)
+    if start is None and end is None:
+        raise InvalidParameter("datetime interval must have at least one end", parameter="datetime")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("datetime interval starts after it ends", parameter="datetime")
+    return (start, end)
+
+
+def parse_municipality(value: str) -> str:
+    if not (value.isdigit() and len(value) in (3, 4)) or (len(value) == 4 and value[0] != "0"):
+        raise InvalidParameter(
+            "municipality must be a kommunekode such as 376 (or 0376)", parameter="municipality"
+        )
+    return value[-3:]
+
+
+def parse_industry(value: str) -> str:
+    if _SECTION.match(value):
+        return value.upper()
+    if _CODE_PREFIX.match(value):
+        return value
+    raise InvalidParameter(
+        "industry must be a DB07 section letter (A-U) or the first 2 to 6 digits of a code",
+        parameter="industry",
+    )
+
+
+def parse_network(value: str) -> str:
+    if not _SLUG.match(value) or len(value) > 80:
+        raise InvalidParameter("network must be a network id (a slug)", parameter="network")
+    return value
+
+
+def parse_status(value: str) -> str:
+    if value not in ("active", "ceased"):
+        raise InvalidParameter("status must be 'active' or 'ceased'", parameter="status")
+    return value
+
+
+def parse_text(value: str) -> str:
+    text = value.strip()
+    if not 1 <= len(text) <= 100:
+        raise InvalidParameter("q must be 1 to 100 characters", parameter="q")
+    return text
+
+
+def parse_format(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in ("json", "geojson"):
+        raise InvalidParameter("f must be 'json' or 'geojson'", parameter="f")
+    return value

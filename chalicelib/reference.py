@@ -1,0 +1,47 @@
+"""Reference data shipped with the product: municipality boundaries and names (DAGI 2014)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from .models import Municipality
+
+DATA = Path(__file__).resolve().parent / "data"
+ATTRIBUTION = (
+    "Indeholder data fra Klimadatastyrelsen (tidl. Geodatastyrelsen) og Danske Kommuner, "
+    "DAGI, februar 2014"
+)
+
+
+@lru_cache(maxsize=1)
+def _kommuner() -> dict[str, dict[str, Any]]:
+    doc = orjson.loads((DATA / "dk_kommuner_dagi2014_wgs84.geojson").read_bytes())
+    return {f["properties"]["kommunekode"][-3:]: f for f in doc["features"]}
+
+
+def municipality_codes() -> list[str]:
+    return sorted(_kommuner())
+
+
+def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality]:
+    """Municipality models with their real boundaries, for the given 3-digit kommunekoder."""
+    from .models import Municipality
+
+    known = _kommuner()
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise ValueError(f"unknown kommunekode(r): {', '.join(missing)}")
+    return [
+        Municipality(
+            kommunekode=c,
+            name=known[c]["properties"]["navn"],
+            region=known[c]["properties"].get("regionsnavn"),
+            boundary=known[c]["geometry"],
+        )
+        for c in codes
+    ]

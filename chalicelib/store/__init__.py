@@ -1,0 +1,118 @@
+"""The Store port: what the API and the jobs need from a database, and how to open one.
+
+Adapters: `sqlite` (the embedded default) and, for scale-out, `dynamodb`. Both are chosen by the
+`MIKROKORT_STORE` URL and pass one contract test suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from ..models import Business, Municipality, Network
+
+CollectionId = Literal["businesses", "networks", "municipalities"]
+COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")
+
+
+class FeatureQuery(BaseModel):
+    """One typed query for a collection's items: every filter the OGC API offers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bbox: tuple[float, float, float, float] | None = None
+    interval: tuple[date | None, date | None] | None = None
+    municipality: str | None = None
+    industry: str | None = None  # a section letter or a prefix of the 6-digit code
+    network: str | None = None
+    status: Literal["active", "ceased"] | None = None
+    q: str | None = None
+    limit: int = Field(default=100, ge=1, le=10_000)
+    after: str | None = None  # keyset position: the last id of the previous page
+
+    def filters(self) -> dict[str, object]:
+        """The selection without paging: what a cursor must stay bound to."""
+        return self.model_dump(exclude={"limit", "after"}, exclude_none=True, mode="json")
+
+
+@dataclass
+class FeaturePage:
+    features: list[bytes]  # GeoJSON Feature documents, privacy rules applied
+    next_after: str | None  # keyset position of the next page, None on the last page
+    number_matched: int | None = None
+
+
+@dataclass
+class Extent:
+    bbox: tuple[float, float, float, float] | None
+    interval: tuple[str | None, str | None] | None = None
+
+
+@dataclass
+class WriteResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ids.extend(other.ids)
+        return self
+
+
+class Store(Protocol):
+    """Persistence of businesses, networks and municipalities, with public feature queries."""
+
+    def query(
+        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
+    ) -> FeaturePage:
+        """A page of public features in id order; `count` asks for numberMatched too."""
+        ...
+
+    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
+        """One public feature, or None when absent or hidden."""
+        ...
+
+    def extent(self, collection: CollectionId) -> Extent: ...
+
+    def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
+        """Insert or update by CVR number; an unchanged business is not rewritten.
+
+        Curated fields of an existing business are kept: they belong to people, not the register.
+        """
+        ...
+
+    def get_business(self, business_id: str) -> Business | None: ...
+
+    def upsert_networks(self, networks: Iterable[Network]) -> WriteResult: ...
+
+    def get_network(self, network_id: str) -> Network | None: ...
+
+    def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> Store:
+    """Open the adapter a `MIKROKORT_STORE` URL names (`sqlite:///PATH`, `dynamodb://TABLE`)."""
+    if url.startswith("sqlite:///"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite://:memory:") or url == "sqlite://":
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(":memory:")
+    raise InvalidParameter(
+        f"MIKROKORT_STORE={url!r} is not supported: use sqlite:///PATH", parameter="MIKROKORT_STORE"
+    )

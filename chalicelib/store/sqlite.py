@@ -1,0 +1,551 @@
+"""The embedded Store: one SQLite file, an R*Tree spatial index, and pre-rendered features.
+
+Each business row carries its public GeoJSON Feature, rendered at write time with the privacy
+rules, and its public point in an R*Tree. A viewport query is then an index range scan plus a
+string join: its cost follows the number of features it returns, not the size of the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..errors import StoreUnavailable
+from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
+from ..text import fold
+from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult, small
+
+if TYPE_CHECKING:
+    from ..models import Business, Municipality, Network
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS businesses (
+    cvr INTEGER PRIMARY KEY,
+    municipality TEXT,
+    industry_code TEXT,
+    industry_section TEXT,
+    status TEXT NOT NULL,
+    founded TEXT,
+    ceased TEXT,
+    name_fold TEXT NOT NULL,
+    lon REAL,
+    lat REAL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    feature BLOB
+);
+CREATE INDEX IF NOT EXISTS businesses_municipality ON businesses(municipality, cvr);
+CREATE INDEX IF NOT EXISTS businesses_industry ON businesses(industry_code);
+CREATE INDEX IF NOT EXISTS businesses_section ON businesses(industry_section, cvr);
+CREATE VIRTUAL TABLE IF NOT EXISTS businesses_rtree USING rtree(id, minx, maxx, miny, maxy);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters VALUES ('visible_businesses', 0);
+CREATE TRIGGER IF NOT EXISTS businesses_count_insert AFTER INSERT ON businesses
+    WHEN NEW.hidden = 0 BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'visible_businesses'; END;
+CREATE TRIGGER IF NOT EXISTS businesses_count_delete AFTER DELETE ON businesses
+    WHEN OLD.hidden = 0 BEGIN
+    UPDATE counters SET value = value - 1 WHERE name = 'visible_businesses'; END;
+CREATE TRIGGER IF NOT EXISTS businesses_count_update AFTER UPDATE OF hidden ON businesses
+    WHEN OLD.hidden != NEW.hidden BEGIN
+    UPDATE counters SET value = value + OLD.hidden - NEW.hidden WHERE name = 'visible_businesses';
+    END;
+CREATE TABLE IF NOT EXISTS networks (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS network_members (
+    network_id TEXT NOT NULL,
+    cvr INTEGER NOT NULL,
+    PRIMARY KEY (network_id, cvr)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS network_members_cvr ON network_members(cvr, network_id);
+CREATE TABLE IF NOT EXISTS municipalities (
+    kommunekode TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    feature BLOB NOT NULL
+);
+"""
+
+# A viewport covering more than this share of the collection's extent is answered by walking
+# the primary key and testing coordinates: cheaper than collecting and sorting most of the R*Tree.
+_WIDE_VIEWPORT_SHARE = 0.25
+_BATCH = 1000
+
+
+def _hash(doc: bytes) -> str:
+    return hashlib.blake2b(doc, digest_size=16).hexdigest()
+
+
+class SQLiteStore:
+    """Store adapter on one SQLite database file (WAL mode; one connection per thread)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the folder for {path}: {exc}") from None
+        self._local = threading.local()
+        self._shared: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+        self._extent_cache: dict[str, Extent] = {}
+        conn = self._conn()
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            if self._shared is None:
+                self._shared = sqlite3.connect(":memory:", check_same_thread=False)
+            return self._shared
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from None
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA mmap_size=268435456")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def query(
+        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
+    ) -> FeaturePage:
+        if collection == "businesses":
+            return self._query_businesses(q, count)
+        return small.select(self._small_features(collection), q, count=count)
+
+    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
+        conn = self._conn()
+        if collection == "businesses":
+            if not (feature_id.isdigit() and len(feature_id) == 8):
+                return None
+            row = conn.execute(
+                "SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0", (int(feature_id),)
+            ).fetchone()
+            return bytes(row[0]) if row else None
+        for f in self._small_features(collection):
+            if f["id"] == feature_id:
+                return orjson.dumps(f)
+        return None
+
+    def extent(self, collection: CollectionId) -> Extent:
+        cached = self._extent_cache.get(collection)
+        if cached is not None:
+            return cached
+        conn = self._conn()
+        if collection == "businesses":
+            row = conn.execute(
+                "SELECT min(lon), min(lat), max(lon), max(lat), min(founded) "
+                "FROM businesses WHERE hidden = 0"
+            ).fetchone()
+            bbox = None if row[0] is None else (row[0], row[1], row[2], row[3])
+            ext = Extent(bbox=bbox, interval=(row[4], None))
+        else:
+            bounds = [geometry_bounds(f["geometry"]) for f in self._small_features(collection)]
+            ext = Extent(
+                bbox=(
+                    min(b[0] for b in bounds),
+                    min(b[1] for b in bounds),
+                    max(b[2] for b in bounds),
+                    max(b[3] for b in bounds),
+                )
+                if bounds
+                else None
+            )
+        self._extent_cache[collection] = ext
+        return ext
+
+    def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
+        conn = self._conn()
+        where, args = self._business_filters(q)
+        use_rtree = q.bbox is not None and not self._is_wide(q.bbox)
+        if use_rtree:
+            assert q.bbox is not None
+            minx, miny, maxx, maxy = q.bbox
+            source = "businesses_rtree r CROSS JOIN businesses b ON b.cvr = r.id "
+            where = ["r.minx <= ?", "r.maxx >= ?", "r.miny <= ?", "r.maxy >= ?", *where]
+            args = [maxx, minx, maxy, miny, *args]
+        else:
+            source = "businesses b "
+        clause = " AND ".join(where)
+        number_matched = None
+        if count:
+            if not q.filters():
+                number_matched = conn.execute(
+                    "SELECT value FROM counters WHERE name = 'visible_businesses'"
+                ).fetchone()[0]
+            else:
+                number_matched = conn.execute(
+                    f"SELECT count(*) FROM {source} WHERE {clause}", args
+                ).fetchone()[0]
+        page_args = list(args)
+        if q.after is not None:
+            clause += " AND b.cvr > ?"
+            page_args.append(int(q.after))
+        rows = conn.execute(
+            f"SELECT b.cvr, b.feature FROM {source} WHERE {clause} ORDER BY b.cvr LIMIT ?",
+            [*page_args, q.limit + 1],
+        ).fetchall()
+        more = len(rows) > q.limit
+        rows = rows[: q.limit]
+        return FeaturePage(
+            features=[bytes(r[1]) for r in rows],
+            next_after=f"{rows[-1][0]:08d}" if more else None,
+            number_matched=number_matched,
+        )
+
+    @staticmethod
+    def _business_filters(q: FeatureQuery) -> tuple[list[str], list[Any]]:
+        where: list[str] = ["b.hidden = 0"]
+        args: list[Any] = []
+        if q.bbox is not None:
+            # Exact test on the public point (the R*Tree holds float32-rounded boxes).
+            where += ["b.lon BETWEEN ? AND ?", "b.lat BETWEEN ? AND ?"]
+            args += [q.bbox[0], q.bbox[2], q.bbox[1], q.bbox[3]]
+        if q.municipality is not None:
+            where.append("b.municipality = ?")
+            args.append(q.municipality)
+        if q.industry is not None:
+            if q.industry.isalpha():
+                where.append("b.industry_section = ?")
+                args.append(q.industry.upper())
+            else:
+                where.append("b.industry_code >= ? AND b.industry_code < ?")
+                args += [q.industry, q.industry + ":"]  # ':' sorts right after '9'
+        if q.status is not None:
+            where.append("b.status = ?")
+            args.append(q.status)
+        if q.interval is not None:
+            start, end = q.interval
+            if end is not None:
+                where.append("(b.founded IS NULL OR b.founded <= ?)")
+                args.append(end.isoformat())
+            if start is not None:
+                where.append("(b.ceased IS NULL OR b.ceased > ?)")
+                args.append(start.isoformat())
+        if q.network is not None:
+            where.append("b.cvr IN (SELECT cvr FROM network_members WHERE network_id = ?)")
+            args.append(q.network)
+        if q.q is not None:
+            where.append("instr(b.name_fold, ?) > 0")
+            args.append(fold(q.q))
+        return where, args
+
+    def _is_wide(self, bbox: BBox) -> bool:
+        ext = self.extent("businesses").bbox
+        if ext is None:
+            return False
+        inter = bbox_intersection(bbox, ext)
+        total = bbox_area(ext)
+        if inter is None or total == 0:
+            return False
+        return bbox_area(inter) / total > _WIDE_VIEWPORT_SHARE
+
+    def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
+        conn = self._conn()
+        if collection == "municipalities":
+            return [orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")]
+        from ..models import Network
+        from ..privacy import public_network
+
+        hidden = {
+            f"{r[0]:08d}"
+            for r in conn.execute(
+                "SELECT m.cvr FROM network_members m JOIN businesses b ON b.cvr = m.cvr "
+                "WHERE b.hidden = 1"
+            )
+        }
+        out = []
+        for (doc,) in conn.execute("SELECT doc FROM networks"):
+            n = Network.model_validate_json(doc)
+            out.append(public_network(n, [m for m in n.members if m not in hidden]))
+        return out
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def get_business(self, business_id: str) -> Business | None:
+        from ..models import Business
+
+        if not business_id.isdigit():
+            return None
+        row = (
+            self._conn()
+            .execute("SELECT doc FROM businesses WHERE cvr = ?", (int(business_id),))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        b = Business.model_validate_json(row[0])
+        b.networks = self._networks_of([int(business_id)]).get(int(business_id), [])
+        return b
+
+    def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
+        result = WriteResult()
+        for chunk in _chunks(businesses, _BATCH):
+            with self._write_lock:
+                result += self._upsert_business_chunk(chunk)
+        self._extent_cache.pop("businesses", None)
+        return result
+
+    def _upsert_business_chunk(self, chunk: list[Business]) -> WriteResult:
+        from ..models import Curation
+
+        conn = self._conn()
+        chunk = list({b.id: b for b in chunk}.values())  # the last copy of a repeated id wins
+        ids = [int(b.id) for b in chunk]
+        marks = ",".join("?" * len(ids))
+        existing = {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute(
+                f"SELECT cvr, version, content_hash, json_extract(doc, '$.curated') "
+                f"FROM businesses WHERE cvr IN ({marks})",
+                ids,
+            )
+        }
+        memberships = self._networks_of(ids)
+        result = WriteResult()
+        rows = []
+        for b in chunk:
+            cvr = int(b.id)
+            old = existing.get(cvr)
+            if old is not None:  # curated fields belong to people: keep the stored ones
+                b = b.model_copy(update={"curated": Curation.model_validate_json(old[2])})
+            b = b.model_copy(update={"networks": memberships.get(cvr, [])})
+            content = _business_content(b)
+            digest = _hash(content)
+            if old is not None and old[1] == digest:
+                result.unchanged += 1
+                continue
+            version = 1 if old is None else old[0] + 1
+            if old is None:
+                result.inserted += 1
+            else:
+                result.updated += 1
+            result.ids.append(b.id)
+            rows.append(_business_row(b, version, digest))
+        if rows:
+            with conn:
+                self._write_business_rows(conn, rows)
+        return result
+
+    def _write_business_rows(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO businesses (cvr, municipality, industry_code, industry_section, status, "
+            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, doc, feature) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE SET "
+            "municipality=excluded.municipality, industry_code=excluded.industry_code, "
+            "industry_section=excluded.industry_section, status=excluded.status, "
+            "founded=excluded.founded, ceased=excluded.ceased, name_fold=excluded.name_fold, "
+            "lon=excluded.lon, lat=excluded.lat, hidden=excluded.hidden, "
+            "version=excluded.version, content_hash=excluded.content_hash, doc=excluded.doc, "
+            "feature=excluded.feature",
+            rows,
+        )
+        conn.executemany("DELETE FROM businesses_rtree WHERE id = ?", [(r[0],) for r in rows])
+        conn.executemany(
+            "INSERT INTO businesses_rtree VALUES (?, ?, ?, ?, ?)",
+            [(r[0], r[8], r[8], r[9], r[9]) for r in rows if r[8] is not None and not r[10]],
+        )
+
+    def _networks_of(self, cvrs: list[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(cvrs), 900):
+            part = cvrs[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for cvr, network_id in self._conn().execute(
+                f"SELECT cvr, network_id FROM network_members WHERE cvr IN ({marks}) "
+                "ORDER BY network_id",
+                part,
+            ):
+                out.setdefault(cvr, []).append(network_id)
+        return out
+
+    def _rerender_businesses(self, cvrs: list[int]) -> None:
+        """Write the features of businesses whose network memberships changed."""
+        from ..models import Business
+
+        conn = self._conn()
+        memberships = self._networks_of(cvrs)
+        rows = []
+        for i in range(0, len(cvrs), 900):
+            part = cvrs[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for cvr, version, doc in conn.execute(
+                f"SELECT cvr, version, doc FROM businesses WHERE cvr IN ({marks})", part
+            ):
+                b = Business.model_validate_json(doc).model_copy(
+                    update={"networks": memberships.get(cvr, [])}
+                )
+                content = _business_content(b)
+                rows.append(_business_row(b, version + 1, _hash(content)))
+        if rows:
+            self._write_business_rows(conn, rows)
+
+    def get_network(self, network_id: str) -> Network | None:
+        from ..models import Network
+
+        row = (
+            self._conn().execute("SELECT doc FROM networks WHERE id = ?", (network_id,)).fetchone()
+        )
+        return Network.model_validate_json(row[0]) if row else None
+
+    def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
+        conn = self._conn()
+        result = WriteResult()
+        with self._write_lock, conn:
+            for n in networks:
+                doc = n.model_dump_json(exclude={"updated_at"}).encode()
+                digest = _hash(doc)
+                old = conn.execute(
+                    "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
+                ).fetchone()
+                if old is not None and old[1] == digest:
+                    result.unchanged += 1
+                    continue
+                before = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT cvr FROM network_members WHERE network_id = ?", (n.id,)
+                    )
+                }
+                after = {int(m) for m in n.members}
+                conn.execute(
+                    "INSERT INTO networks VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                    "version=excluded.version, content_hash=excluded.content_hash, "
+                    "doc=excluded.doc",
+                    (n.id, 1 if old is None else old[0] + 1, digest, n.model_dump_json().encode()),
+                )
+                conn.executemany(
+                    "DELETE FROM network_members WHERE network_id = ? AND cvr = ?",
+                    [(n.id, c) for c in before - after],
+                )
+                conn.executemany(
+                    "INSERT INTO network_members VALUES (?, ?)", [(n.id, c) for c in after - before]
+                )
+                self._rerender_businesses(sorted(before ^ after))
+                result.ids.append(n.id)
+                if old is None:
+                    result.inserted += 1
+                else:
+                    result.updated += 1
+        self._extent_cache.pop("networks", None)
+        return result
+
+    def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
+        conn = self._conn()
+        result = WriteResult()
+        with self._write_lock, conn:
+            for m in municipalities:
+                doc = m.model_dump_json().encode()
+                digest = _hash(doc)
+                old = conn.execute(
+                    "SELECT version, content_hash FROM municipalities WHERE kommunekode = ?",
+                    (m.kommunekode,),
+                ).fetchone()
+                if old is not None and old[1] == digest:
+                    result.unchanged += 1
+                    continue
+                feature = {
+                    "type": "Feature",
+                    "id": m.kommunekode,
+                    "geometry": m.boundary,
+                    "properties": {
+                        "kommunekode": m.kommunekode,
+                        "name": m.name,
+                        "region": m.region,
+                    },
+                }
+                conn.execute(
+                    "INSERT INTO municipalities VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(kommunekode) DO UPDATE SET version=excluded.version, "
+                    "content_hash=excluded.content_hash, "
+                    "doc=excluded.doc, feature=excluded.feature",
+                    (
+                        m.kommunekode,
+                        1 if old is None else old[0] + 1,
+                        digest,
+                        doc,
+                        orjson.dumps(feature),
+                    ),
+                )
+                result.ids.append(m.kommunekode)
+                if old is None:
+                    result.inserted += 1
+                else:
+                    result.updated += 1
+        self._extent_cache.pop("municipalities", None)
+        return result
+
+
+def _business_content(b: Business) -> bytes:
+    """What identifies a business's state: everything but the time it was written."""
+    return b.model_dump_json(exclude={"updated_at"}).encode()
+
+
+def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
+    from ..privacy import public_business
+
+    feature = public_business(b)
+    point = feature["geometry"]["coordinates"] if feature and feature["geometry"] else (None, None)
+    return (
+        int(b.id),
+        b.municipality,
+        b.industry_code,
+        b.industry_section,
+        b.status,
+        b.founded.isoformat() if b.founded else None,
+        b.ceased.isoformat() if b.ceased else None,
+        fold(b.name),
+        point[0],
+        point[1],
+        1 if b.curated.hidden else 0,
+        version,
+        digest,
+        b.model_dump_json().encode(),
+        orjson.dumps(feature) if feature else None,
+    )
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
