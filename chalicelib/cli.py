@@ -8,12 +8,9 @@ import sys
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from .localserver import make_server
 
-    from app import app
-
-    server = LocalDevServer(app, Config.create(lambda_timeout=30), args.host, args.port)
+    server = make_server(args.host, args.port, quiet=args.quiet)
     print(f"Mikrokort serving on http://{args.host}:{server.server.server_port}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.server.serve_forever()
@@ -44,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--quiet", action="store_true", help="no request log")
     serve.set_defaults(run=_serve)
     seed = sub.add_parser("seed", help="load data into the configured store")
     seed.add_argument("--demo", action="store_true", help="the synthetic demo data set")

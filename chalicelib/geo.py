@@ -33,7 +33,7 @@ def snap_to_grid(lon: float, lat: float) -> tuple[float, float]:
     """Centre of the ~250 m privacy-grid cell holding the point: hides a home address."""
     cx = (math.floor(lon / GRID_LON_STEP) + 0.5) * GRID_LON_STEP
     cy = (math.floor(lat / GRID_LAT_STEP) + 0.5) * GRID_LAT_STEP
-    return round(cx, 5), round(cy, 5)
+    return round(cx, 6), round(cy, 6)
 
 
 def bbox_area(b: BBox) -> float:

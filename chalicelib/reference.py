@@ -45,3 +45,21 @@ def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality
         )
         for c in codes
     ]
+
+
+@lru_cache(maxsize=1)
+def _postcode_points() -> dict[str, tuple[float, float, str]]:
+    import csv
+
+    out = {}
+    with (DATA / "dk_postnumre.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["rep_lon"] and row["rep_lat"]:
+                out[row["postnr"]] = (float(row["rep_lon"]), float(row["rep_lat"]), row["navn"])
+    return out
+
+
+def postcode_point(postcode: str) -> tuple[float, float] | None:
+    """A point inside the postcode's district (its representative point), for coarse locations."""
+    hit = _postcode_points().get(postcode)
+    return (hit[0], hit[1]) if hit else None

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from ..models import Business, Contact, Curation, Network, Point
-from ..reference import load_municipalities
+from ..reference import load_municipalities, postcode_point
 from . import catalogue as C
 
 SOURCE = "synthetic-demo"
@@ -175,7 +175,9 @@ def generate_businesses(n: int = 5000, seed: int = 376390) -> list[Business]:
         name = _name(rng, words, form, place.town)
         slug = _slug(name)[:40].strip("-")
         personal = form in ("ENK", "PMV", "I/S")
-        located_by_postcode = rng.random() < 0.04
+        # about 4 % could not be geocoded to the address and sit on their postcode's point
+        fallback = postcode_point(postcode[0]) if postcode and rng.random() < 0.04 else None
+        location = Point(lon=fallback[0], lat=fallback[1]) if fallback else None
         out.append(
             Business(
                 id=cvr,
@@ -192,8 +194,8 @@ def generate_businesses(n: int = 5000, seed: int = 376390) -> list[Business]:
                 postcode=postcode[0] if postcode else None,
                 city=postcode[1] if postcode else None,
                 municipality=place.municipality,
-                location=Point(lon=place.lon, lat=place.lat),
-                location_precision="postcode" if located_by_postcode else "address",
+                location=location or Point(lon=place.lon, lat=place.lat),
+                location_precision="postcode" if location else "address",
                 reklamebeskyttet=rng.random() < 0.35,
                 contact=Contact(
                     phone=f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} "

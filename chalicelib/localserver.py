@@ -1,0 +1,29 @@
+"""The embedded HTTP server: Chalice's local gateway on a threaded http.server.
+
+It runs the same app object and routes as Lambda behind API Gateway does.
+"""
+
+from __future__ import annotations
+
+from chalice.config import Config
+from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+
+class _Handler(ChaliceRequestHandler):
+    # Headers and body leave in two writes; without TCP_NODELAY a small response waits for the
+    # client's delayed ACK (about 40 ms on Linux).
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        if getattr(self.server, "quiet", False):
+            return
+        super().log_message(format, *args)
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> LocalDevServer:
+    """A server for the Mikrokort app; port 0 picks a free port (see `server.server_port`)."""
+    from app import app
+
+    server = LocalDevServer(app, Config.create(lambda_timeout=30), host, port, handler_cls=_Handler)
+    server.server.quiet = quiet  # type: ignore[attr-defined]
+    return server

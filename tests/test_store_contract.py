@@ -1,0 +1,220 @@
+"""The Store contract: every adapter must pass these, against an independent brute-force answer."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date
+
+import orjson
+import pytest
+
+from chalicelib.demo.generate import generate_businesses, generate_networks
+from chalicelib.models import Business, Curation
+from chalicelib.privacy import public_business
+from chalicelib.reference import load_municipalities
+from chalicelib.store import FeatureQuery, Store, open_store
+
+from .factories import business, network, personal
+
+ADAPTERS = ["sqlite"]
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[list[Business], list]:
+    businesses = [
+        b.model_copy(update={"curated": Curation(hidden=True)}) if i % 97 == 5 else b
+        for i, b in enumerate(generate_businesses(800, seed=7))
+    ]
+    return businesses, generate_networks(businesses, seed=7)
+
+
+@pytest.fixture
+def loaded(store: Store, sample) -> Store:
+    businesses, networks = sample
+    store.upsert_municipalities(load_municipalities(["376", "390"]))
+    store.upsert_businesses(businesses)
+    store.upsert_networks(networks)
+    return store
+
+
+def _all_ids(store: Store, q: FeatureQuery, collection: str = "businesses") -> list[str]:
+    ids: list[str] = []
+    while True:
+        page = store.query(collection, q)  # type: ignore[arg-type]
+        ids += [orjson.loads(f)["id"] for f in page.features]
+        if page.next_after is None:
+            return ids
+        q = q.model_copy(update={"after": page.next_after})
+
+
+def _expected(sample, q: FeatureQuery) -> list[str]:
+    """The brute-force answer: filter the public features in Python."""
+    businesses, networks = sample
+    members = {n.id: set(n.members) for n in networks}
+    out = []
+    for b in businesses:
+        f = public_business(b)
+        if f is None:
+            continue
+        if q.bbox is not None:
+            if f["geometry"] is None:
+                continue
+            x, y = f["geometry"]["coordinates"]
+            if not (q.bbox[0] <= x <= q.bbox[2] and q.bbox[1] <= y <= q.bbox[3]):
+                continue
+        if q.municipality and b.municipality != q.municipality:
+            continue
+        if q.industry:
+            if q.industry.isalpha() and b.industry_section != q.industry:
+                continue
+            if q.industry.isdigit() and not (b.industry_code or "").startswith(q.industry):
+                continue
+        if q.status and b.status != q.status:
+            continue
+        if q.interval:
+            start, end = q.interval
+            if end and b.founded and b.founded > end:
+                continue
+            if start and b.ceased and b.ceased <= start:
+                continue
+        if q.network and b.id not in members.get(q.network, set()):
+            continue
+        if q.q and q.q.casefold() not in b.name.casefold():
+            continue
+        out.append(b.id)
+    return sorted(out)
+
+
+def test_upsert_is_idempotent(store: Store, sample) -> None:
+    businesses, _ = sample
+    first = store.upsert_businesses(businesses)
+    assert (first.inserted, first.updated) == (len(businesses), 0)
+    before = store.query("businesses", FeatureQuery(limit=10_000)).features
+    again = store.upsert_businesses([b.model_copy() for b in businesses])
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(businesses))
+    assert store.query("businesses", FeatureQuery(limit=10_000)).features == before
+
+
+def test_changed_business_is_updated_and_repeats_in_a_batch_are_merged(store: Store) -> None:
+    store.upsert_businesses([business(name="Gammelt Navn ApS")])
+    r = store.upsert_businesses([business(name="Mellem ApS"), business(name="Nyt Navn ApS")])
+    assert (r.inserted, r.updated) == (0, 1)
+    stored = store.get_business("10000004")
+    assert stored is not None and stored.name == "Nyt Navn ApS"
+    assert store.get_business("99999999") is None
+
+
+def test_curated_fields_survive_a_register_update(store: Store) -> None:
+    store.upsert_businesses([personal(curated=Curation(hidden=True, show_address=True))])
+    store.upsert_businesses([personal(employees="5-9")])  # as a CVR refresh would send it
+    stored = store.get_business("10000012")
+    assert stored is not None
+    assert stored.employees == "5-9"
+    assert stored.curated.hidden and stored.curated.show_address
+
+
+def test_hidden_businesses_are_never_served(loaded: Store, sample) -> None:
+    businesses, _ = sample
+    hidden = [b.id for b in businesses if b.curated.hidden]
+    served = set(_all_ids(loaded, FeatureQuery(limit=500)))
+    assert hidden and not served & set(hidden)
+    assert all(loaded.get_feature("businesses", h) is None for h in hidden)
+    assert len(served) == len(businesses) - len(hidden)
+
+
+def test_paging_returns_every_feature_once_in_id_order(loaded: Store, sample) -> None:
+    ids = _all_ids(loaded, FeatureQuery(limit=37))
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
+    assert ids == _expected(sample, FeatureQuery())
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"bbox": (11.85, 54.74, 11.90, 54.79)},  # a town centre: R*Tree path
+        {"bbox": (11.0, 54.0, 13.0, 56.0)},  # the whole area: primary-key walk
+        {"bbox": (12.0, 56.5, 12.1, 56.6)},  # empty sea
+        {"municipality": "390"},
+        {"industry": "F"},
+        {"industry": "43"},
+        {"industry": "433200"},
+        {"status": "ceased"},
+        {"interval": (date(2010, 1, 1), date(2010, 1, 1))},
+        {"interval": (date(2015, 1, 1), None)},
+        {"interval": (None, date(2008, 6, 30))},
+        {"q": "tømrer"},
+        {"q": "HOLDING"},
+        {"bbox": (11.5, 54.5, 12.2, 55.0), "industry": "I", "status": "active"},
+    ],
+)
+def test_filters_match_brute_force(loaded: Store, sample, fields: dict) -> None:
+    q = FeatureQuery(limit=50, **fields)
+    assert _all_ids(loaded, q) == _expected(sample, q)
+    counted = loaded.query("businesses", q, count=True).number_matched
+    assert counted == len(_expected(sample, q))
+
+
+def test_random_viewports_match_brute_force(loaded: Store, sample) -> None:
+    rng = random.Random(3)
+    for _ in range(40):
+        w, h = rng.uniform(0.005, 0.6), rng.uniform(0.003, 0.3)
+        x, y = rng.uniform(11.5, 12.5), rng.uniform(54.55, 55.15)
+        q = FeatureQuery(bbox=(x, y, x + w, y + h), limit=1000)
+        assert _all_ids(loaded, q) == _expected(sample, q)
+
+
+def test_network_membership_is_served_and_filterable(loaded: Store, sample) -> None:
+    _, networks = sample
+    net = max(networks, key=lambda n: len(n.members))
+    q = FeatureQuery(network=net.id, limit=1000)
+    assert _all_ids(loaded, q) == _expected(sample, q)
+    member = orjson.loads(loaded.get_feature("businesses", net.members[0]) or b"{}")
+    assert net.id in member["properties"]["networks"]
+
+
+def test_membership_changes_rerender_businesses(store: Store) -> None:
+    store.upsert_businesses([business("10000004"), business("10000012")])
+    store.upsert_networks([network(members=["10000004"])])
+    feature = lambda cvr: orjson.loads(store.get_feature("businesses", cvr) or b"{}")  # noqa: E731
+    assert feature("10000004")["properties"]["networks"] == ["test-net"]
+    store.upsert_networks([network(members=["10000012"])])
+    assert feature("10000004")["properties"]["networks"] == []
+    assert feature("10000012")["properties"]["networks"] == ["test-net"]
+    again = store.upsert_networks([network(members=["10000012"])])
+    assert again.unchanged == 1
+
+
+def test_network_members_hide_hidden_businesses(store: Store) -> None:
+    store.upsert_businesses(
+        [business("10000004", curated=Curation(hidden=True)), business("10000012")]
+    )
+    store.upsert_networks([network(members=["10000004", "10000012"])])
+    doc = orjson.loads(store.get_feature("networks", "test-net") or b"{}")
+    assert doc["properties"]["members"] == ["10000012"]
+
+
+def test_small_collections_filter_and_page(loaded: Store, sample) -> None:
+    _, networks = sample
+    ids = _all_ids(loaded, FeatureQuery(limit=4), "networks")
+    assert ids == sorted(n.id for n in networks)
+    in_390 = _all_ids(loaded, FeatureQuery(municipality="390"), "networks")
+    assert in_390 == sorted(n.id for n in networks if "390" in n.municipalities)
+    munis = _all_ids(loaded, FeatureQuery(bbox=(12.2, 54.9, 12.3, 55.0)), "municipalities")
+    assert munis == ["390"]
+    assert loaded.get_feature("municipalities", "376") is not None
+    assert loaded.get_feature("networks", "no-such-network") is None
+
+
+def test_extent_covers_the_features(loaded: Store) -> None:
+    ext = loaded.extent("businesses")
+    assert ext.bbox is not None
+    assert 11.5 < ext.bbox[0] < ext.bbox[2] < 12.6 and 54.5 < ext.bbox[1] < ext.bbox[3] < 55.2
