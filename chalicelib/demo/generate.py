@@ -26,6 +26,7 @@ from . import catalogue as C
 
 SOURCE = "synthetic-demo"
 _HERE = Path(__file__).resolve().parent
+_FIRST_CLOSURE = date(2005, 1, 1)
 _LAST_DAY = date(2025, 12, 31)
 
 
@@ -90,8 +91,9 @@ def _place(rng: random.Random) -> Place:
             lat = tlat + rng.gauss(0, sigma_km / 111.2)
             lon = tlon + rng.gauss(0, sigma_km / (111.2 * math.cos(math.radians(tlat))))
             town = name
+        lon, lat = round(lon, 6), round(lat, 6)
         if land[code][1].contains(SPoint(lon, lat)):
-            return Place(round(lon, 6), round(lat, 6), town, code)
+            return Place(lon, lat, town, code)
     raise RuntimeError("could not place a point on land")  # pragma: no cover
 
 
@@ -149,13 +151,12 @@ def _dates(rng: random.Random, form: str) -> tuple[date, date | None]:
     elif rng.random() < 0.2:
         founded = date(1980, 1, 1) + timedelta(days=rng.randint(0, 9130))
     else:
-        founded = date(2005, 1, 1) + timedelta(days=rng.randint(0, 7670))
+        founded = date(2005, 1, 1) + timedelta(days=rng.randint(0, 7669))
     ceased = None
-    years_open = (_LAST_DAY - founded).days / 365.25
-    if rng.random() < 1 - math.exp(-0.035 * years_open):  # ~3.5 % close each year
-        span = (_LAST_DAY - founded).days
-        if span > 60:
-            ceased = founded + timedelta(days=rng.randint(60, span))
+    earliest = max(founded + timedelta(days=60), _FIRST_CLOSURE)  # closures: 2005-2025
+    years_open = (_LAST_DAY - earliest).days / 365.25
+    if years_open > 0 and rng.random() < 1 - math.exp(-0.035 * years_open):  # ~3.5 %/year
+        ceased = earliest + timedelta(days=rng.randint(0, (_LAST_DAY - earliest).days))
     return founded, ceased
 
 
