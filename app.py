@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -61,7 +62,10 @@ def _respond(operation: str, *args: str) -> Response:
     headers = {"Content-Type": result.media_type, **result.headers}
     if result.status != 304:
         headers.setdefault("Access-Control-Allow-Origin", "*")
-    return Response(body=result.body.decode(), headers=headers, status_code=result.status)
+    # API Gateway's proxy integration needs a str body; the local server writes bytes as given,
+    # which saves decoding and re-encoding a page of up to 10,000 features.
+    body = result.body.decode() if "AWS_LAMBDA_FUNCTION_NAME" in os.environ else result.body
+    return Response(body=body, headers=headers, status_code=result.status)
 
 
 @app.route("/", methods=["GET"], cors=_CORS)

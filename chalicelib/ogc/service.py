@@ -90,7 +90,8 @@ class FeaturesService:
             token = Cursor(page.next_after, number_matched, selection).encode()
             links.append(D.link(_with_query(href, {**values, "cursor": token}), "next", media))
         body = D.feature_collection(features, links, number_matched)
-        etag = etag_of(*features, orjson.dumps(links), str(number_matched).encode())
+        data = [page.validator.encode()] if page.validator else features
+        etag = etag_of(*data, crs.encode(), orjson.dumps(links), str(number_matched).encode())
         return ok(req, body, media, etag=etag, max_age=60, extra={"Content-Crs": f"<{crs}>"})
 
     def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:

@@ -47,6 +47,7 @@ class FeaturePage:
     features: list[bytes]  # GeoJSON Feature documents, privacy rules applied
     next_after: str | None  # keyset position of the next page, None on the last page
     number_matched: int | None = None
+    validator: str | None = None  # changes whenever a feature of the page changes (for ETags)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,11 @@ CREATE TABLE IF NOT EXISTS businesses (
     hidden INTEGER NOT NULL DEFAULT 0,
     version INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
-    doc BLOB NOT NULL,
     feature BLOB
+);
+CREATE TABLE IF NOT EXISTS business_docs (
+    cvr INTEGER PRIMARY KEY,
+    doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS businesses_municipality ON businesses(municipality, cvr);
 CREATE INDEX IF NOT EXISTS businesses_industry ON businesses(industry_code);
@@ -202,9 +206,27 @@ class SQLiteStore:
         else:
             source = "businesses b "
         clause = " AND ".join(where)
+        page_args = list(args)
+        page_clause = clause
+        if q.after is not None:
+            page_clause += " AND b.cvr > ?"
+            page_args.append(int(q.after))
+        # Ids first (sorting integers is cheap), then the features of just that page.
+        ids = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT b.cvr FROM {source} WHERE {page_clause} ORDER BY b.cvr LIMIT ?",
+                [*page_args, q.limit + 1],
+            )
+        ]
+        more = len(ids) > q.limit
+        ids = ids[: q.limit]
+        rows = self._features_by_id(conn, ids)
         number_matched = None
         if count:
-            if not q.filters():
+            if q.after is None and not more:
+                number_matched = len(ids)  # the whole selection is on this page
+            elif not q.filters():
                 number_matched = conn.execute(
                     "SELECT value FROM counters WHERE name = 'visible_businesses'"
                 ).fetchone()[0]
@@ -212,21 +234,28 @@ class SQLiteStore:
                 number_matched = conn.execute(
                     f"SELECT count(*) FROM {source} WHERE {clause}", args
                 ).fetchone()[0]
-        page_args = list(args)
-        if q.after is not None:
-            clause += " AND b.cvr > ?"
-            page_args.append(int(q.after))
-        rows = conn.execute(
-            f"SELECT b.cvr, b.feature FROM {source} WHERE {clause} ORDER BY b.cvr LIMIT ?",
-            [*page_args, q.limit + 1],
-        ).fetchall()
-        more = len(rows) > q.limit
-        rows = rows[: q.limit]
+        versions = array("q", [v for _, v, _ in rows]).tobytes()
         return FeaturePage(
-            features=[bytes(r[1]) for r in rows],
-            next_after=f"{rows[-1][0]:08d}" if more else None,
+            features=[f for _, _, f in rows],
+            next_after=f"{ids[-1]:08d}" if more else None,
             number_matched=number_matched,
+            validator=hashlib.blake2b(
+                array("q", ids).tobytes() + versions, digest_size=16
+            ).hexdigest(),
         )
+
+    @staticmethod
+    def _features_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, int, bytes]]:
+        """(id, version, feature) in the order of `ids`."""
+        found: dict[int, tuple[int, int, bytes]] = {}
+        for i in range(0, len(ids), 5000):
+            part = ids[i : i + 5000]
+            marks = ",".join("?" * len(part))
+            for cvr, version, feature in conn.execute(
+                f"SELECT cvr, version, feature FROM businesses WHERE cvr IN ({marks})", part
+            ):
+                found[cvr] = (cvr, version, feature)
+        return [found[i] for i in ids if i in found]
 
     @staticmethod
     def _business_filters(q: FeatureQuery) -> tuple[list[str], list[Any]]:
@@ -304,7 +333,7 @@ class SQLiteStore:
             return None
         row = (
             self._conn()
-            .execute("SELECT doc FROM businesses WHERE cvr = ?", (int(business_id),))
+            .execute("SELECT doc FROM business_docs WHERE cvr = ?", (int(business_id),))
             .fetchone()
         )
         if row is None:
@@ -331,8 +360,8 @@ class SQLiteStore:
         existing = {
             r[0]: (r[1], r[2], r[3])
             for r in conn.execute(
-                f"SELECT cvr, version, content_hash, json_extract(doc, '$.curated') "
-                f"FROM businesses WHERE cvr IN ({marks})",
+                f"SELECT b.cvr, b.version, b.content_hash, json_extract(d.doc, '$.curated') "
+                f"FROM businesses b JOIN business_docs d ON d.cvr = b.cvr WHERE b.cvr IN ({marks})",
                 ids,
             )
         }
@@ -365,15 +394,20 @@ class SQLiteStore:
     def _write_business_rows(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             "INSERT INTO businesses (cvr, municipality, industry_code, industry_section, status, "
-            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, doc, feature) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE SET "
+            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, feature) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE SET "
             "municipality=excluded.municipality, industry_code=excluded.industry_code, "
             "industry_section=excluded.industry_section, status=excluded.status, "
             "founded=excluded.founded, ceased=excluded.ceased, name_fold=excluded.name_fold, "
             "lon=excluded.lon, lat=excluded.lat, hidden=excluded.hidden, "
-            "version=excluded.version, content_hash=excluded.content_hash, doc=excluded.doc, "
+            "version=excluded.version, content_hash=excluded.content_hash, "
             "feature=excluded.feature",
-            rows,
+            [r[:13] + r[14:] for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO business_docs VALUES (?, ?) "
+            "ON CONFLICT(cvr) DO UPDATE SET doc=excluded.doc",
+            [(r[0], r[13]) for r in rows],
         )
         conn.executemany("DELETE FROM businesses_rtree WHERE id = ?", [(r[0],) for r in rows])
         conn.executemany(
@@ -405,7 +439,9 @@ class SQLiteStore:
             part = cvrs[i : i + 900]
             marks = ",".join("?" * len(part))
             for cvr, version, doc in conn.execute(
-                f"SELECT cvr, version, doc FROM businesses WHERE cvr IN ({marks})", part
+                f"SELECT b.cvr, b.version, d.doc FROM businesses b JOIN business_docs d "
+                f"ON d.cvr = b.cvr WHERE b.cvr IN ({marks})",
+                part,
             ):
                 b = Business.model_validate_json(doc).model_copy(
                     update={"networks": memberships.get(cvr, [])}
