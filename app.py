@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import lru_cache
 
 from chalice import Chalice, CORSConfig, Response
 
+from chalicelib import http
 from chalicelib.config import Settings
 from chalicelib.http import HttpRequest, HttpResponse, error_response
 from chalicelib.ogc.service import FeaturesService
@@ -62,9 +62,9 @@ def _respond(operation: str, *args: str) -> Response:
     headers = {"Content-Type": result.media_type, **result.headers}
     if result.status != 304:
         headers.setdefault("Access-Control-Allow-Origin", "*")
-    # API Gateway's proxy integration needs a str body; the local server writes bytes as given,
-    # which saves decoding and re-encoding a page of up to 10,000 features.
-    body = result.body.decode() if "AWS_LAMBDA_FUNCTION_NAME" in os.environ else result.body
+    # API Gateway's proxy integration needs a str body; the embedded server writes bytes as
+    # given, which saves decoding and re-encoding a page of up to 10,000 features.
+    body = result.body if http.bytes_bodies else result.body.decode()
     return Response(body=body, headers=headers, status_code=result.status)
 
 

@@ -18,6 +18,10 @@ log = logging.getLogger("mikrokort")
 
 JSON = "application/json"
 
+# True only inside the embedded server (`mikrokort serve`), which writes bytes bodies as they
+# are; Lambda and Chalice's own local tools need str bodies.
+bytes_bodies = False
+
 
 @dataclass
 class HttpRequest:

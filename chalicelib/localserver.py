@@ -5,14 +5,36 @@ It runs the same app object and routes as Lambda behind API Gateway does.
 
 from __future__ import annotations
 
+import orjson
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import (
+    ChaliceRequestHandler,
+    ForbiddenError,
+    LocalDevServer,
+    LocalGatewayException,
+)
 
 
 class _Handler(ChaliceRequestHandler):
     # Headers and body leave in two writes; without TCP_NODELAY a small response waits for the
     # client's delayed ACK (about 40 ms on Linux).
     disable_nagle_algorithm = True
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        # Chalice's gateway mimics API Gateway's 403 "Missing Authentication Token" for a path
+        # with no route; answer what it is: a 404 with the usual error document.
+        if isinstance(error, ForbiddenError) and b"Missing Authentication Token" in (
+            error.body or b""
+        ):
+            body = orjson.dumps(
+                {
+                    "code": "NotFound",
+                    "description": f"no route {self.path.split('?')[0]}; start at /",
+                }
+            )
+            self._send_http_response(404, {"Content-Type": "application/json"}, body)
+            return
+        super()._send_error_response(error)
 
     def log_message(self, format: str, *args: object) -> None:
         if getattr(self.server, "quiet", False):
@@ -24,6 +46,9 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) 
     """A server for the Mikrokort app; port 0 picks a free port (see `server.server_port`)."""
     from app import app
 
+    from . import http
+
+    http.bytes_bodies = True
     server = LocalDevServer(app, Config.create(lambda_timeout=30), host, port, handler_cls=_Handler)
     server.server.quiet = quiet  # type: ignore[attr-defined]
     return server

@@ -375,3 +375,9 @@ def test_errors_never_leak_internals(server: str, http: requests.Session) -> Non
         assert r.status_code in (400, 404)
         text = json.dumps(r.json())
         assert "Traceback" not in text and "sqlite" not in text.lower()
+
+
+def test_unknown_route_is_a_json_404(server: str, http: requests.Session) -> None:
+    r = http.get(server + "/no/such/route")
+    assert r.status_code == 404
+    assert r.json()["code"] == "NotFound"
