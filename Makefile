@@ -45,6 +45,7 @@ format: $(VENV)/.dev
 ## bench: the benchmarks of docs/BENCHMARKS.md (slow; prints figures, asserts nothing)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bbox_queries.py
+	$(BIN)/python bench/dynamodb_viewports.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache

@@ -35,6 +35,17 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .store import open_store
+
+    settings = Settings.from_env()
+    store = open_store(settings.store_url)
+    created = store.create_table()
+    print(f"{settings.store_url}: {'created' if created else 'ready (already there)'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mikrokort", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     serve.add_argument("--quiet", action="store_true", help="no request log")
     serve.set_defaults(run=_serve)
+    init = sub.add_parser("init", help="create the table and indexes where missing")
+    init.set_defaults(run=_init)
     seed = sub.add_parser("seed", help="load data into the configured store")
     seed.add_argument("--demo", action="store_true", help="the synthetic demo data set")
     seed.add_argument("--count", type=int, default=5000, help="number of demo businesses")
@@ -51,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .errors import MikrokortError
+
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except MikrokortError as exc:
+        print(f"mikrokort: {exc.description}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -100,21 +100,21 @@ def test_items_are_geojson_with_links_counts_and_timestamp(
     doc = r.json()
     assert doc["type"] == "FeatureCollection"
     assert doc["numberReturned"] == len(doc["features"]) == 10
-    assert doc["numberMatched"] > 4000
+    assert doc["numberMatched"] > 1000
     rels = {link["rel"] for link in doc["links"]}
     assert {"self", "next", "collection"} <= rels
     assert doc["timeStamp"].endswith("Z")
 
 
 def test_paging_walks_every_feature_exactly_once(server: str, http: requests.Session) -> None:
-    pages = walk(http, server + "/collections/businesses/items", limit=700)
+    pages = walk(http, server + "/collections/businesses/items", limit=350)
     ids = [f["id"] for p in pages for f in p["features"]]
     assert len(pages) >= 3
     assert len(ids) == len(set(ids)) == pages[0]["numberMatched"]
     assert all(p["numberMatched"] == pages[0]["numberMatched"] for p in pages)
     again = [
         f["id"]
-        for p in walk(http, server + "/collections/businesses/items", limit=700)
+        for p in walk(http, server + "/collections/businesses/items", limit=350)
         for f in p["features"]
     ]
     assert again == ids  # stable order
@@ -242,7 +242,9 @@ def test_limit_above_maximum_is_clamped(server: str, http: requests.Session) -> 
     r = http.get(server + "/collections/businesses/items", params={"limit": 10_000_000})
     assert r.status_code == 200
     doc = r.json()
-    assert doc["numberReturned"] == min(doc["numberMatched"], 10_000)
+    assert 0 < doc["numberReturned"] <= 10_000
+    pages = walk(http, server + "/collections/businesses/items", limit=10_000_000)
+    assert sum(p["numberReturned"] for p in pages) == doc["numberMatched"]
 
 
 def test_accept_is_honoured_and_json_is_the_default(server: str, http: requests.Session) -> None:
@@ -343,7 +345,7 @@ def test_no_personally_owned_business_shows_address_or_exact_point(
         single = http.get(f"{server}/collections/businesses/items/{f['id']}").json()
         assert single["properties"]["address"] is None
         checked += 1
-    assert checked > 1000
+    assert checked > 0.3 * len([f for p in pages for f in p["features"]])
     # and none is found by a tiny bbox around its exact point
     b = next(
         demo_store.get_business(f["id"])

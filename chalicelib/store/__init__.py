@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InvalidParameter
+from ..errors import StoreUnavailable
 
 if TYPE_CHECKING:
-    from ..models import Business, Municipality, Network
+    from ..models import Business, Curation, Municipality, Network
 
 CollectionId = Literal["businesses", "networks", "municipalities"]
 COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")
@@ -95,11 +95,25 @@ class Store(Protocol):
 
     def get_business(self, business_id: str) -> Business | None: ...
 
+    def curate_business(
+        self, business_id: str, curation: Curation, expected_version: int | None = None
+    ) -> int:
+        """Replace a business's curated fields; returns the new version.
+
+        With `expected_version`, a write against another version raises Conflict (no lost
+        update); without it, a concurrent change is re-read and the curation applied on top.
+        """
+        ...
+
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult: ...
 
     def get_network(self, network_id: str) -> Network | None: ...
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult: ...
+
+    def create_table(self) -> bool:
+        """Create what the store needs (tables, indexes); False when it exists already."""
+        ...
 
     def close(self) -> None: ...
 
@@ -114,6 +128,10 @@ def open_store(url: str) -> Store:
         from .sqlite import SQLiteStore
 
         return SQLiteStore(":memory:")
-    raise InvalidParameter(
-        f"MIKROKORT_STORE={url!r} is not supported: use sqlite:///PATH", parameter="MIKROKORT_STORE"
+    if url.startswith("dynamodb://") and len(url) > len("dynamodb://"):
+        from .dynamodb import DynamoDBStore
+
+        return DynamoDBStore(url.removeprefix("dynamodb://"))
+    raise StoreUnavailable(
+        f"MIKROKORT_STORE={url!r} is not supported: use sqlite:///PATH or dynamodb://TABLE"
     )

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import StoreUnavailable
+from ..errors import Conflict, NotFound, StoreUnavailable
 from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
 from ..text import fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult, small
 
 if TYPE_CHECKING:
-    from ..models import Business, Municipality, Network
+    from ..models import Business, Curation, Municipality, Network
 
 SCHEMA_VERSION = 1
 
@@ -341,6 +341,40 @@ class SQLiteStore:
         b = Business.model_validate_json(row[0])
         b.networks = self._networks_of([int(business_id)]).get(int(business_id), [])
         return b
+
+    def curate_business(
+        self, business_id: str, curation: Curation, expected_version: int | None = None
+    ) -> int:
+        from ..models import Business
+
+        if not business_id.isdigit():
+            raise NotFound(f"no business {business_id}")
+        conn = self._conn()
+        with self._write_lock:
+            row = conn.execute(
+                "SELECT b.version, d.doc FROM businesses b JOIN business_docs d ON d.cvr = b.cvr "
+                "WHERE b.cvr = ?",
+                (int(business_id),),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no business {business_id}")
+            version, doc = row
+            if expected_version is not None and version != expected_version:
+                raise Conflict(
+                    f"business {business_id} is at version {version}, not {expected_version}"
+                )
+            networks = self._networks_of([int(business_id)]).get(int(business_id), [])
+            b = Business.model_validate_json(doc).model_copy(
+                update={"curated": curation, "networks": networks}
+            )
+            new = _business_row(b, version + 1, _hash(_business_content(b)))
+            with conn:
+                self._write_business_rows(conn, [new])
+        self._extent_cache.pop("businesses", None)
+        return version + 1
+
+    def create_table(self) -> bool:
+        return False  # the schema is created when the database is opened
 
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         result = WriteResult()
