@@ -503,8 +503,6 @@ class DynamoDBStore:
     # -- writes --------------------------------------------------------------------------------
 
     def get_business(self, business_id: str) -> Business | None:
-        from ..models import Business, Curation
-
         if not business_id.isdigit():
             return None
         item = self._call(
@@ -513,15 +511,7 @@ class DynamoDBStore:
             Key={"pk": _s(business_pk(business_id)), "sk": _s("BIZ")},
             ProjectionExpression="doc, curated, nets",
         ).get("Item")
-        if item is None:
-            return None
-        b = Business.model_validate_json(item["doc"]["B"])
-        return b.model_copy(
-            update={
-                "curated": Curation.model_validate_json(item["curated"]["S"]),
-                "networks": sorted(item.get("nets", {}).get("SS", [])),
-            }
-        )
+        return _business_from(item) if item else None
 
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         result = WriteResult()
@@ -605,26 +595,11 @@ class DynamoDBStore:
         `merge` rebuilds the business from a fresh read; by default the register fields of
         `b` win and curated fields and memberships come from the fresh item.
         """
-        from botocore.exceptions import ClientError
-
         merge = merge or _keep_people_fields
-
         for attempt in range(8):
             version = int(old["version"]["N"])
-            item = _business_item(b, version + 1)
-            try:
-                self._call(
-                    "put_item",
-                    TableName=self.table,
-                    Item=item,
-                    ConditionExpression="#v = :v",
-                    ExpressionAttributeNames={"#v": "version"},
-                    ExpressionAttributeValues={":v": _n(version)},
-                )
+            if self._put_if_version(_business_item(b, version + 1), version):
                 return
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
             fresh = self._existing([b.id]).get(b.id)
             if fresh is None:
                 raise Conflict(f"business {b.id} was deleted while it was being updated")
@@ -633,38 +608,48 @@ class DynamoDBStore:
             _backoff(attempt)
         raise Conflict(f"business {b.id} is being changed by another writer; try again")
 
+    def _put_if_version(self, item: dict[str, Any], version: int) -> bool:
+        """PutItem only over the version read; False when another writer changed it first."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="#v = :v",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":v": _n(version)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _read_business(self, cvr: str) -> tuple[Business, dict[str, Any]] | None:
+        """The business and its raw item (version, flags) in one read."""
+        items = self._batch_get([cvr], "cvr, version, content_hash, curated, nets, hidden, doc")
+        return (_business_from(items[0]), items[0]) if items else None
+
     def curate_business(
         self, business_id: str, curation: Curation, expected_version: int | None = None
     ) -> int:
         """Replace the curated fields; with `expected_version`, refuse a stale write (409)."""
-        from botocore.exceptions import ClientError
-
         for attempt in range(8):
-            current = self.get_business(business_id)
-            if current is None:
+            found = self._read_business(business_id) if business_id.isdigit() else None
+            if found is None:
                 raise NotFound(f"no business {business_id}")
-            old = self._existing([business_id])[business_id]
+            current, old = found
             version = int(old["version"]["N"])
             if expected_version is not None and version != expected_version:
                 raise Conflict(
                     f"business {business_id} is at version {version}, not {expected_version}"
                 )
-            b = current.model_copy(update={"curated": curation})
-            item = _business_item(b, version + 1)
-            try:
-                self._call(
-                    "put_item",
-                    TableName=self.table,
-                    Item=item,
-                    ConditionExpression="#v = :v",
-                    ExpressionAttributeNames={"#v": "version"},
-                    ExpressionAttributeValues={":v": _n(version)},
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
+            item = _business_item(current.model_copy(update={"curated": curation}), version + 1)
+            if not self._put_if_version(item, version):
                 if expected_version is not None:
-                    raise Conflict(f"business {business_id} changed meanwhile") from None
+                    raise Conflict(f"business {business_id} changed meanwhile")
                 _backoff(attempt)
                 continue
             was_hidden = old.get("hidden", {}).get("BOOL", False)
@@ -781,7 +766,7 @@ class DynamoDBStore:
 
     def _set_memberships(self, network_id: str, add: list[str], remove: list[str]) -> None:
         """Add or remove a network on businesses and re-render their public features."""
-        from ..models import Business, Curation
+        from ..models import Curation
 
         changes = {cvr: True for cvr in add} | {cvr: False for cvr in remove}
         cvrs = sorted(changes)
@@ -798,7 +783,7 @@ class DynamoDBStore:
                     curated = Curation.model_validate_json(fresh["curated"]["S"])
                     return b.model_copy(update={"curated": curated, "networks": sorted(nets)})
 
-                b = member(Business.model_validate_json(old["doc"]["B"]), old)
+                b = member(_business_from(old), old)
                 self._put_update(b, old, merge=member)
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
@@ -846,6 +831,18 @@ class DynamoDBStore:
 def _call_limit(need: int, share: float) -> int:
     """Items to read in one Query so that about `need` pass the filter (1 MB caps it anyway)."""
     return max(1, min(2000, math.ceil(need / max(share, 0.05) * 1.1) + 5))
+
+
+def _business_from(item: dict[str, Any]) -> Business:
+    """A Business from an item holding `doc`, `curated` and `nets`."""
+    from ..models import Business, Curation
+
+    return Business.model_validate_json(item["doc"]["B"]).model_copy(
+        update={
+            "curated": Curation.model_validate_json(item["curated"]["S"]),
+            "networks": sorted(item.get("nets", {}).get("SS", [])),
+        }
+    )
 
 
 def _keep_people_fields(b: Business, fresh: dict[str, Any]) -> Business:
