@@ -30,7 +30,8 @@ import orjson
 
 from ..errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
 from ..text import fold
-from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult, small
+from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from .base import StoreBase
 from .dynamo_keys import (
     ID_SHARDS,
     LEVELS,
@@ -88,7 +89,7 @@ class _Source:
     share: float = 1.0  # expected share of read items that pass the filters (edge strips)
 
 
-class DynamoDBStore:
+class DynamoDBStore(StoreBase):
     """Store adapter on DynamoDB through boto3 (the same code runs in Lambda)."""
 
     def __init__(self, table: str, client: Any = None) -> None:
@@ -189,28 +190,14 @@ class DynamoDBStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def query(
-        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
-    ) -> FeaturePage:
-        if collection == "businesses":
-            return self._query_businesses(q, count)
-        return small.select(self._small_features(collection), q, count=count)
-
-    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
-        if collection == "businesses":
-            if not (feature_id.isdigit() and len(feature_id) == 8):
-                return None
-            item = self._call(
-                "get_item",
-                TableName=self.table,
-                Key={"pk": _s(business_pk(feature_id)), "sk": _s("BIZ")},
-                ProjectionExpression="feature",
-            ).get("Item")
-            return item["feature"]["S"].encode() if item and "feature" in item else None
-        for f in self._small_features(collection):
-            if f["id"] == feature_id:
-                return orjson.dumps(f)
-        return None
+    def _business_feature(self, cvr: str) -> bytes | None:
+        item = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"pk": _s(business_pk(cvr)), "sk": _s("BIZ")},
+            ProjectionExpression="feature",
+        ).get("Item")
+        return item["feature"]["S"].encode() if item and "feature" in item else None
 
     def extent(self, collection: CollectionId) -> Extent:
         if collection == "businesses":

@@ -20,7 +20,8 @@ import orjson
 from ..errors import Conflict, NotFound, StoreUnavailable
 from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
 from ..text import fold
-from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult, small
+from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from .base import StoreBase
 
 if TYPE_CHECKING:
     from ..models import Business, Curation, Municipality, Network
@@ -95,7 +96,7 @@ def _hash(doc: bytes) -> str:
     return hashlib.blake2b(doc, digest_size=16).hexdigest()
 
 
-class SQLiteStore:
+class SQLiteStore(StoreBase):
     """Store adapter on one SQLite database file (WAL mode; one connection per thread)."""
 
     def __init__(self, path: str) -> None:
@@ -145,26 +146,13 @@ class SQLiteStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def query(
-        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
-    ) -> FeaturePage:
-        if collection == "businesses":
-            return self._query_businesses(q, count)
-        return small.select(self._small_features(collection), q, count=count)
-
-    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
-        conn = self._conn()
-        if collection == "businesses":
-            if not (feature_id.isdigit() and len(feature_id) == 8):
-                return None
-            row = conn.execute(
-                "SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0", (int(feature_id),)
-            ).fetchone()
-            return bytes(row[0]) if row else None
-        for f in self._small_features(collection):
-            if f["id"] == feature_id:
-                return orjson.dumps(f)
-        return None
+    def _business_feature(self, cvr: str) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0", (int(cvr),))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
 
     def extent(self, collection: CollectionId) -> Extent:
         cached = self._extent_cache.get(collection)

@@ -1,0 +1,40 @@
+"""What both Store adapters share: dispatch between businesses and the small collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from . import CollectionId, FeaturePage, FeatureQuery, small
+
+
+class StoreBase:
+    """Adapters implement the business queries and list the small collections' features."""
+
+    def query(
+        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
+    ) -> FeaturePage:
+        if collection == "businesses":
+            return self._query_businesses(q, count)
+        return small.select(self._small_features(collection), q, count=count)
+
+    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
+        if collection == "businesses":
+            if not (feature_id.isdigit() and len(feature_id) == 8):
+                return None
+            return self._business_feature(feature_id)
+        for f in self._small_features(collection):
+            if f["id"] == feature_id:
+                return orjson.dumps(f)
+        return None
+
+    def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
+        raise NotImplementedError
+
+    def _business_feature(self, cvr: str) -> bytes | None:
+        """The public feature of a visible business (the id is a well-formed CVR number)."""
+        raise NotImplementedError
+
+    def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
+        raise NotImplementedError
