@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .geo import snap_to_grid
-from .models import Business, Network
+from .models import Business, Municipality, Network
 
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:
@@ -86,3 +86,13 @@ def public_network(n: Network, visible_members: list[str]) -> dict[str, Any]:
         "updated_at": n.updated_at.isoformat(timespec="seconds"),
     }
     return {"type": "Feature", "id": n.id, "geometry": n.geometry(), "properties": props}
+
+
+def public_municipality(m: Municipality) -> dict[str, Any]:
+    """A municipality as a Feature with its boundary (public reference data)."""
+    return {
+        "type": "Feature",
+        "id": m.kommunekode,
+        "geometry": m.boundary,
+        "properties": {"kommunekode": m.kommunekode, "name": m.name, "region": m.region},
+    }

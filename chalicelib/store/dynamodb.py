@@ -774,6 +774,8 @@ class DynamoDBStore(StoreBase):
                 self._put_update(b, old, merge=member)
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
+        from ..privacy import public_municipality
+
         result = WriteResult()
         for m in municipalities:
             doc = m.model_dump_json().encode()
@@ -789,12 +791,7 @@ class DynamoDBStore(StoreBase):
             if old and old["content_hash"]["S"] == digest:
                 result.unchanged += 1
                 continue
-            feature = {
-                "type": "Feature",
-                "id": m.kommunekode,
-                "geometry": m.boundary,
-                "properties": {"kommunekode": m.kommunekode, "name": m.name, "region": m.region},
-            }
+            feature = public_municipality(m)
             version = int(old["version"]["N"]) if old else 0
             self._call(
                 "put_item",

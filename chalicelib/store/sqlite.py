@@ -524,6 +524,8 @@ class SQLiteStore(StoreBase):
         return result
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
+        from ..privacy import public_municipality
+
         conn = self._conn()
         result = WriteResult()
         with self._write_lock, conn:
@@ -537,16 +539,7 @@ class SQLiteStore(StoreBase):
                 if old is not None and old[1] == digest:
                     result.unchanged += 1
                     continue
-                feature = {
-                    "type": "Feature",
-                    "id": m.kommunekode,
-                    "geometry": m.boundary,
-                    "properties": {
-                        "kommunekode": m.kommunekode,
-                        "name": m.name,
-                        "region": m.region,
-                    },
-                }
+                feature = public_municipality(m)
                 conn.execute(
                     "INSERT INTO municipalities VALUES (?,?,?,?,?) "
                     "ON CONFLICT(kommunekode) DO UPDATE SET version=excluded.version, "
