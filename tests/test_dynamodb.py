@@ -134,20 +134,16 @@ def test_unreachable_endpoint_is_a_clear_error(aws_env, monkeypatch: pytest.Monk
 
 def test_init_is_idempotent(aws_env) -> None:
     env = {**os.environ, "MIKROKORT_STORE": "dynamodb://init-twice"}
-    first = subprocess.run(
-        [str(BIN / "mikrokort"), "init"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    second = subprocess.run(
-        [str(BIN / "mikrokort"), "init"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "created" in first.stdout and "already there" in second.stdout
+
+    def init() -> str:
+        return subprocess.run(
+            [str(BIN / "mikrokort"), "init"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+
+    first, second = init(), init()
+    assert "created" in first and "already there" in second

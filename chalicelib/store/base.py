@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from . import CollectionId, FeaturePage, FeatureQuery, small
+
+
+def content_digest(model: BaseModel) -> str:
+    """What identifies a stored document's state: everything but the time it was written.
+
+    Equal digests mean an upsert changes nothing (no write, same version) in every adapter.
+    """
+    data = model.model_dump_json(exclude={"updated_at"}).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class StoreBase:

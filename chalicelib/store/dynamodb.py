@@ -31,7 +31,7 @@ import orjson
 from ..errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
 from ..text import fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from .base import StoreBase
+from .base import StoreBase, content_digest
 from .dynamo_keys import (
     ID_SHARDS,
     LEVELS,
@@ -190,13 +190,16 @@ class DynamoDBStore(StoreBase):
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _business_feature(self, cvr: str) -> bytes | None:
-        item = self._call(
+    def _business_item(self, cvr: str, projection: str) -> dict[str, Any] | None:
+        return self._call(
             "get_item",
             TableName=self.table,
             Key={"pk": _s(business_pk(cvr)), "sk": _s("BIZ")},
-            ProjectionExpression="feature",
+            ProjectionExpression=projection,
         ).get("Item")
+
+    def _business_feature(self, cvr: str) -> bytes | None:
+        item = self._business_item(cvr, "feature")
         return item["feature"]["S"].encode() if item and "feature" in item else None
 
     def extent(self, collection: CollectionId) -> Extent:
@@ -492,12 +495,7 @@ class DynamoDBStore(StoreBase):
     def get_business(self, business_id: str) -> Business | None:
         if not business_id.isdigit():
             return None
-        item = self._call(
-            "get_item",
-            TableName=self.table,
-            Key={"pk": _s(business_pk(business_id)), "sk": _s("BIZ")},
-            ProjectionExpression="doc, curated, nets",
-        ).get("Item")
+        item = self._business_item(business_id, "doc, curated, nets")
         return _business_from(item) if item else None
 
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
@@ -711,18 +709,18 @@ class DynamoDBStore(StoreBase):
         return Network.model_validate_json(item["doc"]["B"]) if item else None
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
+        from ..models import Network
+
         result = WriteResult()
         for n in networks:
             doc = n.model_dump_json().encode()
-            digest = _digest(n.model_dump_json(exclude={"updated_at"}).encode())
-            old = self.get_network(n.id)
+            digest = content_digest(n)
             old_item = self._call(
                 "get_item",
                 TableName=self.table,
                 Key={"pk": _s("NETWORKS"), "sk": _s(n.id)},
-                ProjectionExpression="#v, content_hash",
-                ExpressionAttributeNames={"#v": "version"},
             ).get("Item")
+            old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
             if old_item and old_item["content_hash"]["S"] == digest:
                 result.unchanged += 1
                 continue
@@ -779,7 +777,7 @@ class DynamoDBStore(StoreBase):
         result = WriteResult()
         for m in municipalities:
             doc = m.model_dump_json().encode()
-            digest = _digest(doc)
+            digest = content_digest(m)
             key = {"pk": _s("MUNICIPALITIES"), "sk": _s(m.kommunekode)}
             old = self._call(
                 "get_item",
@@ -840,12 +838,6 @@ def _keep_people_fields(b: Business, fresh: dict[str, Any]) -> Business:
     )
 
 
-def _digest(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def _backoff(attempt: int) -> None:
     """Exponential backoff with full jitter: 50 ms, 100 ms, ... up to 5 s."""
     time.sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
@@ -856,13 +848,12 @@ def _business_item(b: Business, version: int) -> dict[str, Any]:
     public feature and index attributes."""
     from ..privacy import public_business
 
-    content = b.model_dump_json(exclude={"updated_at"}).encode()
     item: dict[str, Any] = {
         "pk": _s(business_pk(b.id)),
         "sk": _s("BIZ"),
         "cvr": _s(b.id),
         "version": _n(version),
-        "content_hash": _s(_digest(content)),
+        "content_hash": _s(content_digest(b)),
         "doc": {"B": b.model_dump_json(exclude={"curated", "networks"}).encode()},
         "curated": _s(b.curated.model_dump_json()),
         "hidden": {"BOOL": b.curated.hidden},

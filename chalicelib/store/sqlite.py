@@ -21,7 +21,7 @@ from ..errors import Conflict, NotFound, StoreUnavailable
 from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
 from ..text import fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from .base import StoreBase
+from .base import StoreBase, content_digest
 
 if TYPE_CHECKING:
     from ..models import Business, Curation, Municipality, Network
@@ -90,10 +90,6 @@ CREATE TABLE IF NOT EXISTS municipalities (
 # the primary key and testing coordinates: cheaper than collecting and sorting most of the R*Tree.
 _WIDE_VIEWPORT_SHARE = 0.25
 _BATCH = 1000
-
-
-def _hash(doc: bytes) -> str:
-    return hashlib.blake2b(doc, digest_size=16).hexdigest()
 
 
 class SQLiteStore(StoreBase):
@@ -355,7 +351,7 @@ class SQLiteStore(StoreBase):
             b = Business.model_validate_json(doc).model_copy(
                 update={"curated": curation, "networks": networks}
             )
-            new = _business_row(b, version + 1, _hash(_business_content(b)))
+            new = _business_row(b, version + 1, content_digest(b))
             with conn:
                 self._write_business_rows(conn, [new])
         self._extent_cache.pop("businesses", None)
@@ -396,8 +392,7 @@ class SQLiteStore(StoreBase):
             if old is not None:  # curated fields belong to people: keep the stored ones
                 b = b.model_copy(update={"curated": Curation.model_validate_json(old[2])})
             b = b.model_copy(update={"networks": memberships.get(cvr, [])})
-            content = _business_content(b)
-            digest = _hash(content)
+            digest = content_digest(b)
             if old is not None and old[1] == digest:
                 result.unchanged += 1
                 continue
@@ -468,8 +463,7 @@ class SQLiteStore(StoreBase):
                 b = Business.model_validate_json(doc).model_copy(
                     update={"networks": memberships.get(cvr, [])}
                 )
-                content = _business_content(b)
-                rows.append(_business_row(b, version + 1, _hash(content)))
+                rows.append(_business_row(b, version + 1, content_digest(b)))
         if rows:
             self._write_business_rows(conn, rows)
 
@@ -486,8 +480,7 @@ class SQLiteStore(StoreBase):
         result = WriteResult()
         with self._write_lock, conn:
             for n in networks:
-                doc = n.model_dump_json(exclude={"updated_at"}).encode()
-                digest = _hash(doc)
+                digest = content_digest(n)
                 old = conn.execute(
                     "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
                 ).fetchone()
@@ -531,7 +524,7 @@ class SQLiteStore(StoreBase):
         with self._write_lock, conn:
             for m in municipalities:
                 doc = m.model_dump_json().encode()
-                digest = _hash(doc)
+                digest = content_digest(m)
                 old = conn.execute(
                     "SELECT version, content_hash FROM municipalities WHERE kommunekode = ?",
                     (m.kommunekode,),
@@ -560,11 +553,6 @@ class SQLiteStore(StoreBase):
                     result.updated += 1
         self._extent_cache.pop("municipalities", None)
         return result
-
-
-def _business_content(b: Business) -> bytes:
-    """What identifies a business's state: everything but the time it was written."""
-    return b.model_dump_json(exclude={"updated_at"}).encode()
 
 
 def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
