@@ -36,7 +36,7 @@ MICRO_GROUPS = frozenset({"0", "1", "2-4", "5-9"})
 # address is often the owner's home: the privacy rules coarsen them unless they opt in.
 PERSONALLY_OWNED_FORMS = frozenset({"ENK", "PMV", "I/S", "DØD", "FFO"})
 
-_COMPANY_FORM = re.compile(r"^[A-ZÆØÅ/.]{1,12}$")
+_COMPANY_FORM = re.compile(r"^[A-ZÆØÅ0-9/.&-]{1,12}$")
 
 
 class Point(BaseModel):
@@ -89,12 +89,15 @@ class Business(BaseModel):
     founded: date | None = None
     ceased: date | None = None
     address: str | None = Field(default=None, max_length=300)
+    address_id: str | None = Field(default=None, max_length=64)  # DAR address UUID (CVR adresseId)
+    address_issue: str | None = Field(default=None, max_length=200)  # why there is no usable address
     postcode: Postcode | None = None
     city: str | None = Field(default=None, max_length=100)
     municipality: Kommunekode | None = None
     location: Point | None = None
     location_precision: Literal["address", "grid", "postcode"] | None = None
     reklamebeskyttet: bool = False
+    outside_area: bool = False  # moved out of the municipalities this deployment covers
     contact: Contact = Field(default_factory=Contact)
     curated: Curation = Field(default_factory=Curation)
     networks: list[str] = Field(default_factory=list)
@@ -128,6 +131,11 @@ class Business(BaseModel):
     @property
     def industry_section(self) -> str | None:
         return section_of(self.industry_code) if self.industry_code else None
+
+    @property
+    def public(self) -> bool:
+        """Shown in public outputs at all: not hidden on request and still in our area."""
+        return not (self.curated.hidden or self.outside_area)
 
     @property
     def personally_owned(self) -> bool:
