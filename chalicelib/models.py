@@ -89,8 +89,8 @@ class Business(BaseModel):
     founded: date | None = None
     ceased: date | None = None
     address: str | None = Field(default=None, max_length=300)
-    address_id: str | None = Field(default=None, max_length=64)  # DAR address UUID (CVR adresseId)
-    address_issue: str | None = Field(default=None, max_length=200)  # why there is no usable address
+    address_id: str | None = Field(default=None, max_length=64)  # DAR UUID (CVR adresseId)
+    address_issue: str | None = Field(default=None, max_length=200)  # why no usable address
     postcode: Postcode | None = None
     city: str | None = Field(default=None, max_length=100)
     municipality: Kommunekode | None = None

@@ -35,8 +35,9 @@ def shows_contact(b: Business) -> bool:
 
 
 def public_business(b: Business) -> dict[str, Any] | None:
-    """The GeoJSON Feature the public may see, or None for a business hidden on request."""
-    if b.curated.hidden:
+    """The GeoJSON Feature the public may see, or None for a business hidden on request or
+    moved out of the covered municipalities."""
+    if not b.public:
         return None
     point, precision = public_location(b)
     props: dict[str, Any] = {

@@ -309,3 +309,68 @@ def test_dynamodb_pages_use_at_most_8_queries(loaded: Store, sample) -> None:
                 break
             q = q.model_copy(update={"after": page.next_after})
         assert sorted(ids) == _expected(sample, q.model_copy(update={"after": None}))
+
+
+def _number_matched(store: Store) -> int | None:
+    return store.query("businesses", FeatureQuery(limit=1), count=True).number_matched
+
+
+def test_a_business_that_moves_out_leaves_every_public_output(store: Store) -> None:
+    store.upsert_businesses([business("10000004"), business("10000012")])
+    store.upsert_networks([network(members=["10000004", "10000012"])])
+    assert _number_matched(store) == 2
+    moved = business("10000004", municipality="461", postcode="5000", outside_area=True)
+    assert store.upsert_businesses([moved]).updated == 1
+    assert store.get_feature("businesses", "10000004") is None
+    assert _all_ids(store, FeatureQuery()) == ["10000012"]
+    assert _number_matched(store) == 1
+    doc = orjson.loads(store.get_feature("networks", "test-net") or b"{}")
+    assert doc["properties"]["members"] == ["10000012"]
+    kept = store.get_business("10000004")  # kept, with its history, not deleted
+    assert kept is not None and kept.outside_area and kept.networks == ["test-net"]
+    store.upsert_businesses([business("10000004")])  # and it moves back
+    assert _all_ids(store, FeatureQuery()) == ["10000004", "10000012"]
+    assert _number_matched(store) == 2
+
+
+def test_get_businesses_reads_many_at_once(store: Store) -> None:
+    ids = [f"1{i:07d}" for i in range(1, 260)]
+    store.upsert_businesses([business(i) for i in ids])
+    store.upsert_networks([network(members=ids[:3])])
+    got = store.get_businesses([*ids, "99999999", "not-a-cvr"])
+    assert sorted(got) == ids
+    assert got[ids[0]].networks == ["test-net"] and got[ids[-1]].networks == []
+    assert got[ids[5]].name == business(ids[5]).name
+
+
+def test_founded_from_selects_new_registrations(store: Store) -> None:
+    store.upsert_businesses(
+        [
+            business("10000004", founded=date(2026, 11, 1)),
+            business("10000012", founded=date(2026, 10, 31)),
+            business("10000020", founded=None),
+            business("10000039", founded=date(2026, 11, 20), municipality="390"),
+        ]
+    )
+    q = FeatureQuery(founded_from=date(2026, 11, 1))
+    assert _all_ids(store, q) == ["10000004", "10000039"]
+    assert _all_ids(store, q.model_copy(update={"municipality": "376"})) == ["10000004"]
+
+
+def test_records_are_kept_listed_and_deleted(store: Store) -> None:
+    runs = {f"2026-11-{d:02d}T02:00:00Z": {"day": d, "text": "ø"} for d in range(1, 31)}
+    store.put_records("run", runs)
+    store.put_records("other", {"2026-11-05T02:00:00Z": {"x": 1}})
+    newest = store.list_records("run", limit=3, newest_first=True)
+    assert [doc["day"] for _, doc in newest] == [30, 29, 28]
+    assert [k for k, _ in store.list_records("run", limit=2)] == sorted(runs)[:2]
+    assert len(store.list_records("run", limit=1000)) == 30
+    keys = [f"key-{i}" for i in range(230)]
+    store.put_records("cache", {k: {"i": i} for i, k in enumerate(keys)})
+    got = store.get_records("cache", [*keys, "missing"])
+    assert len(got) == 230 and got["key-7"] == {"i": 7}
+    store.put_records("cache", {"key-7": {"i": 70}})
+    assert store.get_records("cache", ["key-7"]) == {"key-7": {"i": 70}}
+    store.delete_records("cache", keys[:200])
+    assert sorted(store.get_records("cache", keys)) == sorted(keys[200:])
+    assert store.get_records("run", ["key-201"]) == {}

@@ -7,7 +7,7 @@ from typing import Protocol
 
 
 class GeocoderUnavailable(Exception):
-    """The address service cannot answer now (down, slow, refusing us): fall back and retry later."""
+    """The address service cannot answer now (down, slow, refusing us): fall back, retry later."""
 
 
 @dataclass(frozen=True)

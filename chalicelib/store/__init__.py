@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,7 @@ class FeatureQuery(BaseModel):
     network: str | None = None
     status: Literal["active", "ceased"] | None = None
     q: str | None = None
+    founded_from: date | None = None  # registered on or after (the welcome feed)
     limit: int = Field(default=100, ge=1, le=10_000)
     after: str | None = None  # keyset position: the last id of the previous page
 
@@ -105,11 +106,29 @@ class Store(Protocol):
         """
         ...
 
+    def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
+        """The stored businesses among these ids (absent ones are left out), in one round."""
+        ...
+
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult: ...
 
     def get_network(self, network_id: str) -> Network | None: ...
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult: ...
+
+    # Small operational records beside the data: job state and checkpoints, run reports,
+    # quarantined documents, the geocoding cache. `kind` names a family, `key` a record in it;
+    # listing is by key order, so keys that start with a timestamp list chronologically.
+
+    def put_records(self, kind: str, records: dict[str, dict[str, Any]]) -> None: ...
+
+    def get_records(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
+    def list_records(
+        self, kind: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]: ...
+
+    def delete_records(self, kind: str, keys: Iterable[str]) -> None: ...
 
     def create_table(self) -> bool:
         """Create what the store needs (tables, indexes); False when it exists already."""

@@ -5,7 +5,9 @@ Item types (pk / sk):
   its public feature plus the attributes of the indexes below.
 - `NETWORKS` / `<id>`: a network document. `MUNICIPALITIES` / `<kommunekode>`: a municipality.
 - `META` / `COUNT`, `HIDDEN`, `EXTENT`: the number of visible businesses, the set of hidden
-  CVR numbers, the extent of the data.
+  CVR numbers (hidden on request or moved out of the area), the extent of the data.
+- `REC#<kind>` / `<key>`: operational records (job state, run reports, quarantine, geocoding
+  cache), one partition per kind, listed by key.
 
 Indexes (GSIs, each projecting the feature and the filter attributes):
 - `strip0` ... `strip5`: the spatial index (see `dynamo_keys`): viewport queries.
@@ -71,6 +73,10 @@ _BATCH_WRITE = 25
 
 def _s(v: str) -> dict[str, str]:
     return {"S": v}
+
+
+def _b(doc: dict[str, Any]) -> dict[str, bytes]:
+    return {"B": orjson.dumps(doc)}
 
 
 def _n(v: float | int) -> dict[str, str]:
@@ -438,6 +444,9 @@ class DynamoDBStore(StoreBase):
             if start is not None:
                 parts.append("(attribute_not_exists(ceased) OR ceased > :start)")
                 values[":start"] = _s(start.isoformat())
+        if q.founded_from is not None:
+            parts.append("founded >= :ff")
+            values[":ff"] = _s(q.founded_from.isoformat())
         if q.q is not None:
             parts.append("contains(name_fold, :q)")
             values[":q"] = _s(fold(q.q))
@@ -498,6 +507,14 @@ class DynamoDBStore(StoreBase):
         item = self._business_item(business_id, "doc, curated, nets")
         return _business_from(item) if item else None
 
+    def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
+        cvrs = sorted({i for i in business_ids if i.isdigit()})
+        out: dict[str, Business] = {}
+        for i in range(0, len(cvrs), _BATCH_GET):
+            for item in self._batch_get(cvrs[i : i + _BATCH_GET], "cvr, doc, curated, nets"):
+                out[item["cvr"]["S"]] = _business_from(item)
+        return out
+
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         result = WriteResult()
         chunk: list[Business] = []
@@ -545,21 +562,47 @@ class DynamoDBStore(StoreBase):
                 updates.append((b, old))
                 result.updated += 1
         self._batch_put(inserts)
-        for b, old in updates:
-            self._put_update(b, old)
-        visible_new = [i for i in inserts if "feature" in i]
-        hidden_new = [i["cvr"]["S"] for i in inserts if "feature" not in i]
-        if visible_new:
-            self._add_count(len(visible_new))
-            self._widen_extent(visible_new)
-        if hidden_new:
-            self._set_hidden(add=hidden_new)
+        written = [(self._put_update(b, old), old) for b, old in updates]
+        self._account_visibility([(i, None) for i in inserts] + written)
         return result
 
+    def _account_visibility(
+        self, changes: list[tuple[dict[str, Any], dict[str, Any] | None]]
+    ) -> None:
+        """Keep the visible count, the hidden set and the extent in step with written items.
+
+        `changes` pairs each written item with the item it replaced (None for an insert).
+        """
+        delta = 0
+        to_hide: list[str] = []
+        to_show: list[str] = []
+        for new, old in changes:
+            now_hidden = new["hidden"]["BOOL"]
+            was_hidden = True if old is None else old.get("hidden", {}).get("BOOL", False)
+            if old is None and now_hidden:
+                to_hide.append(new["cvr"]["S"])
+            if was_hidden == now_hidden:
+                continue
+            delta += -1 if now_hidden else 1
+            if old is not None:
+                (to_hide if now_hidden else to_show).append(new["cvr"]["S"])
+        if delta:
+            self._add_count(delta)
+        if to_hide:
+            self._set_hidden(add=to_hide)
+        if to_show:
+            self._set_hidden(remove=to_show)
+        visible = [new for new, _ in changes if not new["hidden"]["BOOL"]]
+        if visible:
+            self._widen_extent(visible)
+
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
+        self._batch_write([{"PutRequest": {"Item": it}} for it in items])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         """BatchWriteItem in groups of 25, retrying unprocessed items with backoff and jitter."""
-        for i in range(0, len(items), _BATCH_WRITE):
-            request = {self.table: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
+        for i in range(0, len(requests), _BATCH_WRITE):
+            request = {self.table: requests[i : i + _BATCH_WRITE]}
             for attempt in range(12):
                 resp = self._call("batch_write_item", RequestItems=request)
                 request = resp.get("UnprocessedItems") or {}
@@ -574,22 +617,25 @@ class DynamoDBStore(StoreBase):
         b: Business,
         old: dict[str, Any],
         merge: Callable[[Business, dict[str, Any]], Business] | None = None,
-    ) -> None:
+    ) -> dict[str, Any]:
         """Conditional put on the version read; on a lost race, re-read, re-merge, retry.
 
         `merge` rebuilds the business from a fresh read; by default the register fields of
         `b` win and curated fields and memberships come from the fresh item.
+        Returns the item written; `old` is updated in place to the item it replaced.
         """
         merge = merge or _keep_people_fields
         for attempt in range(8):
             version = int(old["version"]["N"])
-            if self._put_if_version(_business_item(b, version + 1), version):
-                return
+            item = _business_item(b, version + 1)
+            if self._put_if_version(item, version):
+                return item
             fresh = self._existing([b.id]).get(b.id)
             if fresh is None:
                 raise Conflict(f"business {b.id} was deleted while it was being updated")
             b = merge(b, fresh)
-            old = fresh
+            old.clear()
+            old.update(fresh)
             _backoff(attempt)
         raise Conflict(f"business {b.id} is being changed by another writer; try again")
 
@@ -637,12 +683,7 @@ class DynamoDBStore(StoreBase):
                     raise Conflict(f"business {business_id} changed meanwhile")
                 _backoff(attempt)
                 continue
-            was_hidden = old.get("hidden", {}).get("BOOL", False)
-            if curation.hidden != was_hidden:
-                self._add_count(-1 if curation.hidden else 1)
-                self._set_hidden(**{"add" if curation.hidden else "remove": [business_id]})
-            if not curation.hidden:
-                self._widen_extent([item])
+            self._account_visibility([(item, old)])
             return version + 1
         raise Conflict(f"business {business_id} is being changed by another writer; try again")
 
@@ -771,6 +812,67 @@ class DynamoDBStore(StoreBase):
                 b = member(_business_from(old), old)
                 self._put_update(b, old, merge=member)
 
+    # -- operational records -------------------------------------------------------------------
+
+    def put_records(self, kind: str, records: dict[str, dict[str, Any]]) -> None:
+        self._batch_write(
+            [
+                {"PutRequest": {"Item": {"pk": _s(f"REC#{kind}"), "sk": _s(k), "doc": _b(v)}}}
+                for k, v in records.items()
+            ]
+        )
+
+    def get_records(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(keys), _BATCH_GET):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"pk": _s(f"REC#{kind}"), "sk": _s(k)} for k in keys[i : i + _BATCH_GET]
+                    ]
+                }
+            }
+            for attempt in range(12):
+                resp = self._call("batch_get_item", RequestItems=request)
+                for item in resp["Responses"].get(self.table, []):
+                    out[item["sk"]["S"]] = orjson.loads(item["doc"]["B"])
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                _backoff(attempt)
+            else:
+                raise StoreUnavailable("DynamoDB kept returning unprocessed keys; try again later")
+        return out
+
+    def list_records(
+        self, kind: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(f"REC#{kind}")},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        out: list[tuple[str, dict[str, Any]]] = []
+        while len(out) < limit:
+            resp = self._call("query", **kwargs)
+            out += [(i["sk"]["S"], orjson.loads(i["doc"]["B"])) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            kwargs["Limit"] = limit - len(out)
+        return out[:limit]
+
+    def delete_records(self, kind: str, keys: Iterable[str]) -> None:
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": {"pk": _s(f"REC#{kind}"), "sk": _s(k)}}}
+                for k in dict.fromkeys(keys)
+            ]
+        )
+
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
         from ..privacy import public_municipality
 
@@ -856,7 +958,7 @@ def _business_item(b: Business, version: int) -> dict[str, Any]:
         "content_hash": _s(content_digest(b)),
         "doc": {"B": b.model_dump_json(exclude={"curated", "networks"}).encode()},
         "curated": _s(b.curated.model_dump_json()),
-        "hidden": {"BOOL": b.curated.hidden},
+        "hidden": {"BOOL": not b.public},
     }
     if b.networks:
         item["nets"] = {"SS": sorted(b.networks)}
@@ -920,4 +1022,6 @@ def _matches(item: dict[str, Any], q: FeatureQuery) -> bool:
             return False
         if start is not None and ceased is not None and ceased <= start.isoformat():
             return False
+    if q.founded_from is not None and (s("founded") or "") < q.founded_from.isoformat():
+        return False
     return not (q.q is not None and fold(q.q) not in (s("name_fold") or ""))

@@ -77,6 +77,12 @@ CREATE TABLE IF NOT EXISTS network_members (
     PRIMARY KEY (network_id, cvr)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS network_members_cvr ON network_members(cvr, network_id);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS municipalities (
     kommunekode TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -273,6 +279,9 @@ class SQLiteStore(StoreBase):
         if q.network is not None:
             where.append("b.cvr IN (SELECT cvr FROM network_members WHERE network_id = ?)")
             args.append(q.network)
+        if q.founded_from is not None:
+            where.append("b.founded >= ?")
+            args.append(q.founded_from.isoformat())
         if q.q is not None:
             where.append("instr(b.name_fold, ?) > 0")
             args.append(fold(q.q))
@@ -326,6 +335,24 @@ class SQLiteStore(StoreBase):
         b.networks = self._networks_of([int(business_id)]).get(int(business_id), [])
         return b
 
+    def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
+        from ..models import Business
+
+        cvrs = sorted({int(i) for i in business_ids if i.isdigit()})
+        out: dict[str, Business] = {}
+        conn = self._conn()
+        memberships = self._networks_of(cvrs)
+        for i in range(0, len(cvrs), 900):
+            part = cvrs[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for cvr, doc in conn.execute(
+                f"SELECT cvr, doc FROM business_docs WHERE cvr IN ({marks})", part
+            ):
+                b = Business.model_validate_json(doc)
+                b.networks = memberships.get(cvr, [])
+                out[b.id] = b
+        return out
+
     def curate_business(
         self, business_id: str, curation: Curation, expected_version: int | None = None
     ) -> int:
@@ -356,6 +383,46 @@ class SQLiteStore(StoreBase):
                 self._write_business_rows(conn, [new])
         self._extent_cache.pop("businesses", None)
         return version + 1
+
+    # -- operational records -------------------------------------------------------------------
+
+    def put_records(self, kind: str, records: dict[str, dict[str, Any]]) -> None:
+        conn = self._conn()
+        with self._write_lock, conn:
+            conn.executemany(
+                "INSERT INTO records VALUES (?, ?, ?) "
+                "ON CONFLICT(kind, key) DO UPDATE SET doc=excluded.doc",
+                [(kind, k, orjson.dumps(v)) for k, v in records.items()],
+            )
+
+    def get_records(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(keys), 900):
+            part = keys[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for key, doc in self._conn().execute(
+                f"SELECT key, doc FROM records WHERE kind = ? AND key IN ({marks})", [kind, *part]
+            ):
+                out[key] = orjson.loads(doc)
+        return out
+
+    def list_records(
+        self, kind: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
+        order = "DESC" if newest_first else "ASC"
+        rows = self._conn().execute(
+            f"SELECT key, doc FROM records WHERE kind = ? ORDER BY key {order} LIMIT ?",
+            (kind, limit),
+        )
+        return [(k, orjson.loads(d)) for k, d in rows]
+
+    def delete_records(self, kind: str, keys: Iterable[str]) -> None:
+        conn = self._conn()
+        with self._write_lock, conn:
+            conn.executemany(
+                "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, k) for k in keys]
+            )
 
     def create_table(self) -> bool:
         return False  # the schema is created when the database is opened
@@ -571,7 +638,7 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         fold(b.name),
         point[0],
         point[1],
-        1 if b.curated.hidden else 0,
+        0 if b.public else 1,
         version,
         digest,
         b.model_dump_json().encode(),
