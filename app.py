@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from chalice import Chalice, CORSConfig, Response
+from chalice import Chalice, CORSConfig, Cron, Response
 
 from chalicelib import http
 from chalicelib.config import Settings
@@ -101,3 +101,16 @@ def items(collection_id: str) -> Response:
 @app.route("/collections/{collection_id}/items/{feature_id}", methods=["GET"], cors=_CORS)
 def item(collection_id: str, feature_id: str) -> Response:
     return _respond("item", collection_id, feature_id)
+
+
+@app.route("/municipalities/{code}/new-businesses", methods=["GET"], cors=_CORS)
+def new_businesses(code: str) -> Response:
+    return _respond("new_businesses", code)
+
+
+@app.schedule(Cron(15, 1, "*", "*", "?", "*"), name="cvr_refresh")
+def cvr_refresh(event) -> dict:
+    """Nightly (01:15 UTC): the register's changes into the store; resumes an unfinished run."""
+    from chalicelib.cvr.jobs import scheduled_refresh
+
+    return scheduled_refresh(settings(), event.context)

@@ -17,6 +17,8 @@ class Settings:
     blobs_url: str
     municipalities: tuple[str, ...]
     public_url: str | None
+    geocoder_url: str | None = None
+    geocoder_token: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -26,6 +28,8 @@ class Settings:
             blobs_url=_project_relative(os.environ.get("MIKROKORT_BLOBS", DEFAULT_BLOBS)),
             municipalities=tuple(c.strip()[-3:].zfill(3) for c in codes.split(",") if c.strip()),
             public_url=(os.environ.get("MIKROKORT_PUBLIC_URL") or "").rstrip("/") or None,
+            geocoder_url=os.environ.get("MIKROKORT_GEOCODER_URL") or None,
+            geocoder_token=os.environ.get("MIKROKORT_GEOCODER_TOKEN") or None,
         )
 
 

@@ -153,6 +153,50 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "The id of a feature (a CVR number, a network id, a kommunekode).",
         "schema": {"type": "string"},
     },
+    "kommunekode": {
+        "name": "kommunekode",
+        "in": "path",
+        "required": True,
+        "description": "A municipality this service covers, by kommunekode (e.g. 376).",
+        "schema": {"type": "string", "pattern": "^0?[0-9]{3}$"},
+    },
+    "since": {
+        "name": "since",
+        "in": "query",
+        "required": False,
+        "description": "Businesses registered (founded) on or after this date; default: the "
+        "last 30 days.",
+        "schema": {"type": "string", "format": "date"},
+        "style": "form",
+        "explode": False,
+    },
+    "feed-limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "The most businesses in one page (larger values are clamped to 1000).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "style": "form",
+        "explode": False,
+    },
+    "feed-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format (GeoJSON or an Atom feed); overrides Accept.",
+        "schema": {"type": "string", "enum": ["json", "geojson", "atom"]},
+        "style": "form",
+        "explode": False,
+    },
+    "lang": {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "The language of the Atom feed's texts.",
+        "schema": {"type": "string", "enum": ["da", "en"], "default": "da"},
+        "style": "form",
+        "explode": False,
+    },
 }
 
 _LINK = {
@@ -402,6 +446,57 @@ _SCHEMAS: dict[str, Any] = {
         "MunicipalityProperties",
         {"oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")]},
     ),
+    "NearbyNetwork": {
+        "type": "object",
+        "required": ["id", "name", "distance_km", "within_area"],
+        "properties": {
+            "id": _STR,
+            "name": _STR,
+            "distance_km": {"type": "number", "minimum": 0},
+            "within_area": {"type": "boolean"},
+            "meeting_place_name": _NSTR,
+            "website": _NSTR,
+            "email": _NSTR,
+            "phone": _NSTR,
+        },
+    },
+    "NewBusiness": {
+        "allOf": [
+            _ref("schemas", "Business"),
+            {
+                "type": "object",
+                "properties": {
+                    "properties": {
+                        "type": "object",
+                        "required": ["nearest_networks", "marketing_allowed"],
+                        "properties": {
+                            "nearest_networks": {
+                                "type": "array",
+                                "items": _ref("schemas", "NearbyNetwork"),
+                            },
+                            "marketing_allowed": {"type": "boolean"},
+                        },
+                    }
+                },
+            },
+        ]
+    },
+    "NewBusinesses": {
+        "type": "object",
+        "required": ["type", "features", "municipality", "since"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "municipality": {
+                "type": "object",
+                "properties": {"kommunekode": _STR, "name": _STR},
+            },
+            "since": {"type": "string", "format": "date"},
+            "features": {"type": "array", "items": _ref("schemas", "NewBusiness")},
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
     "Businesses": _collection_schema("Business"),
     "Networks": _collection_schema("Network"),
     "Municipalities": _collection_schema("Municipality"),
@@ -526,6 +621,20 @@ def openapi_document(base: str) -> dict[str, Any]:
         )
         one["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", feature)}
         paths[f"/collections/{cid}/items/{{featureId}}"] = one
+    feed = _get(
+        "getNewBusinesses",
+        "The welcome feed: businesses newly registered in a municipality, each with the "
+        "networks nearest to it; `reklamebeskyttet` ones are flagged (no marketing contact)",
+        ["kommunekode", "since", "feed-limit", "cursor", "feed-f", "lang"],
+        _json_response("New businesses, newest first", "NewBusinesses", GEOJSON),
+        "404",
+    )
+    feed["get"]["tags"] = ["Welcome feed"]
+    feed["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", "NewBusinesses")}
+    feed["get"]["responses"]["200"]["content"]["application/atom+xml"] = {
+        "schema": {"type": "string"}
+    }
+    paths["/municipalities/{kommunekode}/new-businesses"] = feed
     return {
         "openapi": "3.0.3",
         "info": {
@@ -540,7 +649,10 @@ def openapi_document(base: str) -> dict[str, Any]:
             "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
         "servers": [{"url": base or "/"}],
-        "tags": [{"name": "OGC API - Features"}],
+        "tags": [
+            {"name": "OGC API - Features"},
+            {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
+        ],
         "paths": paths,
         "components": {"parameters": _PARAMETERS, "schemas": _SCHEMAS, "responses": _RESPONSES},
     }

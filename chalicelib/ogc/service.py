@@ -114,6 +114,11 @@ class FeaturesService:
             req, body, media, etag=etag_of(body), max_age=60, extra={"Content-Crs": f"<{crs}>"}
         )
 
+    def new_businesses(self, req: HttpRequest, code: str) -> HttpResponse:
+        from ..welcome import new_businesses
+
+        return new_businesses(self.store, req, code)
+
 
 def _known(collection_id: str) -> str:
     if collection_id not in COLLECTION_INFO:

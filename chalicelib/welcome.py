@@ -1,0 +1,252 @@
+"""The welcome feed: businesses newly registered in a municipality, with the networks near them.
+
+The business department reads it (as JSON, or as an Atom feed in a feed reader or an
+e-mail-by-feed tool) to welcome every new CVR number and point it to its local networks.
+Businesses that declined marketing (`reklamebeskyttet`) are flagged: they may be welcomed by
+the municipality as a public service, never contacted for marketing. The privacy rules apply as
+everywhere: only public features are used.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+import orjson
+
+from . import params as P
+from .cursor import Cursor, decode_cursor, selection_digest
+from .errors import InvalidParameter, NotFound
+from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from .industry import SECTION_NAMES
+from .nearby import nearest_networks
+from .store import FeatureQuery, Store
+
+ATOM = "application/atom+xml"
+GEOJSON = "application/geo+json"
+DEFAULT_DAYS = 30
+LIMIT_DEFAULT = 100
+LIMIT_MAX = 1000
+NEAREST = 3
+_PARAMS = ("since", "limit", "cursor", "f", "lang")
+
+TEXTS = {
+    "da": {
+        "title": "Nye virksomheder i {name}",
+        "subtitle": "Virksomheder registreret i CVR siden {since}, med de nærmeste netværk",
+        "employees": "{group} ansatte",
+        "networks": "Nærmeste netværk",
+        "no_networks": "Ingen netværk registreret endnu",
+        "protected": "Reklamebeskyttet: må ikke kontaktes med markedsføring",
+        "km": "km",
+        "in_area": "i netværkets område",
+        "founded": "Registreret",
+    },
+    "en": {
+        "title": "New businesses in {name}",
+        "subtitle": "Businesses registered in CVR since {since}, with the nearest networks",
+        "employees": "{group} employees",
+        "networks": "Nearest networks",
+        "no_networks": "No networks registered yet",
+        "protected": "Marketing-protected: must not be contacted for marketing",
+        "km": "km",
+        "in_area": "within the network's area",
+        "founded": "Registered",
+    },
+}
+
+
+def parse_since(value: str | None, today: date) -> date:
+    if value is None:
+        return today - timedelta(days=DEFAULT_DAYS)
+    try:
+        return date.fromisoformat(value[:10]) if len(value) >= 10 else date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(
+            f"since '{value}' is not a date (YYYY-MM-DD)", parameter="since"
+        ) from None
+
+
+def parse_limit(value: str | None) -> int:
+    if value is None:
+        return LIMIT_DEFAULT
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidParameter(f"limit must be an integer from 1 to {LIMIT_MAX}", parameter="limit")
+    return min(int(value), LIMIT_MAX)
+
+
+def parse_lang(value: str | None) -> str:
+    if value is None:
+        return "da"
+    if value not in TEXTS:
+        raise InvalidParameter("lang must be 'da' or 'en'", parameter="lang")
+    return value
+
+
+def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
+    """The feed page for one municipality, as GeoJSON or Atom."""
+    values = P.single_values(req.params, _PARAMS)
+    kommunekode = _kommunekode(code)
+    municipality = store.get_feature("municipalities", kommunekode)
+    if municipality is None:
+        raise NotFound(f"no municipality {code} in this service")
+    name = orjson.loads(municipality)["properties"]["name"]
+    since = parse_since(values.get("since"), datetime.now(UTC).date())
+    lang = parse_lang(values.get("lang"))
+    media = _media(req, values.get("f"))
+    query = FeatureQuery(
+        municipality=kommunekode, founded_from=since, limit=parse_limit(values.get("limit"))
+    )
+    selection = selection_digest("new-businesses", query.filters())
+    if "cursor" in values:
+        query = query.model_copy(update={"after": decode_cursor(values["cursor"], selection).after})
+    page = store.query("businesses", query)
+    networks = [
+        orjson.loads(f) for f in store.query("networks", FeatureQuery(limit=10_000)).features
+    ]
+    entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
+    entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
+    href = f"{req.base_url}/municipalities/{kommunekode}/new-businesses"
+    shown = {k: v for k, v in values.items() if k != "cursor"} | {"since": since.isoformat()}
+    links = {
+        "self": _href(
+            href, {**shown, **({"cursor": values["cursor"]} if "cursor" in values else {})}
+        )
+    }
+    if page.next_after is not None:
+        token = Cursor(page.next_after, None, selection).encode()
+        links["next"] = _href(href, {**shown, "cursor": token})
+    links["alternate"] = _href(href, {**shown, "f": "json" if media == ATOM else "atom"})
+    context = {"code": kommunekode, "name": name, "since": since, "lang": lang, "href": href}
+    if media == ATOM:
+        body = _atom(entries, links, context, req.base_url)
+    else:
+        body = _geojson(entries, links, context)
+    validator = page.validator.encode() if page.validator else b"".join(page.features)
+    etag = etag_of(
+        validator,
+        media.encode(),
+        lang.encode(),
+        orjson.dumps(links),
+        *[orjson.dumps(n["properties"]) for n in networks],
+    )
+    return ok(req, body, media, etag=etag, max_age=300)
+
+
+def _kommunekode(code: str) -> str:
+    try:
+        return P.parse_municipality(code)
+    except InvalidParameter:
+        raise NotFound(f"'{code}' is not a kommunekode (e.g. 376)") from None
+
+
+def _media(req: HttpRequest, f: str | None) -> str:
+    if f is not None:
+        if f not in ("json", "geojson", "atom"):
+            raise InvalidParameter("f must be 'json', 'geojson' or 'atom'", parameter="f")
+        return ATOM if f == "atom" else GEOJSON
+    return negotiate(req.header("accept"), [GEOJSON, "application/json", ATOM])
+
+
+def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> dict[str, Any]:
+    props = feature["properties"]
+    point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
+    near = nearest_networks(tuple(point), networks, NEAREST) if point else []
+    props["nearest_networks"] = [n.summary() for n in near]
+    props["marketing_allowed"] = not props.get("reklamebeskyttet", False)
+    return feature
+
+
+def _href(base: str, values: dict[str, str]) -> str:
+    return f"{base}?{urlencode(values)}" if values else base
+
+
+def _geojson(entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str, Any]) -> bytes:
+    doc = {
+        "type": "FeatureCollection",
+        "municipality": {"kommunekode": ctx["code"], "name": ctx["name"]},
+        "since": ctx["since"].isoformat(),
+        "numberReturned": len(entries),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": [
+            {"href": href, "rel": rel, "type": ATOM if "f=atom" in href else GEOJSON}
+            for rel, href in links.items()
+        ],
+        "features": entries,
+    }
+    return orjson.dumps(doc)
+
+
+def _atom(
+    entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str, Any], base_url: str
+) -> bytes:
+    t = TEXTS[ctx["lang"]]
+    ns = "http://www.w3.org/2005/Atom"
+    ET.register_namespace("", ns)
+    feed = ET.Element(f"{{{ns}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": ctx["lang"]})
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    sub(feed, "id", f"{ctx['href']}?since={ctx['since'].isoformat()}")
+    sub(feed, "title", t["title"].format(name=ctx["name"]))
+    sub(feed, "subtitle", t["subtitle"].format(since=ctx["since"].isoformat()))
+    newest = max((e["properties"]["updated_at"] for e in entries), default=None)
+    sub(feed, "updated", _atom_time(newest))
+    sub(sub(feed, "author"), "name", "Mikrokort")
+    sub(feed, "link", rel="self", href=links["self"], type=ATOM)
+    for rel in ("next", "alternate"):
+        if rel in links:
+            sub(feed, "link", rel=rel, href=links[rel], type=ATOM if rel == "next" else GEOJSON)
+    for e in entries:
+        p = e["properties"]
+        entry = sub(feed, "entry")
+        sub(entry, "id", f"urn:cvr:{e['id']}")
+        sub(entry, "title", p["name"])
+        sub(entry, "updated", _atom_time(p["updated_at"]))
+        if p.get("founded"):
+            sub(entry, "published", f"{p['founded']}T00:00:00Z")
+        sub(entry, "link", href=f"{base_url}/collections/businesses/items/{e['id']}")
+        if p.get("industry_section"):
+            names = SECTION_NAMES.get(p["industry_section"])
+            label = names[0 if ctx["lang"] == "da" else 1] if names else p["industry_section"]
+            sub(entry, "category", term=p["industry_section"], label=label)
+        if p.get("reklamebeskyttet"):
+            sub(entry, "category", term="reklamebeskyttet", label=t["protected"])
+        sub(entry, "content", _summary(p, t), type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _summary(p: dict[str, Any], t: dict[str, str]) -> str:
+    place = f"{p.get('postcode') or ''} {p.get('city') or ''}".strip()
+    where = ", ".join(x for x in (p.get("address"), place) if x)
+    size = t["employees"].format(group=p["employees"]) if p.get("employees") else None
+    lines = [" · ".join(x for x in (p.get("industry_text"), size, where) if x)]
+    if p.get("founded"):
+        lines.append(f"{t['founded']}: {p['founded']}")
+    if p.get("reklamebeskyttet"):
+        lines.append(t["protected"])
+    near = p.get("nearest_networks") or []
+    if near:
+        parts = []
+        for n in near:
+            distance = t["in_area"] if n["within_area"] else f"{n['distance_km']} {t['km']}"
+            parts.append(f"{n['name']} ({distance})")
+        lines.append(f"{t['networks']}: " + "; ".join(parts))
+    else:
+        lines.append(t["no_networks"])
+    return "\n".join(lines)
+
+
+def _atom_time(iso: str | None) -> str:
+    if not iso:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = datetime.fromisoformat(iso)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
