@@ -1,0 +1,215 @@
+"""CVR company documents built from Businesses: the inverse of `chalicelib.cvr.mapping`.
+
+Stand-in servers and benchmarks need many register documents in the real shape (the fields the
+refresh asks for in `_source`: top-level identity and timestamps, `penheder`, `livsforloeb` and
+`virksomhedMetadata`), with values that map back to the Business they came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.models import EMPLOYEE_GROUPS, Business
+from chalicelib.reference import DATA
+
+_CET = timezone(timedelta(hours=1))
+_DEFAULT_LOADED = datetime(2025, 11, 4, 10, 23, 5, 412000, tzinfo=_CET)
+_ADDRESS_NAMESPACE = uuid.uuid5(
+    uuid.NAMESPACE_URL, "https://mikrokort.example/standins/cvr/adresse"
+)
+_ADDRESS = re.compile(
+    r"^(?P<road>.*?\S)\s+(?P<number>[0-9]+)(?P<letter>[A-ZÆØÅ])?"
+    r"(?:-(?P<to>[0-9]+)(?P<to_letter>[A-ZÆØÅ])?)?"
+    r"(?:,\s*(?P<floor>[^\s.]+)\.?(?:\s+(?P<door>\S+))?)?$"
+)
+# virksomhedsformkode of the common forms (the mapping reads only the descriptions)
+_FORM_CODES = {
+    "ENK": 10,
+    "I/S": 30,
+    "K/S": 40,
+    "A/S": 60,
+    "APS": 80,
+    "IVS": 81,
+    "FMBA": 130,
+    "SMBA": 140,
+    "PMV": 15,
+}
+
+
+@lru_cache(maxsize=1)
+def _municipality_names() -> dict[str, str]:
+    """3-digit kommunekode -> name in capitals, as the register writes `kommuneNavn`."""
+    with (DATA / "dk_kommunekoder.csv").open(encoding="utf-8") as f:
+        return {row["kommunekode"][-3:]: row["navn"].upper() for row in csv.DictReader(f)}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def address_id_of(b: Business) -> str:
+    """The stand-in DAR address id: stable for the same business at the same address."""
+    key = f"{b.id}|{b.address or ''}|{b.postcode or ''}"
+    return str(uuid.uuid5(_ADDRESS_NAMESPACE, key))
+
+
+def _street_parts(address: str | None) -> dict[str, Any]:
+    """'Langgade 12B-14, 2. th' split into the register's vejnavn/husnummer/etage fields."""
+    parts: dict[str, Any] = dict.fromkeys(
+        ("vejnavn", "husnummerFra", "bogstavFra", "husnummerTil", "bogstavTil", "etage", "sidedoer")
+    )
+    if not address:
+        return parts
+    match = _ADDRESS.match(address)
+    if match is None:
+        parts["vejnavn"] = address
+        return parts
+    parts.update(
+        vejnavn=match["road"],
+        husnummerFra=int(match["number"]),
+        bogstavFra=match["letter"],
+        husnummerTil=int(match["to"]) if match["to"] else None,
+        bogstavTil=match["to_letter"],
+        etage=match["floor"],
+        sidedoer=match["door"],
+    )
+    return parts
+
+
+def _address(b: Business, period: dict[str, Any], updated: str) -> dict[str, Any] | None:
+    if b.address is None and b.postcode is None and b.municipality is None:
+        return None
+    kommune = None
+    if b.municipality is not None:
+        kommune = {
+            "kommuneKode": int(b.municipality),
+            "kommuneNavn": _municipality_names().get(b.municipality),
+            "periode": {"gyldigFra": "2007-01-01", "gyldigTil": None},
+            "sidstOpdateret": "2006-11-13T00:00:00.000+01:00",
+        }
+    return {
+        "landekode": "DK",
+        "fritekst": None,
+        "vejkode": None,
+        "kommune": kommune,
+        **_street_parts(b.address),
+        "adresseId": address_id_of(b) if b.address else None,
+        "sidstValideret": updated,
+        "conavn": None,
+        "postboks": None,
+        "bynavn": None,
+        "postnummer": int(b.postcode) if b.postcode else None,
+        "postdistrikt": b.city,
+        "periode": period,
+        "sidstOpdateret": updated,
+    }
+
+
+def _employment(group: str | None, loaded: datetime, updated: str) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    low, high = EMPLOYEE_GROUPS[group]
+    interval = f"ANTAL_{low}_{high if high is not None else 999999}"
+    return {
+        "aar": loaded.year,
+        "maaned": loaded.month,
+        "antalAarsvaerk": low,
+        "antalAnsatte": low,
+        "sidstOpdateret": updated,
+        "intervalKodeAntalAarsvaerk": interval,
+        "intervalKodeAntalAnsatte": interval,
+    }
+
+
+def _contact_list(b: Business) -> list[str]:
+    """The mixed list the register calls `nyesteKontaktoplysninger` (phones without +45)."""
+    phone = b.contact.phone
+    if phone and phone.startswith("+45"):
+        phone = phone[3:]
+    values = ("".join(phone.split()) if phone else None, b.contact.email, b.contact.website)
+    return [v for v in values if v]
+
+
+def company_document(
+    b: Business, *, samt_id: int = 1, loaded: datetime | None = None
+) -> dict[str, Any]:
+    """A `Vrvirksomhed` object describing `b`, as the register's search returns it."""
+    loaded = loaded or _DEFAULT_LOADED
+    stamp = _stamp(loaded)
+    period = {"gyldigFra": _day(b.founded), "gyldigTil": None}
+    enheds_nummer = 4_000_000_000 + int(b.id)
+    form = None
+    if b.company_form or b.company_form_text:
+        form = {
+            "virksomhedsformkode": _FORM_CODES.get(b.company_form or ""),
+            "kortBeskrivelse": b.company_form,
+            "langBeskrivelse": b.company_form_text,
+            "ansvarligDataleverandoer": "E&S",
+            "periode": period,
+            "sidstOpdateret": stamp,
+        }
+    industry = None
+    if b.industry_code or b.industry_text:
+        industry = {
+            "branchekode": b.industry_code,
+            "branchetekst": b.industry_text,
+            "periode": period,
+            "sidstOpdateret": stamp,
+        }
+    return {
+        "cvrNummer": int(b.id),
+        "enhedsNummer": enheds_nummer,
+        "samtId": samt_id,
+        "sidstIndlaest": stamp,
+        "sidstOpdateret": stamp,
+        "reklamebeskyttet": b.reklamebeskyttet,
+        "livsforloeb": [
+            {
+                "periode": {"gyldigFra": _day(b.founded), "gyldigTil": _day(b.ceased)},
+                "sidstOpdateret": stamp,
+            }
+        ],
+        "penheder": [
+            {"pNummer": 1_000_000_000 + int(b.id), "periode": period, "sidstOpdateret": stamp}
+        ],
+        "virksomhedMetadata": {
+            "nyesteNavn": {"navn": b.name, "periode": period, "sidstOpdateret": stamp},
+            "nyesteBinavne": [],
+            "nyesteVirksomhedsform": form,
+            "nyesteBeliggenhedsadresse": _address(b, period, stamp),
+            "nyesteHovedbranche": industry,
+            "nyesteBibranche1": None,
+            "nyesteBibranche2": None,
+            "nyesteBibranche3": None,
+            "nyesteStatus": None,
+            "nyesteKontaktoplysninger": _contact_list(b),
+            "antalPenheder": 1,
+            "nyesteAarsbeskaeftigelse": None,
+            "nyesteKvartalsbeskaeftigelse": None,
+            "nyesteMaanedsbeskaeftigelse": None,
+            "nyesteErstMaanedsbeskaeftigelse": _employment(b.employees, loaded, stamp),
+            "sammensatStatus": "OPHØRT" if b.status == "ceased" else "NORMAL",
+            "stiftelsesDato": _day(b.founded),
+            "virkningsDato": _day(b.ceased or b.founded),
+        },
+    }
+
+
+def hit(company: dict[str, Any]) -> dict[str, Any]:
+    """`company` wrapped as one hit of a scroll page."""
+    return {
+        "_index": "cvr-v-20220630",
+        "_type": "_doc",
+        "_id": str(company["enhedsNummer"]),
+        "_score": None,
+        "_source": {"Vrvirksomhed": company},
+    }
