@@ -46,6 +46,102 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressBar:
+    """A one-line progress bar on a terminal; plain periodic lines in logs."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        import time
+
+        now = time.monotonic()
+        if not self.tty and now - self._last < 5 and (total is None or done < total):
+            return
+        self._last = now
+        if total:
+            filled = min(30, int(30 * done / total))
+            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,}"
+        else:
+            text = f"{self.label} {done:,} documents"
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=sys.stderr)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def _print_report(report) -> None:
+    print(
+        f"{report.mode} run {report.run_id}: {report.status}; {report.documents:,} documents, "
+        f"{report.new:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.ceased:,} ceased, {report.moved_out:,} moved out, "
+        f"{report.quarantined:,} quarantined; geocoder: {report.geocoder_calls:,} calls, "
+        f"{report.geocode_cache_hits:,} from cache, {report.geocode_failed:,} failed"
+        + (f"; resumed {report.resumed}x" if report.resumed else "")
+    )
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .cvr.jobs import refresh_job, register_client
+    from .store import open_store
+
+    settings = Settings.from_env()
+    client = register_client(page_size=args.page_size)
+    store = open_store(settings.store_url)
+    bar = _ProgressBar("refresh") if not args.quiet else None
+    try:
+        report = refresh_job(store, settings, bar).run(client, full=args.full)
+    finally:
+        if bar:
+            bar.close()
+    _print_report(report)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .config import Settings
+    from .cvr.jobs import refresh_job
+    from .cvr.refresh import read_jsonl
+    from .errors import InvalidParameter
+    from .store import open_store
+
+    if not Path(args.file).is_file():
+        raise InvalidParameter(f"no such file: {args.file}")
+    settings = Settings.from_env()
+    store = open_store(settings.store_url)
+    bar = _ProgressBar("import") if not args.quiet else None
+    try:
+        report = refresh_job(store, settings, bar).import_documents(read_jsonl(args.file))
+    finally:
+        if bar:
+            bar.close()
+    _print_report(report)
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .cvr.refresh import QUARANTINE, last_runs
+    from .store import open_store
+
+    store = open_store(Settings.from_env().store_url)
+    for report in last_runs(store, args.limit):
+        _print_report(report)
+        if report.error:
+            print(f"  error: {report.error}")
+    quarantined = store.list_records(QUARANTINE, limit=args.limit)
+    for key, doc in quarantined:
+        print(f"quarantined {key}: {doc.get('reason')} (run {doc.get('run_id')})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mikrokort", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true", help="the synthetic demo data set")
     seed.add_argument("--count", type=int, default=5000, help="number of demo businesses")
     seed.set_defaults(run=_seed)
+    refresh = sub.add_parser("refresh", help="update the store from the CVR register")
+    refresh.add_argument("--full", action="store_true", help="reload the municipalities")
+    refresh.add_argument("--quiet", action="store_true", help="no progress bar")
+    refresh.add_argument("--page-size", type=int, default=1000, help="documents per request")
+    refresh.set_defaults(run=_refresh)
+    load = sub.add_parser("import", help="load CVR documents from a JSON-lines file")
+    load.add_argument("file", help="one company document or search hit per line")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.set_defaults(run=_import)
+    runs = sub.add_parser("runs", help="the last refresh runs and quarantined documents")
+    runs.add_argument("--limit", type=int, default=10)
+    runs.set_defaults(run=_runs)
     return parser
 
 

@@ -45,6 +45,8 @@ def aws_env(moto_endpoint: str) -> Iterator[dict[str, str]]:
     env = {
         "AWS_ENDPOINT_URL_DYNAMODB": moto_endpoint,
         "AWS_ENDPOINT_URL_S3": moto_endpoint,
+        "AWS_ENDPOINT_URL_SSM": moto_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-north-1",

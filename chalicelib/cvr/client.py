@@ -1,0 +1,264 @@
+"""Client of the register's system-to-system Elasticsearch service (CVR "distribution").
+
+Companies are read with scroll searches sorted by CVR number, so any interruption (an expired
+scroll, a connection reset mid-page, a 5xx in the middle of a scroll) is recovered by opening a
+new search from the last CVR number handed out, and a checkpoint is just that number. A scroll
+continuation is never simply re-sent after a failure: the server may already have moved past
+the page that was lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..errors import MikrokortError
+
+COMPANY_INDEX = "/cvr-permanent/virksomhed/_search"
+SCROLL = "/_search/scroll"
+MUNICIPALITY_FIELD = "Vrvirksomhed.virksomhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"
+LOADED_FIELD = "Vrvirksomhed.sidstIndlaest"
+CVR_FIELD = "Vrvirksomhed.cvrNummer"
+# Only what the mapping reads: never participants (owners are personal data).
+SOURCE_FIELDS = [
+    "Vrvirksomhed.cvrNummer",
+    "Vrvirksomhed.enhedsNummer",
+    "Vrvirksomhed.samtId",
+    "Vrvirksomhed.reklamebeskyttet",
+    "Vrvirksomhed.sidstIndlaest",
+    "Vrvirksomhed.sidstOpdateret",
+    "Vrvirksomhed.livsforloeb",
+    "Vrvirksomhed.virksomhedMetadata",
+]
+
+
+class RegisterError(MikrokortError):
+    """The register could not be read (after retries): the run stops and resumes later."""
+
+    status = 502
+    code = "RegisterUnavailable"
+
+
+class RegisterAuthError(RegisterError):
+    """The register refused our credentials: retrying cannot help."""
+
+
+class _ScrollLost(Exception):
+    """The open scroll cannot be continued; reopen from the last CVR number."""
+
+
+@dataclass
+class Page:
+    hits: list[dict[str, Any]]
+    total: int | None  # matching documents when the search was opened
+
+
+class CvrClient:
+    """Reads company documents page by page; retries what is safe to retry."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        *,
+        timeout: float = 60.0,
+        attempts: int = 6,
+        page_size: int = 1000,
+        scroll: str = "5m",
+        max_rate_limit_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import urllib3
+
+        self.base_url = base_url.rstrip("/").removesuffix("/cvr-permanent")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+        self._http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(10.0, timeout), read=timeout),
+            retries=False,
+            maxsize=2,
+        )
+        self.attempts = attempts
+        self.page_size = page_size
+        self.scroll = scroll
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.sleep = sleep
+        self.reopened = 0  # searches reopened after a lost scroll (for run reports and tests)
+
+    # -- the two selections --------------------------------------------------------------------
+
+    @staticmethod
+    def in_municipalities(codes: list[str]) -> list[dict[str, Any]]:
+        """A full load: every company whose current address is in these municipalities."""
+        return [{"terms": {MUNICIPALITY_FIELD: [int(c) for c in codes]}}]
+
+    @staticmethod
+    def loaded_since(since_iso: str) -> list[dict[str, Any]]:
+        """An incremental run: everything (re)loaded since then, anywhere in the country, so a
+        company that moved away is seen too."""
+        return [{"range": {LOADED_FIELD: {"gte": since_iso}}}]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def companies(self, selection: list[dict[str, Any]], *, from_cvr: int = 0) -> Iterator[Page]:
+        """Pages of hits in CVR order, from `from_cvr` (inclusive) to the end."""
+        position = from_cvr
+        failures = 0
+        while True:
+            try:
+                for page in self._scroll(selection, position):
+                    failures = 0
+                    cvrs = [_cvr_of(h) for h in page.hits]
+                    position = max([position, *[c for c in cvrs if c is not None]])
+                    yield page
+                return
+            except _ScrollLost as lost:
+                failures += 1
+                if failures >= self.attempts:
+                    raise RegisterError(f"the register kept failing mid-search: {lost}") from None
+                self.reopened += 1
+                self._backoff(failures)
+
+    def _scroll(self, selection: list[dict[str, Any]], position: int) -> Iterator[Page]:
+        filters = [*selection]
+        if position:
+            filters.append({"range": {CVR_FIELD: {"gte": position}}})
+        body = {
+            "size": self.page_size,
+            "_source": SOURCE_FIELDS,
+            "sort": [{CVR_FIELD: "asc"}],
+            "query": {"bool": {"filter": filters}},
+        }
+        doc = self._request("POST", f"{COMPANY_INDEX}?scroll={self.scroll}", body, safe=True)
+        total = _total(doc)
+        scroll_id = doc.get("_scroll_id")
+        try:
+            while True:
+                hits = doc.get("hits", {}).get("hits") or []
+                if not hits:
+                    return
+                yield Page(hits=hits, total=total)
+                if not scroll_id:
+                    return
+                doc = self._request(
+                    "POST", SCROLL, {"scroll": self.scroll, "scroll_id": scroll_id}, safe=False
+                )
+                scroll_id = doc.get("_scroll_id", scroll_id)
+        finally:
+            if scroll_id:
+                self._clear(scroll_id)
+
+    def _clear(self, scroll_id: str) -> None:
+        """Free the server's scroll context; best effort (it expires on its own anyway)."""
+        with contextlib.suppress(Exception):
+            self._http.request(
+                "DELETE",
+                self.base_url + SCROLL,
+                body=orjson.dumps({"scroll_id": scroll_id}),
+                headers=self._headers,
+            )
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, body: dict[str, Any], *, safe: bool) -> Any:
+        """One JSON request. `safe` requests (opening a search) are retried as they are;
+        a failed scroll continuation raises _ScrollLost instead, except on 429 (not served)."""
+        import urllib3
+
+        attempt = 0
+        rate_limited = 0
+        while True:
+            attempt += 1
+            try:
+                resp = self._http.request(
+                    method, self.base_url + path, body=orjson.dumps(body), headers=self._headers
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                status = resp.status
+                if status == 200:
+                    try:
+                        return orjson.loads(resp.data)
+                    except orjson.JSONDecodeError:
+                        problem = "the register answered 200 with a body that is not JSON"
+                elif status in (401, 403):
+                    raise RegisterAuthError(
+                        f"the register refused the credentials (HTTP {status}): check "
+                        "MIKROKORT_CVR_USER and the password (MIKROKORT_CVR_PASSWORD or "
+                        "the secret named by MIKROKORT_CVR_SECRET)"
+                    )
+                elif status == 429:
+                    rate_limited += 1
+                    wait = _reset_wait(resp.headers.get("x-ratelimit-reset"))
+                    if wait > self.max_rate_limit_wait or rate_limited > 20:
+                        raise RegisterError(
+                            f"the register is rate limiting us for {wait:.0f} s; run again later"
+                        )
+                    self.sleep(wait)
+                    attempt -= 1  # waiting out a rate limit is not a failure
+                    continue
+                elif status == 404 and not safe:
+                    raise _ScrollLost("the scroll expired (HTTP 404)")
+                elif status >= 500:
+                    problem = f"HTTP {status}: {_reason(resp.data)}"
+                else:
+                    raise RegisterError(
+                        f"the register rejected the request (HTTP {status}): {_reason(resp.data)}"
+                    )
+            if not safe:
+                raise _ScrollLost(problem)
+            if attempt >= self.attempts:
+                raise RegisterError(f"the register failed {attempt} times; last: {problem}")
+            self._backoff(attempt)
+
+    def _backoff(self, attempt: int) -> None:
+        """Exponential backoff with full jitter: up to 0.5 s, 1 s, 2 s, ... 30 s."""
+        self.sleep(random.uniform(0, min(30.0, 0.5 * 2 ** (attempt - 1))))
+
+
+def _cvr_of(hit: dict[str, Any]) -> int | None:
+    source = hit.get("_source") or {}
+    company = source.get("Vrvirksomhed") if isinstance(source, dict) else None
+    value = company.get("cvrNummer") if isinstance(company, dict) else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _total(doc: dict[str, Any]) -> int | None:
+    total = doc.get("hits", {}).get("total")
+    if isinstance(total, dict):  # ES 7 shape
+        total = total.get("value")
+    return total if isinstance(total, int) else None
+
+
+def _reset_wait(header: str | None) -> float:
+    """Seconds to wait from an `x-ratelimit-reset` header: seconds to go, or an epoch time."""
+    try:
+        value = float(header) if header is not None else 1.0
+    except ValueError:
+        return 5.0
+    if value > 1_000_000_000:  # an epoch timestamp
+        value -= time.time()
+    return max(0.0, value)
+
+
+def _reason(data: bytes) -> str:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data[:120].decode(errors="replace").strip() or "no body"
+    error = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("reason") or error.get("type") or error)[:300]
+    return str(error or doc)[:300]

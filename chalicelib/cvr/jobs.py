@@ -1,0 +1,58 @@
+"""Wiring of the refresh from configuration: used by the CLI and the scheduled function."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .refresh import Progress, Refresh
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+    from .client import CvrClient
+
+
+def geocoder(settings: Settings):
+    """The configured address service, or None (offline: postcode points only)."""
+    if not settings.geocoder_url:
+        return None
+    from ..geocode.gsearch import GsearchGeocoder
+
+    # short timeouts: a slow service must not hold the nightly run (it falls back instead)
+    return GsearchGeocoder(settings.geocoder_url, settings.geocoder_token, timeout=5.0, retries=1)
+
+
+def refresh_job(store: Store, settings: Settings, progress: Progress | None = None) -> Refresh:
+    from ..geocode.locate import AddressLocator
+
+    locator = AddressLocator(store, geocoder(settings))
+    return Refresh(store, locator, settings.municipalities, progress=progress)
+
+
+def register_client(page_size: int = 1000) -> CvrClient:
+    """A client for the configured register; NotConfigured says clearly what is missing."""
+    from .client import CvrClient
+    from .credentials import credentials_from_env
+
+    creds = credentials_from_env()
+    size = max(1, min(page_size, 3000))  # the service refuses pages above 3000
+    return CvrClient(creds.url, creds.user, creds.password, page_size=size)
+
+
+def scheduled_refresh(settings: Settings, context: object | None = None) -> dict[str, object]:
+    """The scheduled function's body: run (or resume) a refresh, stopping a minute before the
+    Lambda's time is up (a minute, or a fifth of a short timeout); the next invocation
+    resumes from the checkpoint."""
+    import time
+    from dataclasses import asdict
+
+    from ..store import open_store
+
+    deadline = None
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        seconds = remaining() / 1000
+        deadline = time.monotonic() + seconds - min(60.0, 0.2 * seconds)
+    store = open_store(settings.store_url)
+    report = refresh_job(store, settings).run(register_client(), deadline=deadline)
+    return asdict(report)

@@ -1,0 +1,382 @@
+"""The register refresh: keeps the store in step with CVR, page by page, resumably.
+
+A run reads company documents in CVR order (a full load of the covered municipalities the
+first time, then everything the register (re)loaded since the last successful run), maps them,
+locates new addresses, and upserts. After every page it saves a checkpoint (the last CVR number
+done and the counts so far) in the store, so a run killed midway resumes where it stopped.
+Upserts are idempotent and keep curated fields, so re-reading a page changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .mapping import MalformedDocument, company_of, loaded_at, map_company
+
+if TYPE_CHECKING:
+    from ..geocode.locate import AddressLocator
+    from ..models import Business
+    from ..store import Store
+    from .client import CvrClient
+
+STATE = "cvr_state"  # one record: the last successful run and the open checkpoint
+RUNS = "cvr_run"  # one record per run, keyed by start time: the run reports
+QUARANTINE = "cvr_quarantine"  # documents that could not be mapped, by CVR number or hit id
+PENDING = "geocode_pending"  # businesses on a fallback point, to locate again later
+SAFETY_MARGIN = timedelta(hours=2)  # overlap between runs: loading times are not instantaneous
+_MAX_QUARANTINED_BYTES = 64_000
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    mode: str  # full | incremental | import
+    started: str
+    since: str | None = None
+    status: str = "running"  # running | succeeded | failed | paused
+    finished: str | None = None
+    resumed: int = 0
+    pages: int = 0
+    documents: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ceased: int = 0
+    moved_out: int = 0
+    outside_area: int = 0  # documents about companies elsewhere that we never held
+    duplicates: int = 0
+    quarantined: int = 0
+    geocoder_calls: int = 0
+    geocode_cache_hits: int = 0
+    geocode_failed: int = 0
+    located_later: int = 0  # pending fallback points replaced by address points
+    error: str | None = None
+    progress: dict[str, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> RunReport:
+        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
+
+
+Progress = Callable[[int, int | None], None]
+
+
+class Refresh:
+    """One refresh of the store from the register (or from a file of register documents)."""
+
+    def __init__(
+        self,
+        store: Store,
+        locator: AddressLocator,
+        municipalities: Iterable[str],
+        *,
+        progress: Progress | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.locator = locator
+        self.municipalities = frozenset(municipalities)
+        self.progress = progress
+        self.clock = clock
+        self._last_page: dict[str, tuple[str, int]] = {}
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def run(
+        self, client: CvrClient, *, full: bool = False, deadline: float | None = None
+    ) -> RunReport:
+        """Read the register; resume an interrupted run first. With `deadline` (a
+        time.monotonic() value) the run stops cleanly between pages and resumes next time."""
+        state = self.store.get_records(STATE, ["refresh"]).get("refresh", {})
+        checkpoint = state.get("checkpoint")
+        if checkpoint and not full:
+            report = RunReport.from_doc(checkpoint["report"])
+            report.resumed += 1
+            report.status = "running"
+            from_cvr = int(checkpoint["from_cvr"])
+        else:
+            started = self.clock()
+            last = state.get("last_success_started")
+            mode = "full" if full or not last else "incremental"
+            since = None
+            if mode == "incremental":
+                since = (datetime.fromisoformat(last) - SAFETY_MARGIN).isoformat()
+            report = RunReport(
+                run_id=_run_id(started), mode=mode, started=started.isoformat(), since=since
+            )
+            from_cvr = 0
+        selection = (
+            client.in_municipalities(sorted(self.municipalities))
+            if report.mode == "full"
+            else client.loaded_since(report.since or "")
+        )
+        self._save(report, state, from_cvr)
+        try:
+            for page in client.companies(selection, from_cvr=from_cvr):
+                last_cvr = self.process(page.hits, report)
+                report.progress = {"done": report.documents, "total": page.total}
+                from_cvr = max(from_cvr, last_cvr)
+                self._save(report, state, from_cvr)
+                if self.progress:
+                    self.progress(report.documents, page.total)
+                if deadline is not None and time.monotonic() > deadline:
+                    report.status = "paused"
+                    self._save(report, state, from_cvr)
+                    return report
+            self.locate_pending(report)
+        except BaseException as exc:
+            report.status = "failed"
+            report.error = getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
+            report.finished = self.clock().isoformat()
+            self._save(report, state, from_cvr)
+            raise
+        report.status = "succeeded"
+        report.finished = self.clock().isoformat()
+        state = {**state, "last_success_started": report.started, "checkpoint": None}
+        self.store.put_records(STATE, {"refresh": state})
+        self.store.put_records(RUNS, {report.run_id: asdict(report)})
+        return report
+
+    def import_documents(
+        self, documents: Iterable[dict[str, Any]], *, batch: int = 1000
+    ) -> RunReport:
+        """Load register documents from a file (hits or company objects), like one full run."""
+        started = self.clock()
+        report = RunReport(run_id=_run_id(started), mode="import", started=started.isoformat())
+        self.store.put_records(RUNS, {report.run_id: asdict(report)})
+        try:
+            for chunk in _chunks(documents, batch):
+                self.process(chunk, report)
+                if self.progress:
+                    self.progress(report.documents, None)
+            self.locate_pending(report)
+        except BaseException as exc:
+            report.status = "failed"
+            report.error = getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if report.status == "running":
+                report.status = "succeeded"
+            report.finished = self.clock().isoformat()
+            self.store.put_records(RUNS, {report.run_id: asdict(report)})
+        return report
+
+    def _save(self, report: RunReport, state: dict[str, Any], from_cvr: int) -> None:
+        """The checkpoint: the run's counts and where to go on from."""
+        checkpoint = {"from_cvr": from_cvr, "report": asdict(report)}
+        state["checkpoint"] = checkpoint
+        self.store.put_records(STATE, {"refresh": state})
+        self.store.put_records(RUNS, {report.run_id: asdict(report)})
+
+    # -- one page ------------------------------------------------------------------------------
+
+    def process(self, hits: list[dict[str, Any]], report: RunReport) -> int:
+        """Map, locate and store one page of documents; returns the highest CVR number seen."""
+        report.pages += 1
+        mapped: dict[str, tuple[Business, tuple[str, int]]] = {}
+        quarantined: dict[str, dict[str, Any]] = {}
+        highest = 0
+        for hit in hits:
+            if "_error" in hit:  # a line of an imported file that is not a document
+                report.documents += 1
+                quarantined[f"line-{hit.get('_line')}"] = self._quarantine_entry(
+                    {}, str(hit["_error"]), report
+                )
+                continue
+            company = company_of(hit)
+            if company is None:
+                continue
+            report.documents += 1
+            try:
+                b = map_company(company)
+            except MalformedDocument as exc:
+                key = _document_key(company, hit)
+                quarantined[key] = self._quarantine_entry(company, str(exc), report)
+                continue
+            highest = max(highest, int(b.id))
+            order = _freshness(company)
+            seen = mapped.get(b.id) or (
+                (None, self._last_page[b.id]) if b.id in self._last_page else None
+            )
+            if seen is not None:
+                report.duplicates += 1
+                if order < seen[1]:
+                    continue  # an older copy of a company already taken
+            mapped[b.id] = (b, order)
+        self._last_page = {cvr: order for cvr, (_, order) in mapped.items()}
+        if quarantined:
+            report.quarantined += len(quarantined)
+            self.store.put_records(QUARANTINE, quarantined)
+        if mapped:
+            self._store_page([b for b, _ in mapped.values()], report)
+        return highest
+
+    def _store_page(self, businesses: list[Business], report: RunReport) -> None:
+        from ..geocode.locate import address_ref
+
+        existing = self.store.get_businesses([b.id for b in businesses])
+        keep: list[Business] = []
+        to_locate: dict[str, Any] = {}
+        for b in businesses:
+            old = existing.get(b.id)
+            if b.municipality not in self.municipalities:
+                if old is None:
+                    report.outside_area += 1
+                    continue
+                if not old.outside_area:
+                    report.moved_out += 1
+                b = b.model_copy(update={"outside_area": True})
+            elif old is not None and _same_address(old, b) and old.location is not None:
+                b = b.model_copy(
+                    update={"location": old.location, "location_precision": old.location_precision}
+                )
+            else:
+                ref = address_ref(b.address, b.postcode, b.city, b.address_id)
+                if ref is not None:
+                    to_locate[b.id] = ref
+            if b.status == "ceased" and (old is None or old.status != "ceased"):
+                report.ceased += 1
+            keep.append(b)
+        self._locate(keep, to_locate, report)
+        result = self.store.upsert_businesses(keep)
+        report.new += result.inserted
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        stale = self.store.get_records(QUARANTINE, [b.id for b in keep])
+        if stale:  # documents that failed before and map now
+            self.store.delete_records(QUARANTINE, list(stale))
+
+    def _locate(self, businesses: list[Business], refs: dict[str, Any], report: RunReport) -> None:
+        """Give located points to the businesses that need one, in place; note fallbacks."""
+        from ..models import Point
+
+        if not refs:
+            return
+        stats = self.locator.stats
+        before = (stats.service_calls, stats.cache_hits, stats.failed)
+        found = self.locator.locate(list(refs.values()))
+        pending: dict[str, dict[str, Any]] = {}
+        settled: list[str] = []
+        for i, b in enumerate(businesses):
+            ref = refs.get(b.id)
+            if ref is None:
+                continue
+            where = found[ref.key]
+            location = Point(lon=where.point[0], lat=where.point[1]) if where.point else None
+            businesses[i] = b.model_copy(
+                update={"location": location, "location_precision": where.precision}
+            )
+            if where.retry:
+                pending[b.id] = {"key": ref.key, "since": self.clock().isoformat()}
+            else:
+                settled.append(b.id)
+        report.geocoder_calls += stats.service_calls - before[0]
+        report.geocode_cache_hits += stats.cache_hits - before[1]
+        report.geocode_failed += stats.failed - before[2]
+        if pending:
+            self.store.put_records(PENDING, pending)
+        if settled:
+            self.store.delete_records(PENDING, settled)
+
+    def locate_pending(self, report: RunReport, *, limit: int = 2000) -> None:
+        """Try again the addresses that fell back to a postcode point on earlier runs."""
+        if not self.locator.service_usable:
+            return
+        waiting = [cvr for cvr, _ in self.store.list_records(PENDING, limit=limit)]
+        if not waiting:
+            return
+        from ..geocode.locate import address_ref
+
+        stored = self.store.get_businesses(waiting)
+        gone = [cvr for cvr in waiting if cvr not in stored]
+        businesses = [b for b in stored.values() if not b.outside_area]
+        refs = {}
+        for b in businesses:
+            ref = address_ref(b.address, b.postcode, b.city, b.address_id)
+            if ref is not None:
+                refs[b.id] = ref
+            else:
+                gone.append(b.id)
+        self._locate(businesses, refs, report)
+        result = self.store.upsert_businesses(businesses)
+        report.located_later += result.updated
+        if gone:
+            self.store.delete_records(PENDING, gone)
+
+    @staticmethod
+    def _quarantine_entry(
+        company: dict[str, Any], reason: str, report: RunReport
+    ) -> dict[str, Any]:
+        doc = orjson.dumps(company)
+        return {
+            "reason": reason,
+            "run_id": report.run_id,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "document": orjson.loads(doc) if len(doc) <= _MAX_QUARANTINED_BYTES else None,
+        }
+
+
+def last_runs(store: Store, limit: int = 10) -> list[RunReport]:
+    return [
+        RunReport.from_doc(d) for _, d in store.list_records(RUNS, limit=limit, newest_first=True)
+    ]
+
+
+def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
+    """Documents from a JSON-lines file; a line that is not a JSON object is quarantined by
+    the caller as a pseudo-document."""
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                doc = {"_line": number, "_error": f"not JSON: {exc}"}
+            yield doc if isinstance(doc, dict) else {"_line": number, "_error": "not an object"}
+
+
+def _same_address(old: Business, new: Business) -> bool:
+    if old.address_id and new.address_id:
+        return old.address_id.lower() == new.address_id.lower()
+    return (old.address, old.postcode) == (new.address, new.postcode)
+
+
+def _freshness(company: dict[str, Any]) -> tuple[str, int]:
+    """Order of two copies of one company: later loading time, then higher samtId, wins."""
+    loaded = loaded_at(company)
+    samt = company.get("samtId")
+    return (
+        loaded.astimezone(UTC).isoformat() if loaded else "",
+        samt if isinstance(samt, int) else 0,
+    )
+
+
+def _document_key(company: dict[str, Any], hit: dict[str, Any]) -> str:
+    cvr = company.get("cvrNummer")
+    if cvr is not None:
+        return str(cvr)[:40]
+    return str(hit.get("_id") or hit.get("_line") or secrets.token_hex(6))
+
+
+def _run_id(started: datetime) -> str:
+    return f"{started.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}-{secrets.token_hex(3)}"
+
+
+def _chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
