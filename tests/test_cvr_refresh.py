@@ -363,20 +363,28 @@ def test_geocoder_down_falls_back_to_postcodes_and_a_later_run_locates(
     assert {b.location_precision for b in stored.values()} == {"postcode"}
     assert len(store.list_records(PENDING, limit=1000)) == len(businesses)
     gsearch.up()
+    # the register has nothing new: the pending list alone brings the addresses back
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    register.replace_all([company_document(b, samt_id=10, loaded=old) for b in businesses])
     later = _refresh(store, gsearch).run(_client(register))
-    assert later.located_later == len(businesses)
+    assert later.documents == 0 and later.located_later == len(businesses)
     stored = store.get_businesses([b.id for b in businesses])
     assert {b.location_precision for b in stored.values()} == {"address"}
     assert store.list_records(PENDING) == []
 
 
-def test_without_a_geocoder_postcode_points_are_used(
-    sqlite_store: Store, register: CvrStandIn, businesses: list[Business]
+def test_without_a_geocoder_postcode_points_are_used_until_one_is_configured(
+    sqlite_store: Store, register: CvrStandIn, gsearch: GsearchStandIn, businesses: list[Business]
 ) -> None:
     report = _refresh(sqlite_store, None).run(_client(register))
     assert report.status == "succeeded" and report.geocoder_calls == 0
     b = sqlite_store.get_business(businesses[0].id)
     assert b is not None and b.location_precision == "postcode" and b.location is not None
+    assert sqlite_store.list_records(PENDING) == []  # offline by choice: nothing to retry
+    configured = _refresh(sqlite_store, gsearch).run(_client(register))
+    assert configured.updated == len(businesses)  # re-read addresses get their real points
+    b = sqlite_store.get_business(businesses[0].id)
+    assert b is not None and b.location_precision == "address"
 
 
 # -- the commands: a killed refresh resumes; import loads the same documents ------------------

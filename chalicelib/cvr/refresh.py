@@ -99,7 +99,7 @@ class Refresh:
         if checkpoint and not full:
             report = RunReport.from_doc(checkpoint["report"])
             report.resumed += 1
-            report.status = "running"
+            report.status, report.error, report.finished = "running", None, None
             from_cvr = int(checkpoint["from_cvr"])
         else:
             started = self.clock()
@@ -233,7 +233,7 @@ class Refresh:
                 if not old.outside_area:
                     report.moved_out += 1
                 b = b.model_copy(update={"outside_area": True})
-            elif old is not None and _same_address(old, b) and old.location is not None:
+            elif old is not None and _same_address(old, b) and self._keeps_location(old):
                 b = b.model_copy(
                     update={"location": old.location, "location_precision": old.location_precision}
                 )
@@ -252,6 +252,13 @@ class Refresh:
         stale = self.store.get_records(QUARANTINE, [b.id for b in keep])
         if stale:  # documents that failed before and map now
             self.store.delete_records(QUARANTINE, list(stale))
+
+    def _keeps_location(self, old: Business) -> bool:
+        """An unchanged address keeps its point, unless it is a fallback the service could
+        now improve on (a postcode point, with a usable address service)."""
+        if old.location is None:
+            return False
+        return old.location_precision != "postcode" or not self.locator.service_usable
 
     def _locate(self, businesses: list[Business], refs: dict[str, Any], report: RunReport) -> None:
         """Give located points to the businesses that need one, in place; note fallbacks."""

@@ -84,6 +84,9 @@ class AddressLocator:
                 else:
                     out[ref.key] = _postcode_fallback(ref, retry=False)
                 continue
+            if self.service is None:  # offline by configuration: nothing to retry
+                out[ref.key] = _postcode_fallback(ref, retry=False)
+                continue
             if not self.service_usable:
                 self.stats.failed += 1
                 out[ref.key] = _postcode_fallback(ref, retry=True)
