@@ -108,9 +108,10 @@ def new_businesses(code: str) -> Response:
     return _respond("new_businesses", code)
 
 
-@app.schedule(Cron(15, 1, "*", "*", "?", "*"), name="cvr_refresh")
+@app.schedule(Cron(15, "0-5", "*", "*", "?", "*"), name="cvr_refresh")
 def cvr_refresh(event) -> dict:
-    """Nightly (01:15 UTC): the register's changes into the store; resumes an unfinished run."""
+    """Nightly: the register's changes into the store. Called hourly from 00:15 to 05:15 UTC:
+    the first call runs, later ones resume a run that ran out of time, or do nothing."""
     from chalicelib.cvr.jobs import scheduled_refresh
 
     return scheduled_refresh(settings(), event.context)

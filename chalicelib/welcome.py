@@ -9,6 +9,7 @@ everywhere: only public features are used.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -72,7 +73,7 @@ def parse_since(value: str | None, today: date) -> date:
 def parse_limit(value: str | None) -> int:
     if value is None:
         return LIMIT_DEFAULT
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise InvalidParameter(f"limit must be an integer from 1 to {LIMIT_MAX}", parameter="limit")
     return min(int(value), LIMIT_MAX)
 
@@ -110,6 +111,8 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
     href = f"{req.base_url}/municipalities/{kommunekode}/new-businesses"
     shown = {k: v for k, v in values.items() if k != "cursor"} | {"since": since.isoformat()}
+    if media == ATOM:
+        shown["f"] = "atom"
     links = {
         "self": _href(
             href, {**shown, **({"cursor": values["cursor"]} if "cursor" in values else {})}
@@ -188,12 +191,12 @@ def _atom(
     feed = ET.Element(f"{{{ns}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": ctx["lang"]})
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        el = ET.SubElement(parent, f"{{{ns}}}{tag}", {k: _xml_safe(v) for k, v in attrs.items()})
         if text is not None:
-            el.text = text
+            el.text = _xml_safe(text)
         return el
 
-    sub(feed, "id", f"{ctx['href']}?since={ctx['since'].isoformat()}")
+    sub(feed, "id", ctx["href"])
     sub(feed, "title", t["title"].format(name=ctx["name"]))
     sub(feed, "subtitle", t["subtitle"].format(since=ctx["since"].isoformat()))
     newest = max((e["properties"]["updated_at"] for e in entries), default=None)
@@ -241,6 +244,14 @@ def _summary(p: dict[str, Any], t: dict[str, str]) -> str:
     else:
         lines.append(t["no_networks"])
     return "\n".join(lines)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Drop the characters XML 1.0 cannot carry (a register name may hold them)."""
+    return _NOT_XML.sub("", text)
 
 
 def _atom_time(iso: str | None) -> str:

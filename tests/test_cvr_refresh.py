@@ -279,7 +279,15 @@ def test_the_same_company_on_two_pages_keeps_the_newer_copy(
 
 @pytest.mark.parametrize(
     "fault",
-    ["500-twice", "429", "reset-mid-page", "scroll-expired", "500-in-scroll"],
+    [
+        "500-twice",
+        "429",
+        "reset-mid-page",
+        "scroll-expired",
+        "500-in-scroll",
+        "shard-failure-first-page",
+        "shard-failure-in-scroll",
+    ],
 )
 def test_transient_faults_are_survived(
     fault: str,
@@ -303,12 +311,16 @@ def test_transient_faults_are_survived(
         register.expire_scroll_after_pages(2)
     elif fault == "500-in-scroll":
         _after_first_page(register, lambda: register.fail_next(1, 500))
+    elif fault == "shard-failure-first-page":
+        register.partial_next(1)
+    elif fault == "shard-failure-in-scroll":
+        _after_first_page(register, lambda: register.partial_next(1))
     report = _refresh(sqlite_store, gsearch).run(client)
     assert report.status == "succeeded"
     assert _dump(sqlite_store, _ids(businesses)) == reference
     if fault == "429":
         assert 3 in [round(s) for s in sleeps]  # waited as x-ratelimit-reset said
-    if fault in ("reset-mid-page", "scroll-expired", "500-in-scroll"):
+    if fault in ("reset-mid-page", "scroll-expired", "500-in-scroll", "shard-failure-in-scroll"):
         assert client.reopened >= 1
 
 
@@ -527,8 +539,10 @@ def test_the_scheduled_function_runs_a_refresh(
                 source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
             )
             result = client.lambda_.invoke("cvr_refresh", event)
+            again = client.lambda_.invoke("cvr_refresh", event)
         assert result.payload["status"] == "succeeded"
         assert result.payload["new"] == len(businesses)
+        assert again.payload["status"] == "skipped"  # the later calls of the night rest
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -546,3 +560,26 @@ def test_runs_command_lists_runs_and_quarantine(
         assert done.returncode == 0, done.stderr
     assert "full run" in done.stdout and "succeeded" in done.stdout
     assert "quarantined 39999987" in done.stdout
+
+
+def test_a_full_reload_keeps_the_incremental_window(
+    sqlite_store: Store, register: CvrStandIn, gsearch: GsearchStandIn, businesses: list[Business]
+) -> None:
+    """A company that moved away is not in a full load (it asks for our municipalities only):
+    the next incremental run must still see the move."""
+    _refresh(sqlite_store, gsearch).run(_client(register))
+    first = sqlite_store.get_records(STATE, ["refresh"])["refresh"]["last_success_started"]
+    mover = next(b for b in businesses if b.status == "active")
+    moved = mover.model_copy(update={"municipality": "461", "postcode": "5000", "city": "Odense C"})
+    others = [company_document(b, samt_id=10, loaded=LOADED) for b in businesses if b is not mover]
+    register.replace_all([*others, company_document(moved, samt_id=11)])  # loaded long ago
+    full = _refresh(sqlite_store, gsearch).run(_client(register), full=True)
+    assert full.mode == "full" and full.moved_out == 0
+    state = sqlite_store.get_records(STATE, ["refresh"])["refresh"]
+    assert state["last_success_started"] == first
+    register.replace_all([*others, company_document(moved, samt_id=11, loaded=datetime.now(UTC))])
+    later = _refresh(sqlite_store, gsearch).run(_client(register))
+    assert later.mode == "incremental" and later.moved_out == 1
+    assert sqlite_store.get_feature("businesses", mover.id) is None
+    since = datetime.fromisoformat(later.since or "")
+    assert since == datetime.fromisoformat(first) - timedelta(hours=2)

@@ -165,6 +165,7 @@ def test_without_networks_the_feed_still_answers(tmp_path: Path) -> None:
         ({"since": "2026-13-01"}, "since"),
         ({"limit": "0"}, "limit"),
         ({"limit": "many"}, "limit"),
+        ({"limit": "²"}, "limit"),
         ({"f": "xml"}, "f"),
         ({"lang": "de"}, "lang"),
         ({"colour": "red"}, "colour"),
@@ -222,3 +223,15 @@ def _public_new(store: Store, code: str, since: date) -> list[str]:
         if page.next_after is None:
             return sorted(ids)
         page_after = page.next_after
+
+
+def test_atom_stays_well_formed_with_control_characters_in_a_name(tmp_path: Path) -> None:
+    s = open_store(store_url("sqlite", tmp_path))
+    s.upsert_municipalities(load_municipalities(["376"]))
+    s.upsert_businesses(
+        [business("10000047", name="Bell\x07 & <Co> \x01ApS", founded=date(2026, 11, 5))]
+    )
+    feed = ET.fromstring(_get(s, "376", f="atom")[1])
+    assert feed.find("a:entry/a:title", ATOM_NS).text == "Bell & <Co> ApS"
+    links = [link.get("href") for link in feed.findall("a:link", ATOM_NS)]
+    assert any("f=atom" in href for href in links)

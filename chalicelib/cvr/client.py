@@ -187,9 +187,13 @@ class CvrClient:
                 status = resp.status
                 if status == 200:
                     try:
-                        return orjson.loads(resp.data)
+                        doc = orjson.loads(resp.data)
                     except orjson.JSONDecodeError:
                         problem = "the register answered 200 with a body that is not JSON"
+                    else:
+                        problem = _incomplete(doc)
+                        if problem is None:
+                            return doc
                 elif status in (401, 403):
                     raise RegisterAuthError(
                         f"the register refused the credentials (HTTP {status}): check "
@@ -233,6 +237,19 @@ def _cvr_of(hit: dict[str, Any]) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _incomplete(doc: Any) -> str | None:
+    """Why a 200 answer cannot be trusted: Elasticsearch answers 200 with fewer hits when
+    shards fail or the search times out, and taking that page would lose documents."""
+    if not isinstance(doc, dict):
+        return "the register answered with JSON that is not an object"
+    shards = doc.get("_shards") or {}
+    if isinstance(shards, dict) and (shards.get("failed") or 0) > 0:
+        return f"{shards.get('failed')} of {shards.get('total')} shards failed"
+    if doc.get("timed_out"):
+        return "the search timed out on the server"
+    return None
 
 
 def _total(doc: dict[str, Any]) -> int | None:

@@ -54,5 +54,22 @@ def scheduled_refresh(settings: Settings, context: object | None = None) -> dict
         seconds = remaining() / 1000
         deadline = time.monotonic() + seconds - min(60.0, 0.2 * seconds)
     store = open_store(settings.store_url)
+    if _done_tonight(store):
+        return {"status": "skipped", "reason": "tonight's refresh has finished"}
     report = refresh_job(store, settings).run(register_client(), deadline=deadline)
     return asdict(report)
+
+
+def _done_tonight(store: Store, within_hours: float = 18) -> bool:
+    """No open checkpoint and a successful run started less than `within_hours` ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from .refresh import STATE
+
+    state = store.get_records(STATE, ["refresh"]).get("refresh") or {}
+    if state.get("checkpoint"):
+        return False
+    last = state.get("last_finished_started") or state.get("last_success_started")
+    if not last:
+        return False
+    return datetime.now(UTC) - datetime.fromisoformat(last) < timedelta(hours=within_hours)

@@ -80,11 +80,14 @@ def _dict(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # never part of a name or an address
+
+
 def _text(value: Any, limit: int | None = None) -> str | None:
     """Stripped text (numbers become text), None when empty; cut to `limit` characters."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    text = " ".join(str(value).split())
+    text = " ".join(_CONTROL.sub(" ", str(value)).split())
     return (text[:limit] if limit else text) or None
 
 

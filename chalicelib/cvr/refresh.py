@@ -112,6 +112,7 @@ class Refresh:
                 run_id=_run_id(started), mode=mode, started=started.isoformat(), since=since
             )
             from_cvr = 0
+        self.locator.deadline = deadline
         selection = (
             client.in_municipalities(sorted(self.municipalities))
             if report.mode == "full"
@@ -139,7 +140,16 @@ class Refresh:
             raise
         report.status = "succeeded"
         report.finished = self.clock().isoformat()
-        state = {**state, "last_success_started": report.started, "checkpoint": None}
+        # A full run reads only companies now in the area: it cannot see one that moved away
+        # since the last incremental run, so it never moves the incremental window forward.
+        previous = state.get("last_success_started")
+        since = previous if report.mode == "full" and previous else report.started
+        state = {
+            **state,
+            "last_success_started": since,  # the incremental window's start
+            "last_finished_started": report.started,  # when the last good run began
+            "checkpoint": None,
+        }
         self.store.put_records(STATE, {"refresh": state})
         self.store.put_records(RUNS, {report.run_id: asdict(report)})
         return report
@@ -223,6 +233,7 @@ class Refresh:
 
         existing = self.store.get_businesses([b.id for b in businesses])
         keep: list[Business] = []
+        left: list[str] = []
         to_locate: dict[str, Any] = {}
         for b in businesses:
             old = existing.get(b.id)
@@ -232,6 +243,7 @@ class Refresh:
                     continue
                 if not old.outside_area:
                     report.moved_out += 1
+                    left.append(b.id)
                 b = b.model_copy(update={"outside_area": True})
             elif old is not None and _same_address(old, b) and self._keeps_location(old):
                 b = b.model_copy(
@@ -249,6 +261,8 @@ class Refresh:
         report.new += result.inserted
         report.updated += result.updated
         report.unchanged += result.unchanged
+        if left:  # no more address lookups for businesses that left the area
+            self.store.delete_records(PENDING, left)
         stale = self.store.get_records(QUARANTINE, [b.id for b in keep])
         if stale:  # documents that failed before and map now
             self.store.delete_records(QUARANTINE, list(stale))
@@ -294,7 +308,7 @@ class Refresh:
 
     def locate_pending(self, report: RunReport, *, limit: int = 2000) -> None:
         """Try again the addresses that fell back to a postcode point on earlier runs."""
-        if not self.locator.service_usable:
+        if not self.locator.service_usable or self.locator.out_of_time():
             return
         waiting = [cvr for cvr, _ in self.store.list_records(PENDING, limit=limit)]
         if not waiting:

@@ -9,6 +9,7 @@ down, slow or not configured, the business still gets a point (its postcode's, m
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 CACHE = "geocode"
 NOT_FOUND_TTL = timedelta(days=30)  # the address register grows; ask again after a while
+_CACHE_CHUNK = 50
 _OFFLINE_AFTER = 3  # consecutive failures before the service is left alone for this run
 
 
@@ -63,6 +65,10 @@ class AddressLocator:
         self.service = service
         self.stats = GeocodeStats()
         self._failures_in_a_row = 0
+        self.deadline: float | None = None  # time.monotonic(): no service calls after it
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     @property
     def service_usable(self) -> bool:
@@ -87,7 +93,7 @@ class AddressLocator:
             if self.service is None:  # offline by configuration: nothing to retry
                 out[ref.key] = _postcode_fallback(ref, retry=False)
                 continue
-            if not self.service_usable:
+            if not self.service_usable or self.out_of_time():
                 self.stats.failed += 1
                 out[ref.key] = _postcode_fallback(ref, retry=True)
                 continue
@@ -104,6 +110,9 @@ class AddressLocator:
                 self.stats.not_found += 1
                 fresh[ref.key] = {"found": False, "at": stamp}
                 out[ref.key] = _postcode_fallback(ref, retry=False)
+            if len(fresh) >= _CACHE_CHUNK:  # answers are kept even if the run dies mid-page
+                self.store.put_records(CACHE, fresh)
+                fresh = {}
         if fresh:
             self.store.put_records(CACHE, fresh)
         return out

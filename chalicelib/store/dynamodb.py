@@ -561,13 +561,23 @@ class DynamoDBStore(StoreBase):
             else:
                 updates.append((b, old))
                 result.updated += 1
-        self._batch_put(inserts)
-        written = [(self._put_update(b, old), old) for b, old in updates]
-        self._account_visibility([(i, None) for i in inserts] + written)
+        # counts follow each write at once, so a crash leaves at most one write uncounted
+        for i in range(0, len(inserts), _BATCH_WRITE):
+            group = inserts[i : i + _BATCH_WRITE]
+            self._batch_put(group)
+            self._account_visibility([(item, None) for item in group])
+        shown = []
+        for b, old in updates:
+            written = self._put_update(b, old)
+            self._account_visibility([(written, old)], widen=False)
+            if not written["hidden"]["BOOL"]:
+                shown.append(written)
+        if shown:
+            self._widen_extent(shown)
         return result
 
     def _account_visibility(
-        self, changes: list[tuple[dict[str, Any], dict[str, Any] | None]]
+        self, changes: list[tuple[dict[str, Any], dict[str, Any] | None]], widen: bool = True
     ) -> None:
         """Keep the visible count, the hidden set and the extent in step with written items.
 
@@ -593,7 +603,7 @@ class DynamoDBStore(StoreBase):
         if to_show:
             self._set_hidden(remove=to_show)
         visible = [new for new, _ in changes if not new["hidden"]["BOOL"]]
-        if visible:
+        if visible and widen:
             self._widen_extent(visible)
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
@@ -630,7 +640,8 @@ class DynamoDBStore(StoreBase):
             item = _business_item(b, version + 1)
             if self._put_if_version(item, version):
                 return item
-            fresh = self._existing([b.id]).get(b.id)
+            fresh = self._read_business(b.id)
+            fresh = fresh[1] if fresh else None
             if fresh is None:
                 raise Conflict(f"business {b.id} was deleted while it was being updated")
             b = merge(b, fresh)
@@ -792,7 +803,6 @@ class DynamoDBStore(StoreBase):
 
     def _set_memberships(self, network_id: str, add: list[str], remove: list[str]) -> None:
         """Add or remove a network on businesses and re-render their public features."""
-        from ..models import Curation
 
         changes = {cvr: True for cvr in add} | {cvr: False for cvr in remove}
         cvrs = sorted(changes)
@@ -803,14 +813,17 @@ class DynamoDBStore(StoreBase):
             for old in items:
                 joined = changes[old["cvr"]["S"]]
 
-                def member(b: Business, fresh: dict[str, Any], joined: bool = joined) -> Business:
-                    nets = set(fresh.get("nets", {}).get("SS", []))
-                    nets = nets | {network_id} if joined else nets - {network_id}
-                    curated = Curation.model_validate_json(fresh["curated"]["S"])
-                    return b.model_copy(update={"curated": curated, "networks": sorted(nets)})
+                def member(_: Business, fresh: dict[str, Any], joined: bool = joined) -> Business:
+                    """The fresh item as it is (register fields, curation), membership changed."""
+                    b = _business_from(fresh)
+                    nets = (
+                        set(b.networks) | {network_id} if joined else set(b.networks) - {network_id}
+                    )
+                    return b.model_copy(update={"networks": sorted(nets)})
 
                 b = member(_business_from(old), old)
-                self._put_update(b, old, merge=member)
+                written = self._put_update(b, old, merge=member)
+                self._account_visibility([(written, old)], widen=False)
 
     # -- operational records -------------------------------------------------------------------
 

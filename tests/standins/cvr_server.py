@@ -662,6 +662,7 @@ class CvrStandIn:
         self._next_scroll = 1
         self._fail: list[tuple[int, float]] = []
         self._resets: list[bool] = []
+        self._partial = 0
         self._pause_at: int | None = None
         self._blocked = 0
         self._die_after: int | None = None
@@ -757,6 +758,20 @@ class CvrStandIn:
         """
         with self._lock:
             self._resets.extend([advance_scroll] * n)
+
+    def partial_next(self, n: int = 1) -> None:
+        """The next n pages answer 200 with a shard failure and only half their hits, as ES
+        does by default when a shard fails (`allow_partial_search_results`)."""
+        with self._lock:
+            self._partial += n
+
+    def _take_partial(self) -> bool:
+        with self._lock:
+            if not self._partial:
+                return False
+            self._partial -= 1
+            self.faults["partial"] += 1
+            return True
 
     def pause_after_pages(self, n: int) -> None:
         """Once n more pages have been served (counted from now, over all searches and
@@ -1151,6 +1166,10 @@ class _Handler(BaseHTTPRequestHandler):
     def send_search_page(self, page: Page) -> None:
         """A page of hits: in full, or (when a reset is queued) cut mid-body by a TCP RST."""
         standin = self.standin
+        if standin._take_partial():
+            hits = page.body["hits"]["hits"]
+            page.body["hits"]["hits"] = hits[: len(hits) // 2]
+            page.body["_shards"] = {**SHARDS, "successful": SHARDS["total"] - 1, "failed": 1}
         payload = json.dumps(page.body, ensure_ascii=False).encode()
         advance = standin._take_reset()
         if advance is None:
