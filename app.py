@@ -26,9 +26,13 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def features() -> FeaturesService:
     """Opened on first use, once per process (a Lambda container keeps it warm)."""
+    from chalicelib.blobs import open_blobs
     from chalicelib.store import open_store
 
-    return FeaturesService(open_store(settings().store_url))
+    s = settings()
+    return FeaturesService(
+        open_store(s.store_url), lambda: open_blobs(s.blobs_url), s.municipalities
+    )
 
 
 def _request() -> HttpRequest:
@@ -115,3 +119,26 @@ def cvr_refresh(event) -> dict:
     from chalicelib.cvr.jobs import scheduled_refresh
 
     return scheduled_refresh(settings(), event.context)
+
+
+@app.route("/snapshots", methods=["GET"], cors=_CORS)
+def snapshots() -> Response:
+    return _respond("snapshots")
+
+
+@app.route("/snapshots/{year}/{name}", methods=["GET"], cors=_CORS)
+def snapshot_file(year: str, name: str) -> Response:
+    return _respond("snapshot_file", year, name)
+
+
+@app.route("/barometer/{year}", methods=["GET"], cors=_CORS)
+def barometer(year: str) -> Response:
+    return _respond("barometer", year)
+
+
+@app.schedule(Cron(0, 4, 15, 1, "?", "*"), name="yearly_snapshot")
+def yearly_snapshot(event) -> dict:
+    """15 January, 04:00 UTC: publish last year's snapshot and barometer (once)."""
+    from chalicelib.snapshot import scheduled_snapshot
+
+    return scheduled_snapshot(settings())

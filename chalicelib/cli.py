@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .store import Store
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -31,8 +36,27 @@ def _seed(args: argparse.Namespace) -> int:
     for name, r in results.items():
         print(f"{name}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged")
     print(f"store: {settings.store_url} (synthetic demo data)")
+    if not args.no_snapshot:
+        _demo_snapshot(store, settings)
     store.close()
     return 0
+
+
+def _demo_snapshot(store: Store, settings: Settings) -> None:
+    """Publish last year's snapshot of the demo data once, so /snapshots and the barometer
+    have something to show."""
+    from datetime import UTC, datetime
+
+    from .blobs import open_blobs
+    from .snapshot import SnapshotPublisher, published
+
+    year = datetime.now(UTC).year - 1
+    blobs = open_blobs(settings.blobs_url)
+    if any(m["year"] == year for m in published(blobs)):
+        print(f"snapshot {year}: published already")
+        return
+    manifest = SnapshotPublisher(store, blobs, settings.municipalities).publish(year)
+    print(f"snapshot {year}: published ({len(manifest['files'])} files)")
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -43,6 +67,11 @@ def _init(args: argparse.Namespace) -> int:
     store = open_store(settings.store_url)
     created = store.create_table()
     print(f"{settings.store_url}: {'created' if created else 'ready (already there)'}")
+    if settings.blobs_url.startswith("s3://"):
+        from .blobs import open_blobs
+
+        made = open_blobs(settings.blobs_url).create_bucket()  # type: ignore[attr-defined]
+        print(f"{settings.blobs_url}: {'created' if made else 'ready (already there)'}")
     return 0
 
 
@@ -126,6 +155,66 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    from .blobs import open_blobs
+    from .config import Settings
+    from .snapshot import SnapshotPublisher
+    from .store import open_store
+
+    settings = Settings.from_env()
+    blobs = open_blobs(settings.blobs_url)
+    bar = _ProgressBar("snapshot") if not args.quiet else None
+    publisher = SnapshotPublisher(
+        open_store(settings.store_url),
+        blobs,
+        settings.municipalities,
+        progress=(lambda done: bar(done, None)) if bar else None,
+    )
+    try:
+        manifest = publisher.publish(args.year, new_revision=args.new_revision)
+    finally:
+        if bar:
+            bar.close()
+    size = sum(f["size"] for f in manifest["files"])
+    print(
+        f"published {manifest['year']} revision {manifest['revision']}: "
+        f"{len(manifest['files'])} files, {size:,} bytes, under {settings.blobs_url} "
+        f"{manifest['prefix']}/"
+    )
+    return 0
+
+
+def _barometer(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .blobs import open_blobs
+    from .config import Settings
+    from .http import HttpRequest
+    from .publications import barometer
+    from .store import open_store
+
+    settings = Settings.from_env()
+    req = HttpRequest(
+        path=f"/barometer/{args.year}",
+        params={"f": [args.format], "lang": [args.lang]},
+        headers={},
+        base_url="",
+    )
+    resp = barometer(
+        open_store(settings.store_url),
+        open_blobs(settings.blobs_url),
+        settings.municipalities,
+        req,
+        str(args.year),
+    )
+    if args.output:
+        Path(args.output).write_bytes(resp.body)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(resp.body.decode())
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
     from .config import Settings
     from .cvr.refresh import QUARANTINE, last_runs
@@ -155,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load data into the configured store")
     seed.add_argument("--demo", action="store_true", help="the synthetic demo data set")
     seed.add_argument("--count", type=int, default=5000, help="number of demo businesses")
+    seed.add_argument(
+        "--no-snapshot", action="store_true", help="do not publish last year's demo snapshot"
+    )
     seed.set_defaults(run=_seed)
     refresh = sub.add_parser("refresh", help="update the store from the CVR register")
     refresh.add_argument("--full", action="store_true", help="reload the municipalities")
@@ -165,6 +257,21 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", help="one company document or search hit per line")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(run=_import)
+    snap = sub.add_parser("snapshot", help="publish a year's open-data snapshot (once)")
+    snap.add_argument("--year", type=int, required=True)
+    snap.add_argument(
+        "--new-revision",
+        action="store_true",
+        help="publish another revision beside an already published year (never overwrites)",
+    )
+    snap.add_argument("--quiet", action="store_true", help="no progress")
+    snap.set_defaults(run=_snapshot)
+    baro = sub.add_parser("barometer", help="print a year's barometer or press release")
+    baro.add_argument("--year", type=int, required=True)
+    baro.add_argument("--format", choices=["json", "md", "html"], default="md")
+    baro.add_argument("--lang", choices=["da", "en"], default="da")
+    baro.add_argument("--output", help="write to this file instead of standard output")
+    baro.set_defaults(run=_barometer)
     runs = sub.add_parser("runs", help="the last refresh runs and quarantined documents")
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(run=_runs)

@@ -75,7 +75,9 @@ def demo_env(
     env = {**os.environ}
     if request.param == "dynamodb":
         env.update(request.getfixturevalue("aws_env"))
-    env["MIKROKORT_STORE"] = store_url(request.param, tmp_path_factory.mktemp("demo"))
+    folder = tmp_path_factory.mktemp("demo")
+    env["MIKROKORT_STORE"] = store_url(request.param, folder)
+    env["MIKROKORT_BLOBS"] = f"file:///{folder / 'blobs'}"
     env.pop("MIKROKORT_PUBLIC_URL", None)
     # moto answers a GSI Query by walking every item, so the DynamoDB demo is smaller
     count = "5000" if request.param == "sqlite" else "1200"

@@ -188,6 +188,38 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "style": "form",
         "explode": False,
     },
+    "year": {
+        "name": "year",
+        "in": "path",
+        "required": True,
+        "description": "A year, four digits.",
+        "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
+    },
+    "file-name": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "A file of the snapshot, as listed by /snapshots.",
+        "schema": {"type": "string"},
+    },
+    "revision": {
+        "name": "revision",
+        "in": "query",
+        "required": False,
+        "description": "A later revision of a published year (default: the first).",
+        "schema": {"type": "integer", "minimum": 1},
+        "style": "form",
+        "explode": False,
+    },
+    "barometer-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The figures (json) or the press release (html, md); overrides Accept.",
+        "schema": {"type": "string", "enum": ["json", "html", "md"]},
+        "style": "form",
+        "explode": False,
+    },
     "lang": {
         "name": "lang",
         "in": "query",
@@ -497,6 +529,65 @@ _SCHEMAS: dict[str, Any] = {
             "numberReturned": {"type": "integer", "minimum": 0},
         },
     },
+    "Snapshots": {
+        "type": "object",
+        "required": ["snapshots"],
+        "properties": {
+            "latest": _nullable(
+                {
+                    "type": "object",
+                    "properties": {
+                        "year": {"type": "integer"},
+                        "revision": {"type": "integer"},
+                        "prefix": _STR,
+                        "published": _STR,
+                    },
+                }
+            ),
+            "snapshots": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["year", "revision", "files"],
+                    "properties": {
+                        "year": {"type": "integer"},
+                        "revision": {"type": "integer", "minimum": 1},
+                        "as_of": {"type": "string", "format": "date"},
+                        "published": {"type": "string", "format": "date-time"},
+                        "files": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["name", "url", "size", "sha256"],
+                                "properties": {
+                                    "name": _STR,
+                                    "url": {"type": "string", "format": "uri"},
+                                    "size": {"type": "integer", "minimum": 0},
+                                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                    "media_type": _STR,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+        },
+    },
+    "Barometer": {
+        "type": "object",
+        "required": ["year", "as_of", "parameters", "total", "municipalities"],
+        "properties": {
+            "year": {"type": "integer"},
+            "as_of": {"type": "string", "format": "date"},
+            "published": {"type": "boolean"},
+            "micro_definition": _STR,
+            "parameters": {"type": "object"},
+            "notes": {"type": "object"},
+            "total": {"type": "object"},
+            "municipalities": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    },
     "Businesses": _collection_schema("Business"),
     "Networks": _collection_schema("Network"),
     "Municipalities": _collection_schema("Municipality"),
@@ -635,6 +726,36 @@ def openapi_document(base: str) -> dict[str, Any]:
         "schema": {"type": "string"}
     }
     paths["/municipalities/{kommunekode}/new-businesses"] = feed
+    listing = _get(
+        "getSnapshots",
+        "The published yearly open-data snapshots: files, URLs, sizes and SHA-256 checksums",
+        ["f"],
+        _json_response("Published years, oldest first", "Snapshots"),
+    )
+    listing["get"]["tags"] = ["Open data"]
+    paths["/snapshots"] = listing
+    one_file = _get(
+        "getSnapshotFile",
+        "One file of a published snapshot (on S3 a redirect to the object)",
+        ["year", "file-name", "revision"],
+        {"description": "The file", "content": {"*/*": {"schema": {"type": "string"}}}},
+        "404",
+    )
+    one_file["get"]["tags"] = ["Open data"]
+    one_file["get"]["responses"]["302"] = {"description": "The file's public URL (S3)"}
+    paths["/snapshots/{year}/{name}"] = one_file
+    baro = _get(
+        "getBarometer",
+        "The barometer of a year (published, or computed from the current data until it is): "
+        "figures as JSON, or the press release as HTML or Markdown, in Danish or English",
+        ["year", "barometer-f", "lang"],
+        _json_response("The barometer", "Barometer"),
+        "404",
+    )
+    baro["get"]["tags"] = ["Open data"]
+    baro["get"]["responses"]["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
+    baro["get"]["responses"]["200"]["content"]["text/markdown"] = {"schema": {"type": "string"}}
+    paths["/barometer/{year}"] = baro
     return {
         "openapi": "3.0.3",
         "info": {
@@ -652,6 +773,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         "tags": [
             {"name": "OGC API - Features"},
             {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
+            {"name": "Open data", "description": "Yearly snapshots and the barometer"},
         ],
         "paths": paths,
         "components": {"parameters": _PARAMETERS, "schemas": _SCHEMAS, "responses": _RESPONSES},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import orjson
@@ -14,6 +16,9 @@ from ..http import HttpRequest, HttpResponse, etag_of, negotiate, ok
 from ..store import COLLECTIONS, FeatureQuery, Store
 from . import documents as D
 from .collections import COLLECTION_INFO
+
+if TYPE_CHECKING:
+    from ..blobs import BlobStore
 
 _DOC_PARAMS = ("f",)
 _FEATURE_PARAMS = ("crs", "f")
@@ -35,9 +40,26 @@ def _json_doc(req: HttpRequest, doc: dict, offers: list[str], max_age: int) -> H
 class FeaturesService:
     """One instance per process; holds the store the configuration chose."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        blobs: Callable[[], BlobStore] | None = None,
+        municipalities: tuple[str, ...] = (),
+    ) -> None:
         self.store = store
+        self._blobs_factory = blobs
+        self._blobs: BlobStore | None = None
+        self.municipalities = municipalities
         self._openapi: dict[str, bytes] = {}
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Opened on first use: most requests never touch published files."""
+        if self._blobs is None:
+            if self._blobs_factory is None:
+                raise NotFound("this service publishes no snapshots")
+            self._blobs = self._blobs_factory()
+        return self._blobs
 
     def landing(self, req: HttpRequest) -> HttpResponse:
         return _json_doc(req, D.landing_page(req.base_url), [D.JSON], 3600)
@@ -118,6 +140,21 @@ class FeaturesService:
         from ..welcome import new_businesses
 
         return new_businesses(self.store, req, code)
+
+    def snapshots(self, req: HttpRequest) -> HttpResponse:
+        from ..publications import snapshots
+
+        return snapshots(self.blobs, req)
+
+    def snapshot_file(self, req: HttpRequest, year: str, name: str) -> HttpResponse:
+        from ..publications import snapshot_file
+
+        return snapshot_file(self.blobs, req, year, name)
+
+    def barometer(self, req: HttpRequest, year: str) -> HttpResponse:
+        from ..publications import barometer
+
+        return barometer(self.store, self.blobs, self.municipalities, req, year)
 
 
 def _known(collection_id: str) -> str:

@@ -1,0 +1,209 @@
+"""Metadata of a published snapshot: a Frictionless data package, DCAT-AP (JSON-LD) for
+portals such as opendata.dk (CKAN harvests DCAT), and the licence and attribution text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from .snapshot import PublishedFile
+
+LICENCE = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0",
+}
+CVR_ATTRIBUTION = "Data from the Central Business Register (CVR), the Danish Business Authority"
+DAGI_ATTRIBUTION = "Municipality boundaries: DAGI, Klimadatastyrelsen og Danske Kommuner"
+
+_STRING = "string"
+BUSINESS_FIELDS: list[tuple[str, str, str]] = [
+    ("id", _STRING, "CVR number (8 digits)"),
+    ("name", _STRING, "Registered name"),
+    ("industry_code", _STRING, "Main industry, DB07 (or DB25) code, 6 digits"),
+    ("industry_text", _STRING, "Main industry, text"),
+    ("industry_section", _STRING, "DB07 section letter A-U (empty when unknown)"),
+    ("company_form", _STRING, "CVR company form, short (ENK, APS, A/S, ...)"),
+    ("company_form_text", _STRING, "CVR company form, text"),
+    ("employees", _STRING, "Size group of employees (0, 1, 2-4, 5-9, 10-19, ...)"),
+    ("status", _STRING, "active or ceased on 31 December of the year"),
+    ("founded", "date", "Founding date"),
+    ("ceased", "date", "Ceasing date (empty while active)"),
+    ("address", _STRING, "Street address (empty for personally owned firms without opt-in)"),
+    ("postcode", _STRING, "Postcode"),
+    ("city", _STRING, "Postal district"),
+    ("municipality", _STRING, "Kommunekode (3 digits)"),
+    ("lon", "number", "Longitude, WGS84 (coarsened for personally owned firms)"),
+    ("lat", "number", "Latitude, WGS84"),
+    ("location_precision", _STRING, "address, grid (coarsened to about 250 m) or postcode"),
+    ("networks", _STRING, "Ids of the business networks it belongs to, separated by ;"),
+    ("phone", _STRING, "Public phone (only where the privacy rules allow)"),
+    ("email", _STRING, "Public e-mail (only where the privacy rules allow)"),
+    ("website", _STRING, "Website (only where the privacy rules allow)"),
+]
+
+_DESCRIPTIONS = {
+    "businesses.geojson": "Active businesses on 31 December, GeoJSON (WGS84)",
+    "businesses.csv": "The same businesses as CSV (UTF-8 with BOM, comma-separated)",
+    "businesses-excel-da.csv": "The same, for Danish Excel: semicolon-separated, decimal comma",
+    "networks.geojson": "Business networks: meeting places, areas, members",
+    "municipalities.geojson": "The municipalities covered, with their boundaries",
+    "barometer.json": "The barometer's figures, with the parameters of its estimates",
+    "barometer_da.md": "Press release (Danish, Markdown)",
+    "barometer_en.md": "Press release (English, Markdown)",
+    "barometer_da.html": "Press release (Danish, HTML)",
+    "barometer_en.html": "Press release (English, HTML)",
+    "LICENSE.md": "Licence and attribution",
+}
+
+
+def attribution(year: int) -> str:
+    return (
+        f"# Mikrokort open data {year}\n\n"
+        f"Licence: [{LICENCE['title']}]({LICENCE['path']}).\n\n"
+        f"- {CVR_ATTRIBUTION}.\n- {DAGI_ATTRIBUTION} (CC BY 4.0).\n"
+        "- Business networks: registered by the networks themselves.\n\n"
+        "Privacy: personally owned firms show no street address and a location coarsened to "
+        "about 250 m unless they opted in; businesses protected against marketing "
+        "(reklamebeskyttet) are not in the business files unless they opted in, and their "
+        "contact details are never shown; employee numbers are size groups. Do not use these "
+        "data for direct marketing to businesses that are reklamebeskyttet.\n"
+    )
+
+
+def _csv_resource(f: PublishedFile, delimiter: str, decimal: str) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = []
+    for name, kind, text in BUSINESS_FIELDS:
+        field: dict[str, Any] = {"name": name, "type": kind, "description": text}
+        if kind == "number" and decimal != ".":
+            field["decimalChar"] = decimal
+        if name == "id":
+            field["constraints"] = {"required": True, "unique": True, "pattern": "[1-9][0-9]{7}"}
+        if name == "status":
+            field["constraints"] = {"enum": ["active", "ceased"]}
+        fields.append(field)
+    return {
+        "name": f.name.removesuffix(".csv").replace("_", "-").lower(),
+        "path": f.name,
+        "type": "table",
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8-sig",
+        "bytes": f.size,
+        "hash": f"sha256:{f.sha256}",
+        "description": _DESCRIPTIONS.get(f.name, f.name),
+        "dialect": {"csv": {"delimiter": delimiter}},
+        "schema": {"fields": fields, "primaryKey": ["id"]},
+    }
+
+
+def _file_resource(f: PublishedFile) -> dict[str, Any]:
+    fmt = f.name.rsplit(".", 1)[-1].lower()
+    return {
+        "name": f.name.replace(".", "-").replace("_", "-").lower(),
+        "path": f.name,
+        "type": "file",
+        "scheme": "file",
+        "format": fmt,
+        "mediatype": f.media_type.split(";")[0],
+        "bytes": f.size,
+        "hash": f"sha256:{f.sha256}",
+        "description": _DESCRIPTIONS.get(f.name, f.name),
+    }
+
+
+def datapackage(year: int, revision: int, files: list[PublishedFile]) -> bytes:
+    """Frictionless Data Package describing every file (and every field of the tables)."""
+    resources = []
+    for f in files:
+        if f.name == "businesses.csv":
+            resources.append(_csv_resource(f, ",", "."))
+        elif f.name == "businesses-excel-da.csv":
+            resources.append(_csv_resource(f, ";", ","))
+        else:
+            resources.append(_file_resource(f))
+    doc = {
+        "name": f"mikrokort-{year}" + (f"-rev-{revision}" if revision > 1 else ""),
+        "title": f"Mikrokort: micro-businesses and business networks, {year}",
+        "description": (
+            f"The state of the Mikrokort map on 31 December {year}: businesses, networks and "
+            "municipalities, with the year's barometer. Privacy rules applied."
+        ),
+        "version": f"{year}.{revision}",
+        "licenses": [LICENCE],
+        "sources": [
+            {"title": CVR_ATTRIBUTION, "path": "https://datacvr.virk.dk"},
+            {"title": DAGI_ATTRIBUTION, "path": "https://dataforsyningen.dk"},
+        ],
+        "resources": resources,
+    }
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+
+
+def dcat(
+    year: int, revision: int, files: list[PublishedFile], municipalities: tuple[str, ...]
+) -> bytes:
+    """DCAT-AP 2 (JSON-LD): one dcat:Dataset with a dcat:Distribution per file. Download URLs
+    are relative to this file's folder, so the same document is valid wherever it is hosted."""
+    dataset_id = f"mikrokort-{year}" + (f"-rev-{revision}" if revision > 1 else "")
+    doc = {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "spdx": "http://spdx.org/rdf/terms#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": dataset_id,
+        "@type": "dcat:Dataset",
+        "dct:identifier": dataset_id,
+        "dct:title": [
+            {"@language": "da", "@value": f"Mikrokort: mikrovirksomheder og netværk {year}"},
+            {"@language": "en", "@value": f"Mikrokort: micro-businesses and networks {year}"},
+        ],
+        "dct:description": [
+            {
+                "@language": "da",
+                "@value": f"Virksomheder, netværk og kommuner pr. 31. december {year}, "
+                "med årets mikrobarometer.",
+            },
+            {
+                "@language": "en",
+                "@value": f"Businesses, networks and municipalities on 31 December {year}, "
+                "with the year's micro-business barometer.",
+            },
+        ],
+        "dct:temporal": {
+            "@type": "dct:PeriodOfTime",
+            "dcat:startDate": {"@type": "xsd:date", "@value": f"{year}-01-01"},
+            "dcat:endDate": {"@type": "xsd:date", "@value": f"{year}-12-31"},
+        },
+        "dct:spatial": [
+            {"@id": f"https://api.dataforsyningen.dk/kommuner/0{code}"} for code in municipalities
+        ],
+        "dcat:keyword": ["mikrovirksomheder", "CVR", "erhverv", "netværk", "micro-businesses"],
+        "dcat:theme": [{"@id": "http://publications.europa.eu/resource/authority/data-theme/ECON"}],
+        "dct:license": {"@id": LICENCE["path"]},
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": "Mikrokort"},
+        "dct:source": CVR_ATTRIBUTION,
+        "dcat:distribution": [
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": _DESCRIPTIONS.get(f.name, f.name),
+                "dcat:downloadURL": {"@id": f.name},
+                "dcat:mediaType": f.media_type.split(";")[0],
+                "dcat:byteSize": {"@type": "xsd:decimal", "@value": f.size},
+                "spdx:checksum": {
+                    "@type": "spdx:Checksum",
+                    "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+                    "spdx:checksumValue": f.sha256,
+                },
+                "dct:license": {"@id": LICENCE["path"]},
+            }
+            for f in files
+        ],
+    }
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)

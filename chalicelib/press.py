@@ -1,0 +1,284 @@
+"""The barometer's press release, in Danish and English, as Markdown and HTML with SVG charts.
+
+Written from the barometer document alone, so the release can be regenerated from a published
+`barometer.json` and always says the same as the numbers beside it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from .charts import bar_chart, hbar_chart
+from .industry import SECTION_NAMES
+
+TEXT = {
+    "da": {
+        "title": "Mikrobarometer {year}: {areas}",
+        "lead": (
+            "Ved udgangen af {year} var der {micro} aktive mikrovirksomheder (0-9 ansatte) i "
+            "{areas}. Det er {share} af alle virksomheder, og de står for anslået {jobs} job, "
+            "{jobs_share} af jobbene i virksomhederne. I løbet af året blev der registreret {new} "
+            "nye virksomheder, og {closed} ophørte: en nettoændring på {net}."
+        ),
+        "change": (
+            "Antallet af mikrovirksomheder ændrede sig med {change} ({pct}) i forhold til {prev}."
+        ),
+        "tax": (
+            "Jobbene i mikrovirksomhederne giver anslået {tax} kr. i kommuneskat om året "
+            "(et skøn; se forudsætningerne nedenfor)."
+        ),
+        "networks": "{count} lokale netværk samler {members} virksomheder.",
+        "per_municipality": "Kommunerne",
+        "municipality": "Kommune",
+        "micro": "Mikrovirksomheder",
+        "share": "Andel af virksomheder",
+        "jobs": "Job (skøn)",
+        "new": "Nye",
+        "closed": "Ophørte",
+        "tax_col": "Kommuneskat (skøn, kr.)",
+        "chart_years": "Mikrovirksomheder ved årets udgang",
+        "chart_years_desc": "Antal aktive mikrovirksomheder den 31. december, år for år.",
+        "chart_sections": "Mikrovirksomheder efter branche, {year}",
+        "chart_sections_desc": "Antal aktive mikrovirksomheder i hver branche (DB07-hovedgruppe).",
+        "chart_flow": "Nye og ophørte virksomheder",
+        "chart_flow_desc": "Antal nyregistrerede og ophørte virksomheder pr. år.",
+        "method": "Metode og forudsætninger",
+        "source": (
+            "Kilde: Det Centrale Virksomhedsregister (CVR), Erhvervsstyrelsen; beregnet af "
+            "Mikrokort."
+        ),
+        "unknown_section": "Ukendt branche",
+    },
+    "en": {
+        "title": "Micro-business barometer {year}: {areas}",
+        "lead": (
+            "At the end of {year} there were {micro} active micro-businesses (0-9 employees) in "
+            "{areas}. That is {share} of all businesses, and they provide an estimated {jobs} "
+            "jobs, {jobs_share} of the jobs in businesses. During the year {new} new businesses "
+            "were registered and {closed} closed: a net change of {net}."
+        ),
+        "change": "The number of micro-businesses changed by {change} ({pct}) from {prev}.",
+        "tax": (
+            "The jobs in micro-businesses bring an estimated DKK {tax} a year in municipal "
+            "income tax (an estimate; see the assumptions below)."
+        ),
+        "networks": "{count} local networks bring together {members} businesses.",
+        "per_municipality": "The municipalities",
+        "municipality": "Municipality",
+        "micro": "Micro-businesses",
+        "share": "Share of businesses",
+        "jobs": "Jobs (estimate)",
+        "new": "New",
+        "closed": "Closed",
+        "tax_col": "Municipal tax (estimate, DKK)",
+        "chart_years": "Micro-businesses at year end",
+        "chart_years_desc": "Active micro-businesses on 31 December, year by year.",
+        "chart_sections": "Micro-businesses by industry, {year}",
+        "chart_sections_desc": "Active micro-businesses in each industry (DB07 section).",
+        "chart_flow": "New and closed businesses",
+        "chart_flow_desc": "Businesses registered and closed each year.",
+        "method": "Method and assumptions",
+        "source": (
+            "Source: the Central Business Register (CVR), the Danish Business Authority; "
+            "computed by Mikrokort."
+        ),
+        "unknown_section": "Unknown industry",
+    },
+}
+CHART_FILES = ("chart-micro-by-year.svg", "chart-micro-by-section.svg", "chart-new-closed.svg")
+
+
+def _n(v: float | int, lang: str) -> str:
+    text = f"{v:,.0f}"
+    return text.replace(",", ".") if lang == "da" else text
+
+
+def _pct(v: float | None, lang: str) -> str:
+    if v is None:
+        return "-"
+    text = f"{100 * v:.1f} %"
+    return text.replace(".", ",") if lang == "da" else text.replace(" %", "%")
+
+
+def _signed(v: float, lang: str) -> str:
+    return ("+" if v > 0 else "") + _n(v, lang)
+
+
+def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
+    """The three charts of the release, by file name."""
+    t = TEXT[lang]
+    total = barometer["total"]
+    years = [str(s["year"]) for s in total["series"]]
+    sections = sorted(
+        ((s, c.get("micro", 0)) for s, c in total["by_section"].items() if c.get("micro")),
+        key=lambda r: -r[1],
+    )
+    names = {
+        s: (
+            SECTION_NAMES[s][0 if lang == "da" else 1]
+            if s in SECTION_NAMES
+            else t["unknown_section"]
+        )
+        for s, _ in sections
+    }
+    return {
+        CHART_FILES[0]: bar_chart(
+            t["chart_years"],
+            t["chart_years_desc"],
+            years,
+            [(t["micro"], [s["micro_businesses"] for s in total["series"]])],
+            ident="years",
+        ),
+        CHART_FILES[1]: hbar_chart(
+            t["chart_sections"].format(year=barometer["year"]),
+            t["chart_sections_desc"],
+            [(f"{s} {names[s]}", v) for s, v in sections],
+            ident="sections",
+        ),
+        CHART_FILES[2]: bar_chart(
+            t["chart_flow"],
+            t["chart_flow_desc"],
+            years,
+            [
+                (t["new"], [s["new"] for s in total["series"]]),
+                (t["closed"], [s["closed"] for s in total["series"]]),
+            ],
+            ident="flow",
+        ),
+    }
+
+
+def _paragraphs(barometer: dict[str, Any], lang: str) -> tuple[str, list[str]]:
+    t = TEXT[lang]
+    total = barometer["total"]
+    names = [m["name"] or code for code, m in barometer["municipalities"].items()]
+    areas = (
+        names[0]
+        if len(names) == 1
+        else (" og " if lang == "da" else " and ").join([", ".join(names[:-1]), names[-1]])
+    )
+    year = barometer["year"]
+    paras = [
+        t["lead"].format(
+            year=year,
+            micro=_n(total["micro_businesses"], lang),
+            areas=areas,
+            share=_pct(total["micro_share"], lang),
+            jobs=_n(total["jobs_micro"], lang),
+            jobs_share=_pct(total["micro_jobs_share"], lang),
+            new=_n(total["new"], lang),
+            closed=_n(total["closed"], lang),
+            net=_signed(total["net_change"], lang),
+        ),
+        t["change"].format(
+            change=_signed(total["micro_change"], lang),
+            pct="-"
+            if total["micro_change_pct"] is None
+            else (
+                f"{total['micro_change_pct']:+.1f} %".replace(".", ",")
+                if lang == "da"
+                else f"{total['micro_change_pct']:+.1f}%"
+            ),
+            prev=year - 1,
+        ),
+        t["tax"].format(tax=_n(total["tax_estimate_dkk"], lang)),
+        t["networks"].format(
+            count=total["networks"]["count"], members=_n(total["networks"]["members"], lang)
+        ),
+    ]
+    return t["title"].format(year=year, areas=areas), paras
+
+
+def _table_rows(barometer: dict[str, Any], lang: str) -> tuple[list[str], list[list[str]]]:
+    t = TEXT[lang]
+    head = [
+        t["municipality"],
+        t["micro"],
+        t["share"],
+        t["jobs"],
+        t["new"],
+        t["closed"],
+        t["tax_col"],
+    ]
+    rows = []
+    for code, m in barometer["municipalities"].items():
+        rows.append(
+            [
+                f"{m['name']} ({code})",
+                _n(m["micro_businesses"], lang),
+                _pct(m["micro_share"], lang),
+                _n(m["jobs_micro"], lang),
+                _n(m["new"], lang),
+                _n(m["closed"], lang),
+                _n(m["tax_estimate_dkk"], lang),
+            ]
+        )
+    return head, rows
+
+
+def _method_lines(barometer: dict[str, Any], lang: str) -> list[str]:
+    p = barometer["parameters"]
+    tax = p["tax"]
+    rates = ", ".join(f"{k}: {v:.2%}" for k, v in sorted(tax["rates"].items())) or "-"
+    return [
+        p["jobs"]["method"],
+        tax["method"],
+        f"average_taxable_income_dkk = {tax['average_taxable_income_dkk']:,.0f}; "
+        f"default_rate = {tax['default_rate']:.2%}; rates = {rates}",
+        tax["source"],
+        *barometer["notes"][lang],
+        TEXT[lang]["source"],
+    ]
+
+
+def markdown(barometer: dict[str, Any], lang: str) -> str:
+    """The release as Markdown; charts are referenced as the SVG files beside it."""
+    t = TEXT[lang]
+    title, paras = _paragraphs(barometer, lang)
+    head, rows = _table_rows(barometer, lang)
+    lines = [f"# {title}", "", *[p + "\n" for p in paras]]
+    lines += [f"## {t['per_municipality']}", "", "| " + " | ".join(head) + " |"]
+    lines.append("|" + "---|" * len(head))
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines.append("")
+    for name, svg in charts(barometer, lang).items():
+        alt = svg.split("</title>")[0].rsplit(">", 1)[-1]
+        lines += [f"![{alt}]({name})", ""]
+    lines += [f"## {t['method']}", ""] + [f"- {m}" for m in _method_lines(barometer, lang)]
+    return "\n".join(lines) + "\n"
+
+
+def html(barometer: dict[str, Any], lang: str) -> str:
+    """The release as one self-contained HTML page (charts inline)."""
+    t = TEXT[lang]
+    title, paras = _paragraphs(barometer, lang)
+    head, rows = _table_rows(barometer, lang)
+    body = [f"<h1>{escape(title)}</h1>", *[f"<p>{escape(p)}</p>" for p in paras]]
+    body.append(f"<h2>{escape(t['per_municipality'])}</h2><table><thead><tr>")
+    body += [f"<th scope='col'>{escape(h)}</th>" for h in head]
+    body.append("</tr></thead><tbody>")
+    for r in rows:
+        body.append(
+            f"<tr><th scope='row'>{escape(r[0])}</th>"
+            + "".join(f"<td>{escape(c)}</td>" for c in r[1:])
+            + "</tr>"
+        )
+    body.append("</tbody></table>")
+    body += [f"<figure>{svg}</figure>" for svg in charts(barometer, lang).values()]
+    body.append(f"<h2>{escape(t['method'])}</h2><ul>")
+    body += [f"<li>{escape(m)}</li>" for m in _method_lines(barometer, lang)]
+    body.append("</ul>")
+    style = (
+        "body{font-family:Helvetica,Arial,sans-serif;max-width:46rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.5;color:#222}table{border-collapse:collapse}"
+        "th,td{border-bottom:1px solid #ccc;padding:.3rem .6rem;text-align:right}"
+        "th[scope=row],thead th:first-child{text-align:left}svg{max-width:100%;height:auto}"
+    )
+    return (
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{style}</style></head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )

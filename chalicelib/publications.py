@@ -1,0 +1,176 @@
+"""The published snapshots and the barometer over HTTP: `/snapshots`, a snapshot's files, and
+`/barometer/{year}` (from the published snapshot, or computed from the store while the year has
+not been published yet)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import params as P
+from . import press
+from .errors import InvalidParameter, NotFound
+from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+
+if TYPE_CHECKING:
+    from .blobs import BlobStore
+    from .store import Store
+
+_FORMATS = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+_LIVE_TTL = 600.0  # seconds a barometer computed from the store is reused
+_live: dict[int, tuple[float, dict[str, Any]]] = {}
+_live_lock = threading.Lock()
+
+
+def parse_year(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) == 4):
+        raise InvalidParameter(f"year must be four digits, not {value!r}", parameter="year")
+    return int(value)
+
+
+def _file_url(base_url: str, blobs: BlobStore, manifest: dict[str, Any], name: str) -> str:
+    url = blobs.public_url(f"{manifest['prefix']}/{name}")
+    if url:
+        return url
+    rev = f"?revision={manifest['revision']}" if manifest["revision"] > 1 else ""
+    return f"{base_url}/snapshots/{manifest['year']}/{name}{rev}"
+
+
+def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
+    """Every published year and revision with its files' URLs, sizes and checksums."""
+    from .snapshot import LATEST, published
+
+    P.single_values(req.params, ("f",))
+    listing = []
+    for m in published(blobs):
+        listing.append(
+            {
+                "year": m["year"],
+                "revision": m["revision"],
+                "as_of": m["as_of"],
+                "published": m["published"],
+                "files": [
+                    {
+                        "name": f["name"],
+                        "url": _file_url(req.base_url, blobs, m, f["name"]),
+                        "size": f["size"],
+                        "sha256": f["sha256"],
+                        "media_type": f["media_type"],
+                    }
+                    for f in m["files"]
+                ],
+            }
+        )
+    latest = blobs.get(LATEST)
+    body = orjson.dumps(
+        {
+            "latest": orjson.loads(latest) if latest else None,
+            "snapshots": listing,
+            "links": [
+                {"href": f"{req.base_url}/snapshots", "rel": "self", "type": "application/json"}
+            ],
+        }
+    )
+    return ok(req, body, "application/json", etag=etag_of(body), max_age=300)
+
+
+def snapshot_file(blobs: BlobStore, req: HttpRequest, year_text: str, name: str) -> HttpResponse:
+    """One file of a published snapshot (served by the app in the embedded mode; on S3 a
+    redirect to the object, since Lambda answers are limited to 6 MB)."""
+    from .snapshot import read_manifest
+
+    values = P.single_values(req.params, ("revision",))
+    revision = None
+    if "revision" in values:
+        if not (values["revision"].isascii() and values["revision"].isdigit()):
+            raise InvalidParameter("revision must be a number", parameter="revision")
+        revision = int(values["revision"])
+    manifest = read_manifest(blobs, parse_year(year_text), revision)
+    entry = next((f for f in manifest["files"] if f["name"] == name), None)
+    if entry is None:
+        raise NotFound(f"no file {name!r} in the snapshot of {year_text}")
+    key = f"{manifest['prefix']}/{name}"
+    url = blobs.public_url(key)
+    if url:
+        return HttpResponse(302, b"", "text/plain", {"Location": url, "Cache-Control": "no-store"})
+    data = blobs.get(key)
+    if data is None:
+        raise NotFound(f"the file {name!r} of {year_text} is missing from storage")
+    return ok(
+        req,
+        data,
+        entry["media_type"],
+        etag=f'"{entry["sha256"]}"',
+        max_age=86400,
+        extra={"Content-Disposition": f'inline; filename="{year_text}-{name}"'},
+    )
+
+
+def barometer(
+    store: Store,
+    blobs: BlobStore,
+    municipalities: tuple[str, ...],
+    req: HttpRequest,
+    year_text: str,
+) -> HttpResponse:
+    """The barometer of a year as JSON, or its press release as HTML or Markdown."""
+    from .snapshot import check_year, published
+
+    values = P.single_values(req.params, ("f", "lang"))
+    year = parse_year(year_text)
+    lang = values.get("lang", "da")
+    if lang not in ("da", "en"):
+        raise InvalidParameter("lang must be 'da' or 'en'", parameter="lang")
+    if "f" in values:
+        if values["f"] not in _FORMATS:
+            raise InvalidParameter("f must be 'json', 'html' or 'md'", parameter="f")
+        media = _FORMATS[values["f"]]
+    else:
+        media = negotiate(req.header("accept"), list(_FORMATS.values()))
+    versions = [m for m in published(blobs) if m["year"] == year]
+    if versions:
+        raw = blobs.get(f"{versions[-1]['prefix']}/barometer.json")
+        if raw is None:
+            raise NotFound(f"the barometer of {year} is missing from storage")
+        doc = orjson.loads(raw)
+        doc["published"] = True
+    else:
+        check_year(year)
+        doc = {**_live_barometer(store, municipalities, year), "published": False}
+    if media.startswith("text/html"):
+        body = press.html(doc, lang).encode()
+    elif media.startswith("text/markdown"):
+        body = press.markdown(doc, lang).encode()
+    else:
+        body = orjson.dumps(doc)
+    return ok(req, body, media, etag=etag_of(body), max_age=3600 if versions else 300)
+
+
+def _live_barometer(store: Store, municipalities: tuple[str, ...], year: int) -> dict[str, Any]:
+    """Computed from the store (not yet published); reused for a few minutes."""
+    from .barometer import BarometerBuilder, load_parameters
+    from .snapshot import municipality_names, public_business_pages, public_features
+
+    now = time.monotonic()
+    with _live_lock:
+        hit = _live.get(year)
+        if hit and now - hit[0] < _LIVE_TTL:
+            return hit[1]
+    names = municipality_names(store, municipalities)
+    builder = BarometerBuilder(year, names, load_parameters())
+    for features in public_business_pages(store):
+        for f in features:
+            builder.add(f["properties"])
+    doc = builder.result(public_features(store, "networks"))
+    doc["computed"] = datetime.now(UTC).isoformat(timespec="seconds")
+    with _live_lock:
+        _live[year] = (now, doc)
+    return doc

@@ -1,0 +1,381 @@
+"""The yearly open-data snapshot: the map's state on 31 December, published once to blobs.
+
+Everything comes from the public features (the privacy rules already applied), read from the
+store page by page and streamed into the files while their SHA-256 digests are computed: the
+data set is never held in memory. `reklamebeskyttet` businesses are left out of the bulk files
+unless they opted in to show their details (the CVR act restricts collective re-publication of
+protected units); they are counted in the barometer.
+
+A year is published when its `manifest.json` exists. The manifest is written last and
+create-only, so a crash leaves a year unpublished (and a rerun completes it), and a second
+run for a published year refuses; a forced new revision goes beside it (`rev-2/`, ...) and
+keeps the old one. `snapshots/latest.json` points to the newest year.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import press
+from .barometer import BarometerBuilder, Parameters, load_parameters
+from .blobs import AlreadyExists, BlobStore
+from .errors import Conflict, InvalidParameter, NotFound
+from .store import FeatureQuery
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .store import Store
+
+PREFIX = "snapshots"
+LATEST = f"{PREFIX}/latest.json"
+PAGE = 5000
+CSV_COLUMNS = [
+    "id",
+    "name",
+    "industry_code",
+    "industry_text",
+    "industry_section",
+    "company_form",
+    "company_form_text",
+    "employees",
+    "status",
+    "founded",
+    "ceased",
+    "address",
+    "postcode",
+    "city",
+    "municipality",
+    "lon",
+    "lat",
+    "location_precision",
+    "networks",
+    "phone",
+    "email",
+    "website",
+]
+GEOJSON = "application/geo+json"
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass
+class PublishedFile:
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+@dataclass
+class _Hashing:
+    """A blob writer that counts and hashes what passes through."""
+
+    writer: Any
+    name: str
+    media_type: str
+    digest: Any = field(default_factory=hashlib.sha256)
+    size: int = 0
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.writer.write(data)
+
+    def done(self) -> PublishedFile:
+        self.writer.commit()
+        return PublishedFile(self.name, self.size, self.digest.hexdigest(), self.media_type)
+
+
+def year_prefix(year: int, revision: int) -> str:
+    return f"{PREFIX}/{year}" if revision == 1 else f"{PREFIX}/{year}/rev-{revision}"
+
+
+def published(blobs: BlobStore) -> list[dict[str, Any]]:
+    """Every published year and revision (their manifests), oldest first."""
+    out = []
+    for info in blobs.list(f"{PREFIX}/"):
+        parts = info.key.split("/")
+        if parts[-1] != "manifest.json" or not _YEAR.match(parts[1]):
+            continue
+        doc = blobs.get(info.key)
+        if doc is not None:
+            out.append(orjson.loads(doc))
+    return sorted(out, key=lambda m: (m["year"], m["revision"]))
+
+
+def check_year(year: int, today: date | None = None) -> None:
+    today = today or datetime.now(UTC).date()
+    if not 1900 <= year < today.year:
+        raise InvalidParameter(
+            f"year must be a finished year (1900 to {today.year - 1}), not {year}",
+            parameter="year",
+        )
+
+
+class SnapshotPublisher:
+    """Writes one year's snapshot and barometer to a BlobStore."""
+
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        municipalities: tuple[str, ...],
+        *,
+        params: Parameters | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.municipalities = municipalities
+        self.params = params or load_parameters()
+        self.progress = progress
+
+    def publish(self, year: int, *, new_revision: bool = False) -> dict[str, Any]:
+        check_year(year)
+        revisions = [m["revision"] for m in published(self.blobs) if m["year"] == year]
+        if revisions and not new_revision:
+            raise Conflict(
+                f"the snapshot of {year} is published already (revision {max(revisions)}); "
+                "published files are never overwritten: ask for a new revision to publish "
+                "another one beside it"
+            )
+        revision = max(revisions, default=0) + 1
+        base = year_prefix(year, revision)
+        files: list[PublishedFile] = []
+        builder = BarometerBuilder(year, self._municipality_names(), self.params)
+        files += self._businesses(base, year, builder)
+        networks = self._features("networks")
+        files.append(self._put(base, "networks.geojson", _collection(networks), GEOJSON))
+        municipalities = [
+            f for f in self._features("municipalities") if f["id"] in self.municipalities
+        ]
+        files.append(
+            self._put(base, "municipalities.geojson", _collection(municipalities), GEOJSON)
+        )
+        barometer = builder.result(networks)
+        files.append(
+            self._put(
+                base,
+                "barometer.json",
+                orjson.dumps(barometer, option=orjson.OPT_INDENT_2),
+                "application/json",
+            )
+        )
+        for lang in ("da", "en"):
+            files.append(
+                self._put(
+                    base,
+                    f"barometer_{lang}.md",
+                    press.markdown(barometer, lang).encode(),
+                    "text/markdown; charset=utf-8",
+                )
+            )
+            files.append(
+                self._put(
+                    base,
+                    f"barometer_{lang}.html",
+                    press.html(barometer, lang).encode(),
+                    "text/html; charset=utf-8",
+                )
+            )
+        for name, svg in press.charts(barometer, "da").items():
+            files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
+        from .opendata import attribution, datapackage, dcat
+
+        files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
+        files.append(
+            self._put(
+                base, "datapackage.json", datapackage(year, revision, files), "application/json"
+            )
+        )
+        files.append(
+            self._put(
+                base,
+                "dcat.jsonld",
+                dcat(year, revision, files, self.municipalities),
+                "application/ld+json",
+            )
+        )
+        sums = "".join(f"{f.sha256}  {f.name}\n" for f in files).encode()
+        files.append(self._put(base, "SHA256SUMS", sums, "text/plain"))
+        manifest = {
+            "year": year,
+            "revision": revision,
+            "prefix": base,
+            "as_of": f"{year}-12-31",
+            "published": datetime.now(UTC).isoformat(timespec="seconds"),
+            "municipalities": list(self.municipalities),
+            "files": [f.__dict__ for f in files],
+        }
+        try:
+            self.blobs.put(
+                f"{base}/manifest.json",
+                orjson.dumps(manifest, option=orjson.OPT_INDENT_2),
+                "application/json",
+                create_only=True,
+            )
+        except AlreadyExists:
+            raise Conflict(f"the snapshot of {year} was published meanwhile") from None
+        self._point_latest(manifest)
+        return manifest
+
+    # -- the big files -------------------------------------------------------------------------
+
+    def _businesses(self, base: str, year: int, builder: BarometerBuilder) -> list[PublishedFile]:
+        """businesses.geojson, businesses.csv and businesses-excel-da.csv in one pass."""
+        end = date(year, 12, 31).isoformat()
+        geo = self._writer(base, "businesses.geojson", GEOJSON)
+        std = self._writer(base, "businesses.csv", "text/csv; charset=utf-8")
+        excel = self._writer(base, "businesses-excel-da.csv", "text/csv; charset=utf-8")
+        writers = (geo, std, excel)
+        try:
+            geo.write(b'{"type":"FeatureCollection","features":[\n')
+            std.write(b"\xef\xbb\xbf" + _csv_line(CSV_COLUMNS, ","))
+            excel.write(b"\xef\xbb\xbf" + _csv_line(CSV_COLUMNS, ";"))
+            first, done = True, 0
+            for features in public_business_pages(self.store):
+                consent = self._protected_consent(features)
+                for feature in features:
+                    p = feature["properties"]
+                    builder.add(p)
+                    if p["municipality"] not in self.municipalities or not _active_on(p, end):
+                        continue
+                    if p["reklamebeskyttet"] and feature["id"] not in consent:
+                        continue
+                    geo.write((b"" if first else b",\n") + orjson.dumps(feature))
+                    first = False
+                    row = _csv_row(feature)
+                    std.write(_csv_line(row, ","))
+                    excel.write(_csv_line(_decimal_comma(row), ";"))
+                done += len(features)
+                if self.progress:
+                    self.progress(done)
+            geo.write(b"\n]}\n")
+        except BaseException:
+            for w in writers:
+                w.writer.abort()
+            raise
+        return [w.done() for w in writers]
+
+    def _protected_consent(self, features: list[dict[str, Any]]) -> set[str]:
+        """Protected businesses of the page that opted in to show their details."""
+        protected = [f["id"] for f in features if f["properties"]["reklamebeskyttet"]]
+        if not protected:
+            return set()
+        stored = self.store.get_businesses(protected)
+        return {cvr for cvr, b in stored.items() if b.curated.show_contact}
+
+    # -- small files ---------------------------------------------------------------------------
+
+    def _features(self, collection: str) -> list[dict[str, Any]]:
+        return public_features(self.store, collection)
+
+    def _municipality_names(self) -> dict[str, str]:
+        return municipality_names(self.store, self.municipalities)
+
+    def _writer(self, base: str, name: str, media_type: str) -> _Hashing:
+        return _Hashing(self.blobs.writer(f"{base}/{name}", media_type), name, media_type)
+
+    def _put(self, base: str, name: str, data: bytes, media_type: str) -> PublishedFile:
+        w = self._writer(base, name, media_type)
+        w.write(data)
+        return w.done()
+
+    def _point_latest(self, manifest: dict[str, Any]) -> None:
+        current = self.blobs.get(LATEST)
+        if current is not None:
+            doc = orjson.loads(current)
+            if (doc["year"], doc["revision"]) > (manifest["year"], manifest["revision"]):
+                return
+        latest = {k: manifest[k] for k in ("year", "revision", "prefix", "published")}
+        self.blobs.put(LATEST, orjson.dumps(latest), "application/json")
+
+
+def public_business_pages(store: Store) -> Iterator[list[dict[str, Any]]]:
+    """Every public business feature, a page at a time (bounded memory)."""
+    q = FeatureQuery(limit=PAGE)
+    while True:
+        page = store.query("businesses", q)
+        yield [orjson.loads(f) for f in page.features]
+        if page.next_after is None:
+            return
+        q = q.model_copy(update={"after": page.next_after})
+
+
+def public_features(store: Store, collection: str) -> list[dict[str, Any]]:
+    """All public features of a small collection (networks, municipalities)."""
+    page = store.query(collection, FeatureQuery(limit=10_000))  # type: ignore[arg-type]
+    return [orjson.loads(f) for f in page.features]
+
+
+def municipality_names(store: Store, codes: tuple[str, ...]) -> dict[str, str]:
+    names = {f["id"]: f["properties"]["name"] for f in public_features(store, "municipalities")}
+    return {code: names.get(code, code) for code in codes}
+
+
+def _collection(features: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _active_on(p: dict[str, Any], day: str) -> bool:
+    founded, ceased = p.get("founded"), p.get("ceased")
+    return (founded is None or founded <= day) and (ceased is None or ceased > day)
+
+
+def _csv_row(feature: dict[str, Any]) -> list[str]:
+    p = feature["properties"]
+    point = (feature.get("geometry") or {}).get("coordinates") or [None, None]
+    values: dict[str, Any] = {
+        **p,
+        "id": feature["id"],
+        "lon": point[0],
+        "lat": point[1],
+        "networks": ";".join(p.get("networks") or []),
+    }
+    return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
+
+
+def _decimal_comma(row: list[str]) -> list[str]:
+    lon, lat = CSV_COLUMNS.index("lon"), CSV_COLUMNS.index("lat")
+    out = list(row)
+    out[lon], out[lat] = row[lon].replace(".", ","), row[lat].replace(".", ",")
+    return out
+
+
+def _csv_line(values: list[str], delimiter: str) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerow(values)
+    return buf.getvalue().encode()
+
+
+def read_manifest(blobs: BlobStore, year: int, revision: int | None = None) -> dict[str, Any]:
+    versions = [m for m in published(blobs) if m["year"] == year]
+    if revision is not None:
+        versions = [m for m in versions if m["revision"] == revision]
+    if not versions:
+        raise NotFound(
+            f"no published snapshot of {year}" + (f" revision {revision}" if revision else "")
+        )
+    return versions[-1]
+
+
+def scheduled_snapshot(settings: Settings) -> dict[str, Any]:
+    """The yearly function's body: publish last year once; a second call reports it done."""
+    from .blobs import open_blobs
+    from .store import open_store
+
+    year = datetime.now(UTC).year - 1
+    blobs = open_blobs(settings.blobs_url)
+    if any(m["year"] == year for m in published(blobs)):
+        return {"status": "already published", "year": year}
+    publisher = SnapshotPublisher(open_store(settings.store_url), blobs, settings.municipalities)
+    manifest = publisher.publish(year)
+    return {"status": "published", "year": year, "files": len(manifest["files"])}
