@@ -121,6 +121,21 @@ def cvr_refresh(event) -> dict:
     return scheduled_refresh(settings(), event.context)
 
 
+@app.route("/widget/{name}", methods=["GET"], cors=_CORS)
+def widget_asset(name: str) -> Response:
+    return _respond("widget_asset", name)
+
+
+@app.route("/demo", methods=["GET"])
+def demo_page() -> Response:
+    return _respond("demo_page")
+
+
+@app.route("/municipalities/{code}/map-data", methods=["GET"], cors=_CORS)
+def map_data(code: str) -> Response:
+    return _respond("map_data", code)
+
+
 @app.route("/snapshots", methods=["GET"], cors=_CORS)
 def snapshots() -> Response:
     return _respond("snapshots")

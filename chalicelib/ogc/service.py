@@ -151,6 +151,21 @@ class FeaturesService:
 
         return snapshot_file(self.blobs, req, year, name)
 
+    def widget_asset(self, req: HttpRequest, name: str) -> HttpResponse:
+        from ..widget import asset
+
+        return asset(req, name)
+
+    def demo_page(self, req: HttpRequest) -> HttpResponse:
+        from ..widget import demo_page
+
+        return demo_page(req)
+
+    def map_data(self, req: HttpRequest, code: str) -> HttpResponse:
+        from ..widget import map_data
+
+        return map_data(self.store, req, code)
+
     def barometer(self, req: HttpRequest, year: str) -> HttpResponse:
         from ..publications import barometer
 
