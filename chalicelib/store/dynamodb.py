@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
-from ..text import fold
+from ..text import search_fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 from .base import StoreBase, content_digest
 from .dynamo_keys import (
@@ -449,7 +449,7 @@ class DynamoDBStore(StoreBase):
             values[":ff"] = _s(q.founded_from.isoformat())
         if q.q is not None:
             parts.append("contains(name_fold, :q)")
-            values[":q"] = _s(fold(q.q))
+            values[":q"] = _s(search_fold(q.q))
         return " AND ".join(parts), names, values
 
     def _query_network_members(self, q: FeatureQuery, count: bool) -> FeaturePage:
@@ -980,7 +980,7 @@ def _business_item(b: Business, version: int) -> dict[str, Any]:
         return item
     item["feature"] = _s(orjson.dumps(feature).decode())
     item["st"] = _s(b.status)
-    item["name_fold"] = _s(fold(b.name))
+    item["name_fold"] = _s(search_fold(b.name))
     item["apk"], item["ask"] = _s(f"BIZ#{b.id[0]}"), _s(b.id)
     for attr, value in (
         ("municipality", b.municipality),
@@ -1037,4 +1037,4 @@ def _matches(item: dict[str, Any], q: FeatureQuery) -> bool:
             return False
     if q.founded_from is not None and (s("founded") or "") < q.founded_from.isoformat():
         return False
-    return not (q.q is not None and fold(q.q) not in (s("name_fold") or ""))
+    return not (q.q is not None and search_fold(q.q) not in (s("name_fold") or ""))

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from ..geo import geometry_bounds, geometry_intersects_bbox
-from ..text import fold
+from ..text import search_fold
 from . import FeaturePage, FeatureQuery
 
 
@@ -36,7 +36,7 @@ def _matches(f: dict[str, Any], q: FeatureQuery) -> bool:
         munis = props.get("municipalities") or [props.get("kommunekode")]
         if q.municipality not in munis:
             return False
-    if q.q is not None and fold(q.q) not in fold(props.get("name") or ""):
+    if q.q is not None and search_fold(q.q) not in search_fold(props.get("name") or ""):
         return False
     if q.bbox is not None:
         minx, miny, maxx, maxy = geometry_bounds(f["geometry"])

@@ -19,14 +19,14 @@ import orjson
 
 from ..errors import Conflict, NotFound, StoreUnavailable
 from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
-from ..text import fold
+from ..text import search_fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 from .base import StoreBase, content_digest
 
 if TYPE_CHECKING:
     from ..models import Business, Curation, Municipality, Network
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: names folded for Danish spellings (text.search_fold)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS businesses (
@@ -114,8 +114,21 @@ class SQLiteStore(StoreBase):
         self._extent_cache: dict[str, Extent] = {}
         conn = self._conn()
         with conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             conn.executescript(_SCHEMA)
+            if 0 < version < 2:
+                self._refold_names(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _refold_names(conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: recompute the search form of every name."""
+        conn.create_function("search_fold", 1, search_fold, deterministic=True)
+        conn.execute(
+            "UPDATE businesses SET name_fold = search_fold("
+            "(SELECT json_extract(d.doc, '$.name') FROM business_docs d "
+            "WHERE d.cvr = businesses.cvr))"
+        )
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -284,7 +297,7 @@ class SQLiteStore(StoreBase):
             args.append(q.founded_from.isoformat())
         if q.q is not None:
             where.append("instr(b.name_fold, ?) > 0")
-            args.append(fold(q.q))
+            args.append(search_fold(q.q))
         return where, args
 
     def _is_wide(self, bbox: BBox) -> bool:
@@ -635,7 +648,7 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         b.status,
         b.founded.isoformat() if b.founded else None,
         b.ceased.isoformat() if b.ceased else None,
-        fold(b.name),
+        search_fold(b.name),
         point[0],
         point[1],
         0 if b.public else 1,
