@@ -121,6 +121,16 @@ def cvr_refresh(event) -> dict:
     return scheduled_refresh(settings(), event.context)
 
 
+@app.route("/search", methods=["GET"], cors=_CORS)
+def search() -> Response:
+    return _respond("search")
+
+
+@app.route("/businesses/{business_id}/matches", methods=["GET"], cors=_CORS)
+def matches(business_id: str) -> Response:
+    return _respond("matches", business_id)
+
+
 @app.route("/widget/{name}", methods=["GET"], cors=_CORS)
 def widget_asset(name: str) -> Response:
     return _respond("widget_asset", name)

@@ -22,7 +22,6 @@ from .cursor import Cursor, decode_cursor, selection_digest
 from .errors import InvalidParameter, NotFound
 from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok
 from .industry import SECTION_NAMES
-from .nearby import nearest_networks
 from .store import FeatureQuery, Store
 
 ATOM = "application/atom+xml"
@@ -156,8 +155,11 @@ def _media(req: HttpRequest, f: str | None) -> str:
 def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> dict[str, Any]:
     props = feature["properties"]
     point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
-    near = nearest_networks(tuple(point), networks, NEAREST) if point else []
-    props["nearest_networks"] = [n.summary() for n in near]
+    from .matchmaking import suggest_networks
+
+    where = (point[0], point[1]) if point else None
+    section = props.get("industry_section")
+    props["nearest_networks"] = suggest_networks(where, section, networks, None, limit=NEAREST)
     props["marketing_allowed"] = not props.get("reklamebeskyttet", False)
     return feature
 

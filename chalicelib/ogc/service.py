@@ -151,6 +151,16 @@ class FeaturesService:
 
         return snapshot_file(self.blobs, req, year, name)
 
+    def search(self, req: HttpRequest) -> HttpResponse:
+        from ..search import search
+
+        return search(self.store, req)
+
+    def matches(self, req: HttpRequest, business_id: str) -> HttpResponse:
+        from ..matchmaking import matches
+
+        return matches(self.store, req, business_id)
+
     def widget_asset(self, req: HttpRequest, name: str) -> HttpResponse:
         from ..widget import asset
 
