@@ -54,3 +54,39 @@ class Forbidden(MikrokortError):
 class StoreUnavailable(MikrokortError):
     status = 503
     code = "StoreUnavailable"
+
+
+class Unauthorized(MikrokortError):
+    """No API key, an unknown one, or a revoked one."""
+
+    status = 401
+    code = "Unauthorized"
+
+
+class PreconditionFailed(MikrokortError):
+    """If-Match names a version that is no longer current: re-read, re-apply, retry."""
+
+    status = 412
+    code = "PreconditionFailed"
+
+
+class PayloadTooLarge(MikrokortError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(MikrokortError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class UnprocessableEntity(MikrokortError):
+    """A well-formed request whose content breaks the rules; `parameter` names the field."""
+
+    status = 422
+    code = "UnprocessableEntity"
+
+
+class TooManyRequests(MikrokortError):
+    status = 429
+    code = "TooManyRequests"

@@ -375,3 +375,38 @@ def test_records_are_kept_listed_and_deleted(store: Store) -> None:
     store.delete_records("cache", keys[:200])
     assert sorted(store.get_records("cache", keys)) == sorted(keys[200:])
     assert store.get_records("run", ["key-201"]) == {}
+
+
+def test_conditional_network_writes(store: Store) -> None:
+    from chalicelib.errors import Conflict, NotFound, PreconditionFailed
+
+    store.upsert_businesses([business("10000004"), business("10000012")])
+    first = store.put_network(network(members=["10000004"]), None, create=True)
+    assert store.network_digest("test-net") == first
+    with pytest.raises(Conflict):
+        store.put_network(network(), None, create=True)
+    with pytest.raises(PreconditionFailed):
+        store.put_network(network(name="Stale"), "not-the-digest")
+    second = store.put_network(network(name="Nyt navn", members=["10000012"]), first)
+    assert second != first and store.network_digest("test-net") == second
+    feature = lambda cvr: orjson.loads(store.get_feature("businesses", cvr) or b"{}")  # noqa: E731
+    assert feature("10000012")["properties"]["networks"] == ["test-net"]
+    assert feature("10000004")["properties"]["networks"] == []
+    with pytest.raises(PreconditionFailed):
+        store.delete_network("test-net", first)  # a stale delete loses nothing
+    store.delete_network("test-net", second)
+    assert store.get_network("test-net") is None and store.network_digest("test-net") is None
+    assert feature("10000012")["properties"]["networks"] == []
+    with pytest.raises(NotFound):
+        store.delete_network("test-net", None)
+    with pytest.raises(NotFound):
+        store.put_network(network(), None)
+
+
+def test_business_version_follows_writes(store: Store) -> None:
+    assert store.business_version("10000004") is None
+    store.upsert_businesses([business("10000004")])
+    v1 = store.business_version("10000004")
+    assert v1 is not None
+    v2 = store.curate_business("10000004", Curation(show_contact=True), expected_version=v1)
+    assert store.business_version("10000004") == v2 == v1 + 1

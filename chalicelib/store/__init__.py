@@ -114,6 +114,22 @@ class Store(Protocol):
 
     def get_network(self, network_id: str) -> Network | None: ...
 
+    def network_digest(self, network_id: str) -> str | None:
+        """The content digest of a stored network (its ETag), or None when absent."""
+        ...
+
+    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
+        """Write one network only over the state read: `create` refuses an existing id
+        (Conflict); `if_match` refuses a network changed since (PreconditionFailed). Returns
+        the new digest."""
+        ...
+
+    def delete_network(self, network_id: str, if_match: str | None) -> None: ...
+
+    def business_version(self, business_id: str) -> int | None:
+        """The stored version of a business (for ETags and curation), None when absent."""
+        ...
+
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult: ...
 
     # Small operational records beside the data: job state and checkpoints, run reports,

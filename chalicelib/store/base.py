@@ -49,3 +49,21 @@ class StoreBase:
 
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+
+def check_precondition(
+    network_id: str, current: str | None, if_match: str | None, create: bool
+) -> None:
+    """Create-only writes need absence; others need presence and, with If-Match, the digest."""
+    from ..errors import Conflict, NotFound, PreconditionFailed
+
+    if create:
+        if current is not None:
+            raise Conflict(f"network {network_id} exists already")
+        return
+    if current is None:
+        raise NotFound(f"no network {network_id}")
+    if if_match is not None and if_match != current:
+        raise PreconditionFailed(
+            f"network {network_id} has changed since it was read (If-Match does not match)"
+        )

@@ -33,7 +33,7 @@ import orjson
 from ..errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
 from ..text import search_fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from .base import StoreBase, content_digest
+from .base import StoreBase, check_precondition, content_digest
 from .dynamo_keys import (
     ID_SHARDS,
     LEVELS,
@@ -800,6 +800,91 @@ class DynamoDBStore(StoreBase):
             else:
                 result.inserted += 1
         return result
+
+    def _network_item(self, network_id: str) -> dict[str, Any] | None:
+        return self._call(
+            "get_item", TableName=self.table, Key={"pk": _s("NETWORKS"), "sk": _s(network_id)}
+        ).get("Item")
+
+    def network_digest(self, network_id: str) -> str | None:
+        item = self._network_item(network_id)
+        return item["content_hash"]["S"] if item else None
+
+    def business_version(self, business_id: str) -> int | None:
+        if not business_id.isdigit():
+            return None
+        item = self._business_item(business_id, "version")
+        return int(item["version"]["N"]) if item else None
+
+    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
+        """Write one network only over the state read (create-only, or If-Match its digest)."""
+        from botocore.exceptions import ClientError
+
+        from ..errors import PreconditionFailed
+        from ..models import Network
+
+        old_item = self._network_item(network.id)
+        current = old_item["content_hash"]["S"] if old_item else None
+        check_precondition(network.id, current, if_match, create)
+        digest = content_digest(network)
+        if current == digest:
+            return digest
+        version = int(old_item["version"]["N"]) if old_item else 0
+        condition = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if old_item is None
+            else {
+                "ConditionExpression": "content_hash = :h",
+                "ExpressionAttributeValues": {":h": _s(current or "")},
+            }
+        )
+        try:
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item={
+                    "pk": _s("NETWORKS"),
+                    "sk": _s(network.id),
+                    "doc": {"B": network.model_dump_json().encode()},
+                    "version": _n(version + 1),
+                    "content_hash": _s(digest),
+                },
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raise PreconditionFailed(f"network {network.id} changed meanwhile") from None
+        old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
+        before = set(old.members) if old else set()
+        after = set(network.members)
+        self._set_memberships(network.id, add=sorted(after - before), remove=sorted(before - after))
+        return digest
+
+    def delete_network(self, network_id: str, if_match: str | None) -> None:
+        from botocore.exceptions import ClientError
+
+        from ..errors import PreconditionFailed
+        from ..models import Network
+
+        old_item = self._network_item(network_id)
+        current = old_item["content_hash"]["S"] if old_item else None
+        check_precondition(network_id, current, if_match, False)
+        assert old_item is not None
+        try:
+            self._call(
+                "delete_item",
+                TableName=self.table,
+                Key={"pk": _s("NETWORKS"), "sk": _s(network_id)},
+                ConditionExpression="content_hash = :h",
+                ExpressionAttributeValues={":h": _s(current or "")},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raise PreconditionFailed(f"network {network_id} changed meanwhile") from None
+        members = Network.model_validate_json(old_item["doc"]["B"]).members
+        self._set_memberships(network_id, add=[], remove=sorted(members))
 
     def _set_memberships(self, network_id: str, add: list[str], remove: list[str]) -> None:
         """Add or remove a network on businesses and re-render their public features."""

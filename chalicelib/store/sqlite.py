@@ -21,7 +21,7 @@ from ..errors import Conflict, NotFound, StoreUnavailable
 from ..geo import BBox, bbox_area, bbox_intersection, geometry_bounds
 from ..text import search_fold
 from . import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from .base import StoreBase, content_digest
+from .base import StoreBase, check_precondition, content_digest
 
 if TYPE_CHECKING:
     from ..models import Business, Curation, Municipality, Network
@@ -560,41 +560,92 @@ class SQLiteStore(StoreBase):
         result = WriteResult()
         with self._write_lock, conn:
             for n in networks:
-                digest = content_digest(n)
-                old = conn.execute(
-                    "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
-                ).fetchone()
-                if old is not None and old[1] == digest:
-                    result.unchanged += 1
-                    continue
-                before = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT cvr FROM network_members WHERE network_id = ?", (n.id,)
-                    )
-                }
-                after = {int(m) for m in n.members}
-                conn.execute(
-                    "INSERT INTO networks VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                    "version=excluded.version, content_hash=excluded.content_hash, "
-                    "doc=excluded.doc",
-                    (n.id, 1 if old is None else old[0] + 1, digest, n.model_dump_json().encode()),
-                )
-                conn.executemany(
-                    "DELETE FROM network_members WHERE network_id = ? AND cvr = ?",
-                    [(n.id, c) for c in before - after],
-                )
-                conn.executemany(
-                    "INSERT INTO network_members VALUES (?, ?)", [(n.id, c) for c in after - before]
-                )
-                self._rerender_businesses(sorted(before ^ after))
-                result.ids.append(n.id)
-                if old is None:
-                    result.inserted += 1
-                else:
-                    result.updated += 1
+                self._write_network(conn, n, result)
         self._extent_cache.pop("networks", None)
         return result
+
+    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
+        conn = self._conn()
+        with self._write_lock, conn:
+            row = conn.execute(
+                "SELECT content_hash FROM networks WHERE id = ?", (network.id,)
+            ).fetchone()
+            check_precondition(network.id, row[0] if row else None, if_match, create)
+            self._write_network(conn, network, WriteResult())
+        self._extent_cache.pop("networks", None)
+        return content_digest(network)
+
+    def delete_network(self, network_id: str, if_match: str | None) -> None:
+        conn = self._conn()
+        with self._write_lock, conn:
+            row = conn.execute(
+                "SELECT content_hash FROM networks WHERE id = ?", (network_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no network {network_id}")
+            check_precondition(network_id, row[0], if_match, False)
+            members = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT cvr FROM network_members WHERE network_id = ?", (network_id,)
+                )
+            ]
+            conn.execute("DELETE FROM network_members WHERE network_id = ?", (network_id,))
+            conn.execute("DELETE FROM networks WHERE id = ?", (network_id,))
+            self._rerender_businesses(sorted(members))
+        self._extent_cache.pop("networks", None)
+
+    def network_digest(self, network_id: str) -> str | None:
+        row = (
+            self._conn()
+            .execute("SELECT content_hash FROM networks WHERE id = ?", (network_id,))
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    def business_version(self, business_id: str) -> int | None:
+        if not business_id.isdigit():
+            return None
+        row = (
+            self._conn()
+            .execute("SELECT version FROM businesses WHERE cvr = ?", (int(business_id),))
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    def _write_network(self, conn: sqlite3.Connection, n: Network, result: WriteResult) -> None:
+        """Insert or replace one network and its memberships (caller holds the write lock)."""
+        digest = content_digest(n)
+        old = conn.execute(
+            "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
+        ).fetchone()
+        if old is not None and old[1] == digest:
+            result.unchanged += 1
+            return
+        before = {
+            r[0]
+            for r in conn.execute("SELECT cvr FROM network_members WHERE network_id = ?", (n.id,))
+        }
+        after = {int(m) for m in n.members}
+        conn.execute(
+            "INSERT INTO networks VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "version=excluded.version, content_hash=excluded.content_hash, "
+            "doc=excluded.doc",
+            (n.id, 1 if old is None else old[0] + 1, digest, n.model_dump_json().encode()),
+        )
+        conn.executemany(
+            "DELETE FROM network_members WHERE network_id = ? AND cvr = ?",
+            [(n.id, c) for c in before - after],
+        )
+        conn.executemany(
+            "INSERT INTO network_members VALUES (?, ?)", [(n.id, c) for c in after - before]
+        )
+        self._rerender_businesses(sorted(before ^ after))
+        result.ids.append(n.id)
+        if old is None:
+            result.inserted += 1
+        else:
+            result.updated += 1
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
         from ..privacy import public_municipality
