@@ -35,13 +35,33 @@ def features() -> FeaturesService:
     )
 
 
+@lru_cache(maxsize=1)
+def admin_service() -> object:
+    """The write side (API keys required); loaded only when a write route is called."""
+    from chalicelib.admin import AdminService
+
+    return AdminService(features().store)
+
+
 def _request() -> HttpRequest:
     r = app.current_request
     headers = {k.lower(): v for k, v in (r.headers or {}).items()}
     params = {}
     if r.query_params:
         params = {k: r.query_params.getlist(k) for k in r.query_params}
-    return HttpRequest(path=r.path, params=params, headers=headers, base_url=_base_url(r, headers))
+    body = b""
+    if r.method in ("POST", "PUT", "PATCH", "DELETE"):
+        body = r.raw_body or b""
+    identity = (r.context or {}).get("identity") or {}
+    return HttpRequest(
+        path=r.path,
+        params=params,
+        headers=headers,
+        base_url=_base_url(r, headers),
+        method=r.method,
+        body=body,
+        client=identity.get("sourceIp"),
+    )
 
 
 def _base_url(r, headers: dict[str, str]) -> str:
@@ -56,15 +76,17 @@ def _base_url(r, headers: dict[str, str]) -> str:
     return f"{scheme}://{host}"
 
 
-def _respond(operation: str, *args: str) -> Response:
-    """Run one FeaturesService operation; every error becomes its HTTP answer here."""
+def _respond(operation: str, *args: object, service: Callable[[], object] = features) -> Response:
+    """Run one operation of a service; every error becomes its HTTP answer here."""
     try:
-        call: Callable[..., HttpResponse] = getattr(features(), operation)
+        call: Callable[..., HttpResponse] = getattr(service(), operation)
         result = call(_request(), *args)
     except Exception as exc:  # one place maps every error to HTTP
         result = error_response(exc)
-    headers = {"Content-Type": result.media_type, **result.headers}
-    if result.status != 304:
+    headers = {"Content-Type": result.media_type, **http.security_headers(result.media_type)}
+    headers.update(result.headers)
+    public_read = app.current_request.method in ("GET", "HEAD") and service is features
+    if result.status != 304 and public_read:
         headers.setdefault("Access-Control-Allow-Origin", "*")
     # API Gateway's proxy integration needs a str body; the embedded server writes bytes as
     # given, which saves decoding and re-encoding a page of up to 10,000 features.
@@ -167,3 +189,88 @@ def yearly_snapshot(event) -> dict:
     from chalicelib.snapshot import scheduled_snapshot
 
     return scheduled_snapshot(settings())
+
+
+# -- network self-registration (public form; no CORS: it is posted from this site only) -------
+
+_FORM = ["application/x-www-form-urlencoded", "application/json"]
+
+
+@app.route("/networks/register", methods=["GET"])
+def register_form() -> Response:
+    return _respond("register_form")
+
+
+@app.route("/networks/register", methods=["POST"], content_types=_FORM)
+def register_submit() -> Response:
+    return _respond("register_submit")
+
+
+# -- admin: API key required (X-API-Key); no CORS -------------------------------------------
+
+_JSON = ["application/json"]
+
+
+@app.route("/admin/networks", methods=["POST"], content_types=_JSON)
+def admin_create_network() -> Response:
+    return _respond("create_network", service=admin_service)
+
+
+@app.route("/admin/networks/{network_id}", methods=["GET"])
+def admin_get_network(network_id: str) -> Response:
+    return _respond("get_network", network_id, service=admin_service)
+
+
+@app.route("/admin/networks/{network_id}", methods=["PUT"], content_types=_JSON)
+def admin_replace_network(network_id: str) -> Response:
+    return _respond("replace_network", network_id, service=admin_service)
+
+
+@app.route("/admin/networks/{network_id}", methods=["DELETE"])
+def admin_delete_network(network_id: str) -> Response:
+    return _respond("delete_network", network_id, service=admin_service)
+
+
+@app.route("/admin/networks/{network_id}/members/{cvr}", methods=["PUT"])
+def admin_add_member(network_id: str, cvr: str) -> Response:
+    return _respond("set_member", network_id, cvr, True, service=admin_service)
+
+
+@app.route("/admin/networks/{network_id}/members/{cvr}", methods=["DELETE"])
+def admin_remove_member(network_id: str, cvr: str) -> Response:
+    return _respond("set_member", network_id, cvr, False, service=admin_service)
+
+
+@app.route("/admin/businesses/{cvr}", methods=["GET"])
+def admin_get_business(cvr: str) -> Response:
+    return _respond("get_business", cvr, service=admin_service)
+
+
+@app.route("/admin/businesses/{cvr}/curation", methods=["PUT"], content_types=_JSON)
+def admin_curate_business(cvr: str) -> Response:
+    return _respond("curate_business", cvr, service=admin_service)
+
+
+@app.route("/admin/municipalities/{code}/contact", methods=["PUT"], content_types=_JSON)
+def admin_municipality_contact(code: str) -> Response:
+    return _respond("set_municipality_contact", code, service=admin_service)
+
+
+@app.route("/admin/submissions", methods=["GET"])
+def admin_submissions() -> Response:
+    return _respond("submissions", service=admin_service)
+
+
+@app.route("/admin/submissions/{submission_id}/approve", methods=["POST"])
+def admin_approve(submission_id: str) -> Response:
+    return _respond("decide", submission_id, True, service=admin_service)
+
+
+@app.route("/admin/submissions/{submission_id}/reject", methods=["POST"])
+def admin_reject(submission_id: str) -> Response:
+    return _respond("decide", submission_id, False, service=admin_service)
+
+
+@app.route("/admin/audit", methods=["GET"])
+def admin_audit() -> Response:
+    return _respond("audit", service=admin_service)

@@ -215,6 +215,26 @@ def _barometer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from . import auth
+    from .config import Settings
+    from .store import open_store
+
+    store = open_store(Settings.from_env().store_url)
+    if args.action == "create":
+        key = auth.create_key(store, args.name or "", args.scope or [])
+        print(key)
+        print("store it now: it is not kept and cannot be shown again", file=sys.stderr)
+    elif args.action == "revoke":
+        auth.revoke_key(store, args.id or "")
+        print(f"revoked {args.id}")
+    else:
+        for key_id, doc in auth.list_keys(store):
+            state = f"revoked {doc['revoked']}" if doc.get("revoked") else "active"
+            print(f"{key_id}  {doc['name']}  {','.join(doc['scopes'])}  {doc['created']}  {state}")
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
     from .config import Settings
     from .cvr.refresh import QUARANTINE, last_runs
@@ -272,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     baro.add_argument("--lang", choices=["da", "en"], default="da")
     baro.add_argument("--output", help="write to this file instead of standard output")
     baro.set_defaults(run=_barometer)
+    keys = sub.add_parser("keys", help="create, list and revoke API keys for the write routes")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("--name", help="who the key is for (create)")
+    keys.add_argument(
+        "--scope", action="append", choices=["networks:write", "admin"], help="repeatable"
+    )
+    keys.add_argument("--id", help="the key id to revoke (the part after mk_)")
+    keys.set_defaults(run=_keys)
     runs = sub.add_parser("runs", help="the last refresh runs and quarantined documents")
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(run=_runs)

@@ -31,6 +31,9 @@ class HttpRequest:
     params: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     base_url: str
+    method: str = "GET"
+    body: bytes = b""
+    client: str | None = None  # the caller's address, for rate limits (never stored raw)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -114,3 +117,21 @@ def error_response(exc: BaseException) -> HttpResponse:
     log.exception("unexpected error", exc_info=exc)
     body = {"code": "ServerError", "description": "An unexpected error occurred."}
     return HttpResponse(500, orjson.dumps(body), JSON, {"Cache-Control": "no-store"})
+
+
+_HTML_POLICY = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'"
+)
+
+
+def security_headers(media_type: str) -> dict[str, str]:
+    """Headers every answer carries; HTML pages also get a content security policy."""
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if media_type.startswith("text/html"):
+        headers.update({"Content-Security-Policy": _HTML_POLICY, "X-Frame-Options": "DENY"})
+    return headers

@@ -68,6 +68,7 @@ class Contact(BaseModel):
 class Curation(BaseModel):
     """Fields owned by people, never overwritten by a register refresh."""
 
+    model_config = ConfigDict(extra="forbid")
     show_address: bool = False  # the owner opted in to show the exact address and point
     show_contact: bool = False  # the owner opted in to show contact details
     hidden: bool = False  # hidden from every public output on request
@@ -190,11 +191,23 @@ class Network(BaseModel):
         return self.meeting_place.geojson()
 
 
+class MunicipalityContact(BaseModel):
+    """Who in the municipality answers micro-businesses, and how to reach them (public)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)  # a unit or a person's work title
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()-]{6,40}$")
+    website: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
+    note: str | None = Field(default=None, max_length=500)
+
+
 class Municipality(BaseModel):
     kommunekode: Kommunekode
     name: str
     region: str | None = None
     boundary: dict[str, Any]
+    business_contact: MunicipalityContact | None = None
 
     @field_validator("boundary")
     @classmethod

@@ -95,5 +95,10 @@ def public_municipality(m: Municipality) -> dict[str, Any]:
         "type": "Feature",
         "id": m.kommunekode,
         "geometry": m.boundary,
-        "properties": {"kommunekode": m.kommunekode, "name": m.name, "region": m.region},
+        "properties": {
+            "kommunekode": m.kommunekode,
+            "name": m.name,
+            "region": m.region,
+            "business_contact": m.business_contact.model_dump() if m.business_contact else None,
+        },
     }

@@ -92,7 +92,8 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     municipality = store.get_feature("municipalities", kommunekode)
     if municipality is None:
         raise NotFound(f"no municipality {code} in this service")
-    name = orjson.loads(municipality)["properties"]["name"]
+    municipality_props = orjson.loads(municipality)["properties"]
+    name = municipality_props["name"]
     since = parse_since(values.get("since"), datetime.now(UTC).date())
     lang = parse_lang(values.get("lang"))
     media = _media(req, values.get("f"))
@@ -121,7 +122,14 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         token = Cursor(page.next_after, None, selection).encode()
         links["next"] = _href(href, {**shown, "cursor": token})
     links["alternate"] = _href(href, {**shown, "f": "json" if media == ATOM else "atom"})
-    context = {"code": kommunekode, "name": name, "since": since, "lang": lang, "href": href}
+    context = {
+        "code": kommunekode,
+        "name": name,
+        "since": since,
+        "lang": lang,
+        "href": href,
+        "contact": municipality_props.get("business_contact"),
+    }
     if media == ATOM:
         body = _atom(entries, links, context, req.base_url)
     else:
@@ -171,7 +179,11 @@ def _href(base: str, values: dict[str, str]) -> str:
 def _geojson(entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str, Any]) -> bytes:
     doc = {
         "type": "FeatureCollection",
-        "municipality": {"kommunekode": ctx["code"], "name": ctx["name"]},
+        "municipality": {
+            "kommunekode": ctx["code"],
+            "name": ctx["name"],
+            "business_contact": ctx["contact"],
+        },
         "since": ctx["since"].isoformat(),
         "numberReturned": len(entries),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

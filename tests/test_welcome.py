@@ -86,7 +86,11 @@ def test_json_lists_new_public_businesses_newest_first_with_networks(store: Stor
     status, body, media = _get(store)
     assert status == 200 and media == "application/geo+json"
     doc = orjson.loads(body)
-    assert doc["municipality"] == {"kommunekode": "376", "name": "Guldborgsund"}
+    assert doc["municipality"] == {
+        "kommunekode": "376",
+        "name": "Guldborgsund",
+        "business_contact": None,
+    }
     # not the old one, not the other municipality, not hidden, not moved away
     assert [f["id"] for f in doc["features"]] == ["10000020", "10000039", "10000004"]
     nearest = doc["features"][2]["properties"]["nearest_networks"]

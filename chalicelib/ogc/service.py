@@ -151,6 +151,16 @@ class FeaturesService:
 
         return snapshot_file(self.blobs, req, year, name)
 
+    def register_form(self, req: HttpRequest) -> HttpResponse:
+        from ..register import form_page
+
+        return form_page(req)
+
+    def register_submit(self, req: HttpRequest) -> HttpResponse:
+        from ..register import submit
+
+        return submit(self.store, req)
+
     def search(self, req: HttpRequest) -> HttpResponse:
         from ..search import search
 
