@@ -1,0 +1,190 @@
+"""A walk over every public route and every published file of the demo, checking the privacy
+rules against the store's private view: personally owned firms without opt-in show no street
+address, no exact point and no contact details; marketing-protected firms show no contact
+details; hidden businesses appear nowhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import orjson
+import pytest
+import requests
+
+from chalicelib.models import Business
+from chalicelib.store import FeatureQuery, Store
+
+
+def _private(store: Store) -> dict[str, Business]:
+    """Every business the store holds, private fields included (the test's ground truth)."""
+    ids: list[str] = []
+    q = FeatureQuery(limit=10_000)
+    while True:  # public ids, plus the hidden ones found below by CVR range
+        page = store.query("businesses", q)
+        ids += [orjson.loads(f)["id"] for f in page.features]
+        if page.next_after is None:
+            break
+        q = q.model_copy(update={"after": page.next_after})
+    from chalicelib.demo.generate import generate_businesses
+
+    demo = generate_businesses(5000)  # the demo's ids, hidden ones included
+    return store.get_businesses(sorted(set(ids) | {b.id for b in demo}))
+
+
+class Walker:
+    def __init__(self, base: str, http: requests.Session, truth: dict[str, Business]) -> None:
+        self.base = base
+        self.http = http
+        self.truth = truth
+        self.hidden = {cvr for cvr, b in truth.items() if not b.public}
+        self.checked = 0
+        self.visited: list[str] = []
+
+    def get(self, url: str, **params: Any) -> requests.Response:
+        r = self.http.get(
+            url if url.startswith("http") else self.base + url, params=params, timeout=60
+        )
+        self.visited.append(r.url)
+        assert r.status_code < 500, (r.url, r.status_code)
+        if r.status_code == 200:
+            self.check_body(r)
+        return r
+
+    def check_body(self, r: requests.Response) -> None:
+        for cvr in self.hidden:
+            assert f'"{cvr}"'.encode() not in r.content and f"urn:cvr:{cvr}".encode() not in (
+                r.content
+            ), (r.url, cvr)
+        media = r.headers.get("Content-Type", "")
+        if "json" in media:
+            self.walk_json(r.json(), r.url)
+        elif "atom" in media:
+            self.walk_atom(r.content, r.url)
+        elif "csv" in media:
+            self.walk_csv(r.content, r.url)
+
+    def walk_json(self, node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Feature" and str(node.get("id", "")) in self.truth:
+                self.check_feature(node, where)
+            for v in node.values():
+                self.walk_json(v, where)
+        elif isinstance(node, list):
+            for v in node:
+                self.walk_json(v, where)
+
+    def check_feature(self, f: dict[str, Any], where: str) -> None:
+        b = self.truth[f["id"]]
+        p = f["properties"]
+        self.checked += 1
+        if b.personally_owned and not b.curated.show_address:
+            assert p.get("address") is None, (where, b.id)
+            if b.location is not None and b.location_precision == "address" and f.get("geometry"):
+                exact = [round(b.location.lon, 6), round(b.location.lat, 6)]
+                assert f["geometry"]["coordinates"] != exact, (where, b.id)
+        contact_allowed = not b.reklamebeskyttet and (
+            not b.personally_owned or b.curated.show_contact
+        )
+        if not contact_allowed:
+            for field in ("phone", "email", "website"):
+                assert p.get(field) is None, (where, b.id, field)
+        for field in ("curated", "address_id", "address_issue", "contact", "outside_area"):
+            assert field not in p, (where, field)
+
+    def walk_atom(self, data: bytes, where: str) -> None:
+        ns = {"a": "http://www.w3.org/2005/Atom"}
+        for entry in ET.fromstring(data).findall("a:entry", ns):
+            cvr = (entry.findtext("a:id", "", ns) or "").removeprefix("urn:cvr:")
+            b = self.truth.get(cvr)
+            if b is None:
+                continue
+            self.checked += 1
+            text = entry.findtext("a:content", "", ns) or ""
+            if b.personally_owned and not b.curated.show_address and b.address:
+                assert f"{b.address}, {b.postcode}" not in text, (where, cvr)
+            if b.reklamebeskyttet or (b.personally_owned and not b.curated.show_contact):
+                for value in (b.contact.phone, b.contact.email):
+                    assert not value or value not in text, (where, cvr)
+
+    def walk_csv(self, data: bytes, where: str) -> None:
+        text = data.decode("utf-8-sig")
+        delimiter = ";" if text.split("\n", 1)[0].count(";") > 3 else ","
+        for row in csv.DictReader(io.StringIO(text), delimiter=delimiter):
+            props: dict[str, Any] = {k: (v or None) for k, v in row.items()}
+            lon, lat = props.pop("lon"), props.pop("lat")
+            geometry = None
+            if lon and lat:
+                geometry = {
+                    "coordinates": [float(lon.replace(",", ".")), float(lat.replace(",", "."))]
+                }
+            props.pop("networks", None)
+            self.check_feature(
+                {"type": "Feature", "id": row["id"], "properties": props, "geometry": geometry},
+                where,
+            )
+
+
+def test_every_public_output_respects_the_privacy_rules(
+    server: str, http: requests.Session, demo_store: Store
+) -> None:
+    truth = _private(demo_store)
+    assert any(not b.public for b in truth.values()), "the demo has hidden businesses to look for"
+    w = Walker(server, http, truth)
+    for path in ("/", "/conformance", "/collections", "/api", "/collections/businesses",
+                 "/collections/networks/items", "/collections/municipalities/items"):  # fmt: skip
+        w.get(path)
+    r = w.get("/collections/businesses/items", limit=10_000)
+    public_ids = []
+    while True:
+        doc = r.json()
+        public_ids += [f["id"] for f in doc["features"]]
+        nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        r = w.get(nxt[0])
+    rng = random.Random(1)
+    sample = rng.sample(public_ids, min(60, len(public_ids)))
+    personal = [c for c in public_ids if truth[c].personally_owned][:20]
+    for cvr in sample + personal:
+        w.get(f"/collections/businesses/items/{cvr}")
+        w.get(
+            f"/collections/businesses/items/{cvr}", crs="http://www.opengis.net/def/crs/EPSG/0/4326"
+        )
+    for cvr in sample[:15]:
+        w.get(f"/businesses/{cvr}/matches")
+    for cvr in w.hidden:
+        assert w.get(f"/collections/businesses/items/{cvr}").status_code == 404
+        assert w.get(f"/businesses/{cvr}/matches").status_code == 404
+    for code in ("376", "390"):
+        w.get(f"/municipalities/{code}/new-businesses", since="1900-01-01", limit=1000)
+        w.get(f"/municipalities/{code}/new-businesses", since="1900-01-01", limit=1000, f="atom")
+        w.get(f"/municipalities/{code}/map-data")
+        for section in "ACFGIMNQS":
+            w.get("/search", municipality=code, industry=section, limit=100)
+    w.get("/search", point="11.87,54.77", radius="20", industry="F", limit=100)
+    w.get("/collections/businesses/items", bbox="11.85,54.75,11.90,54.78", limit=10_000)
+    listing = w.get("/snapshots").json()
+    for snap in listing["snapshots"]:
+        for f in snap["files"]:
+            w.get(f["url"])
+        for fmt in ("json", "html", "md"):
+            w.get(f"/barometer/{snap['year']}", f=fmt)
+    assert w.checked > len(public_ids)  # every feature was looked at, most more than once
+    assert len(w.visited) > 200
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_press_release_names_no_business(
+    server: str, http: requests.Session, demo_store: Store, lang: str
+) -> None:
+    """Aggregates only: no business name in the barometer or its release."""
+    listing = http.get(f"{server}/snapshots", timeout=30).json()
+    year = listing["snapshots"][0]["year"]
+    text = http.get(f"{server}/barometer/{year}", params={"f": "md", "lang": lang}).text
+    names = [orjson.loads(f)["properties"]["name"] for f in demo_store.query(
+        "businesses", FeatureQuery(limit=500)).features]  # fmt: skip
+    assert not [n for n in names if n in text]
