@@ -36,6 +36,25 @@ class _Handler(ChaliceRequestHandler):
             return
         super()._send_error_response(error)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (an unknown method, a bad request line) as JSON; a method
+        no route offers is a 405, as API Gateway answers it, not a 501 HTML page."""
+        if code == 501:
+            code, doc = (
+                405,
+                {"code": "MethodNotAllowed", "description": f"{self.command} is not supported"},
+            )
+        else:
+            doc = {"code": "BadRequest", "description": message or "bad request"}
+        body = orjson.dumps(doc)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:
         if getattr(self.server, "quiet", False):
             return
