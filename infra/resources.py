@@ -1,0 +1,483 @@
+"""The resources around the Chalice app, as a CloudFormation template to merge into Chalice's.
+
+`chalice package --merge-template` deep-merges this template into the one Chalice generates
+from `app.py` and `.chalice/config.json` (functions, API, schedules, log groups): keys given
+here win, dictionaries are merged. So this module adds the table, the bucket, the secrets, one
+role per function, and amends Chalice's own resources (function names, roles, environment,
+log group names, API throttling and error answers). It is a pure function of the stage: the
+stage's names are computed here, and ARNs are `Fn::Sub`/`Fn::GetAtt` expressions.
+
+Logical IDs that Chalice generates and this template amends: `APIHandler`, `CvrRefresh`,
+`YearlySnapshot` (functions), `ApiHandlerLogGroup`, `CvrRefreshLogGroup`,
+`YearlySnapshotLogGroup`, `RestAPI`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.snapshot import PREFIX as SNAPSHOT_PREFIX
+from chalicelib.store.dynamodb import _INDEXES, _PROJECTED
+
+APP = "mikrokort"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    deletion_protection: bool  # the table refuses DeleteTable (it is retained either way)
+    rate_limit: float  # API Gateway steady requests per second, every method
+    burst_limit: int  # API Gateway burst (token bucket size)
+
+
+STAGES = {
+    "dev": Stage("dev", deletion_protection=False, rate_limit=20, burst_limit=40),
+    "prod": Stage("prod", deletion_protection=True, rate_limit=200, burst_limit=400),
+}
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # Chalice's function name (config.json `lambda_functions` key)
+    logical_id: str  # the function's logical ID in Chalice's template
+    log_group_id: str  # its log group's logical ID in Chalice's template
+    role_id: str  # the role this template gives it
+
+
+FUNCTIONS = (
+    Function("api_handler", "APIHandler", "ApiHandlerLogGroup", "APIHandlerRole"),
+    Function("cvr_refresh", "CvrRefresh", "CvrRefreshLogGroup", "CvrRefreshRole"),
+    Function("yearly_snapshot", "YearlySnapshot", "YearlySnapshotLogGroup", "YearlySnapshotRole"),
+)
+
+TABLE_ID = "Table"
+BUCKET_ID = "OpenDataBucket"
+BUCKET_POLICY_ID = "OpenDataBucketPolicy"
+CVR_SECRET_ID = "CvrSecret"
+CURSOR_SECRET_ID = "CursorSecret"
+
+
+def table_name(stage: str) -> str:
+    return f"{APP}-{stage}"
+
+
+def function_name(stage: str, function: str) -> str:
+    return f"{APP}-{stage}-{function}"
+
+
+def bucket_name_sub(stage: str) -> str:
+    """Bucket names are global: the account and region make them unique."""
+    return f"{APP}-{stage}-opendata-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+def cvr_secret_name(stage: str) -> str:
+    return f"{APP}/{stage}/cvr"
+
+
+# -- ARNs -------------------------------------------------------------------------------------
+
+
+def _sub(text: str) -> dict[str, Any]:
+    return {"Fn::Sub": text}
+
+
+def table_arn(stage: str) -> dict[str, Any]:
+    return _sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/" + table_name(stage)
+    )
+
+
+def index_arn(stage: str) -> dict[str, Any]:
+    return _sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+        + table_name(stage)
+        + "/index/*"
+    )
+
+
+def bucket_arn() -> dict[str, Any]:
+    return {"Fn::GetAtt": [BUCKET_ID, "Arn"]}
+
+
+def snapshot_objects_arn() -> dict[str, Any]:
+    return _sub(f"${{{BUCKET_ID}.Arn}}/{SNAPSHOT_PREFIX}/*")
+
+
+def log_group_arn(stage: str, function: str) -> dict[str, Any]:
+    return _sub(
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+        f"/aws/lambda/{function_name(stage, function)}:*"
+    )
+
+
+# -- the policies: exactly the calls each function's code makes -------------------------------
+# tests/test_infra.py derives the same sets from the code and fails when they drift apart.
+
+DYNAMODB_READ = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
+DYNAMODB_WRITE = ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+DYNAMODB_DELETE = ["dynamodb:DeleteItem"]  # DynamoDBStore.delete_network (admin API)
+
+
+def _statement(sid: str, actions: list[str], resources: list[Any]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def _logs(stage: str, function: str) -> dict[str, Any]:
+    # the log group itself is created by this template: no logs:CreateLogGroup
+    return _statement(
+        "Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group_arn(stage, function)]
+    )
+
+
+def _dynamodb(stage: str, actions: list[str]) -> list[dict[str, Any]]:
+    return [
+        _statement("TableItems", actions, [table_arn(stage)]),
+        # the indexes are only ever queried
+        _statement("TableIndexes", ["dynamodb:Query"], [index_arn(stage)]),
+    ]
+
+
+def _s3_list() -> dict[str, Any]:
+    # Unconditioned on s3:prefix on purpose: S3 answers a GET of a missing key with 404 only
+    # to a caller allowed to list the bucket (else 403), and the code treats 404 as "not yet
+    # published". The bucket holds the open data only.
+    return _statement("ListOpenData", ["s3:ListBucket"], [bucket_arn()])
+
+
+def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
+    """Each function's policy statements (by Chalice function name)."""
+    return {
+        # the public routes read; the admin API and self-registration (API keys, audit log,
+        # submissions, rate limits: records in the table) write and delete networks
+        "api_handler": [
+            _logs(stage, "api_handler"),
+            *_dynamodb(stage, DYNAMODB_READ + DYNAMODB_WRITE + DYNAMODB_DELETE),
+            _statement("ReadSnapshots", ["s3:GetObject"], [snapshot_objects_arn()]),
+            _s3_list(),
+        ],
+        "cvr_refresh": [
+            _logs(stage, "cvr_refresh"),
+            *_dynamodb(stage, DYNAMODB_READ + DYNAMODB_WRITE),
+            _statement(
+                "ReadCvrCredentials",
+                ["secretsmanager:GetSecretValue"],
+                [{"Ref": CVR_SECRET_ID}],
+            ),
+        ],
+        "yearly_snapshot": [
+            _logs(stage, "yearly_snapshot"),
+            *_dynamodb(stage, DYNAMODB_READ),
+            _statement(
+                "WriteSnapshots",
+                # PutObject also covers CreateMultipartUpload, UploadPart and
+                # CompleteMultipartUpload (with If-None-Match for create-only files)
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                [snapshot_objects_arn()],
+            ),
+            _s3_list(),
+        ],
+    }
+
+
+# -- resources ----------------------------------------------------------------------------------
+
+
+def _table(stage: Stage) -> dict[str, Any]:
+    attrs = {"pk", "sk"} | {a for pair in _INDEXES.values() for a in pair}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        # a stack deletion or a replacement never drops the data
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "TableName": table_name(stage.name),
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)
+            ],
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": name,
+                    "KeySchema": [
+                        {"AttributeName": pk, "KeyType": "HASH"},
+                        {"AttributeName": sk, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": _PROJECTED},
+                }
+                for name, (pk, sk) in _INDEXES.items()
+            ],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            # KMS with the AWS managed key (aws/dynamodb): auditable, no key to manage, and
+            # no kms: permission needed by the functions
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            "DeletionProtectionEnabled": stage.deletion_protection,
+            "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+        },
+    }
+
+
+def _bucket(stage: Stage) -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": _sub(bucket_name_sub(stage.name)),
+            "VersioningConfiguration": {"Status": "Enabled"},
+            # SSE-S3, not SSE-KMS: anonymous readers of public objects cannot use a KMS key
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            # ACLs are off; only the bucket policy below may grant public reads
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": False,
+                "RestrictPublicBuckets": False,
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        # parts of uploads abandoned by a crashed snapshot (docs/OPEN_DATA.md)
+                        "Id": "abort-incomplete-multipart-uploads",
+                        "Status": "Enabled",
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+                    }
+                ]
+            },
+            # browsers on other sites (data portals, notebooks) may download the files
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "AllowedOrigins": ["*"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": 86400,
+                    }
+                ]
+            },
+            "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+        },
+    }
+
+
+def _bucket_policy() -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": BUCKET_ID},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        # published snapshots only: no listing, nothing else, no writes
+                        "Sid": "PublicReadOfSnapshots",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": snapshot_objects_arn(),
+                    },
+                    {
+                        "Sid": "HttpsOnly",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket_arn(), _sub(f"${{{BUCKET_ID}.Arn}}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                ],
+            },
+        },
+    }
+
+
+def _secrets(stage: Stage) -> dict[str, Any]:
+    return {
+        CVR_SECRET_ID: {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": cvr_secret_name(stage.name),
+                "Description": (
+                    "CVR system-to-system access of Mikrokort: JSON with user, password and "
+                    "url. Set it with `aws secretsmanager put-secret-value` (docs/DEPLOY.md); "
+                    "until then the refresh reports that the register is not configured."
+                ),
+                # a random placeholder password and an empty user: "not configured"
+                "GenerateSecretString": {
+                    "SecretStringTemplate": json.dumps(
+                        {"user": "", "url": "http://distribution.virk.dk"}
+                    ),
+                    "GenerateStringKey": "password",
+                    "ExcludePunctuation": True,
+                    "PasswordLength": 32,
+                },
+                "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+            },
+        },
+        CURSOR_SECRET_ID: {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Description": "Key that signs Mikrokort's paging cursors (generated)",
+                "GenerateSecretString": {"ExcludePunctuation": True, "PasswordLength": 48},
+                "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+            },
+        },
+    }
+
+
+def _role(stage: Stage, fn: Function) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": function_name(stage.name, fn.name),
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": f"{fn.name}-least-privilege",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": policies(stage.name)[fn.name],
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _environment(stage: Stage, fn: Function) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "MIKROKORT_STORE": f"dynamodb://{table_name(stage.name)}",
+        "MIKROKORT_PUBLIC_URL": {"Ref": "PublicUrl"},
+    }
+    if fn.name in ("api_handler", "yearly_snapshot"):
+        env["MIKROKORT_BLOBS"] = _sub(f"s3://${{{BUCKET_ID}}}")
+    if fn.name == "api_handler":
+        env["MIKROKORT_CURSOR_SECRET"] = _sub(
+            f"{{{{resolve:secretsmanager:${{{CURSOR_SECRET_ID}}}:SecretString}}}}"
+        )
+    if fn.name == "cvr_refresh":
+        env["MIKROKORT_CVR_SECRET"] = {"Ref": CVR_SECRET_ID}  # the ARN: read at run time
+        env["MIKROKORT_GEOCODER_URL"] = {"Ref": "GeocoderUrl"}
+        env["MIKROKORT_GEOCODER_TOKEN"] = {"Ref": "GeocoderToken"}
+    return env
+
+
+def _function(stage: Stage, fn: Function) -> dict[str, Any]:
+    return {
+        # the log group exists (with its retention) before the function can write to it
+        "DependsOn": [fn.log_group_id],
+        "Properties": {
+            "FunctionName": function_name(stage.name, fn.name),
+            "Role": {"Fn::GetAtt": [fn.role_id, "Arn"]},
+            "Environment": {"Variables": _environment(stage, fn)},
+        },
+    }
+
+
+def _log_group(stage: Stage, fn: Function) -> dict[str, Any]:
+    # a literal name: Chalice's `Fn::Sub` names the API handler's group after a logical ID
+    # (`ApiHandler`) that its template calls `APIHandler`
+    return {"Properties": {"LogGroupName": f"/aws/lambda/{function_name(stage.name, fn.name)}"}}
+
+
+def _api(stage: Stage) -> dict[str, Any]:
+    return {
+        "Properties": {
+            "Name": f"{APP}-{stage.name}",
+            "MethodSettings": [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": stage.rate_limit,
+                    "ThrottlingBurstLimit": stage.burst_limit,
+                }
+            ],
+            "GatewayResponses": {
+                # API Gateway's answer to a path no route matches is a 403 "Missing
+                # Authentication Token": make it the JSON 404 the app gives elsewhere
+                "MISSING_AUTHENTICATION_TOKEN": {
+                    "StatusCode": 404,
+                    "ResponseParameters": {"Headers": {"Access-Control-Allow-Origin": "'*'"}},
+                    "ResponseTemplates": {
+                        "application/json": json.dumps(
+                            {"code": "NotFound", "description": "No such path."}
+                        )
+                    },
+                },
+                "THROTTLED": {
+                    "StatusCode": 429,
+                    "ResponseParameters": {"Headers": {"Access-Control-Allow-Origin": "'*'"}},
+                    "ResponseTemplates": {
+                        "application/json": json.dumps(
+                            {"code": "TooManyRequests", "description": "Slow down and retry."}
+                        )
+                    },
+                },
+            },
+        }
+    }
+
+
+def resources(stage_name: str) -> dict[str, Any]:
+    """The template to merge into Chalice's for this stage."""
+    stage = STAGES[stage_name]
+    res: dict[str, Any] = {
+        TABLE_ID: _table(stage),
+        BUCKET_ID: _bucket(stage),
+        BUCKET_POLICY_ID: _bucket_policy(),
+        **_secrets(stage),
+        "RestAPI": _api(stage),
+    }
+    for fn in FUNCTIONS:
+        res[fn.role_id] = _role(stage, fn)
+        res[fn.logical_id] = _function(stage, fn)
+        res[fn.log_group_id] = _log_group(stage, fn)
+    return {
+        "Description": f"Mikrokort ({stage.name}): OGC API of Danish micro-businesses",
+        "Parameters": {
+            "GeocoderUrl": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Gsearch v2.0 base URL; empty: postcode points only",
+            },
+            "GeocoderToken": {
+                "Type": "String",
+                "Default": "",
+                "NoEcho": True,
+                "Description": "Token of the geocoder (Dataforsyningen)",
+            },
+            "PublicUrl": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Base URL of links when the API sits behind a domain; empty: "
+                "taken from the request",
+            },
+        },
+        "Resources": res,
+        "Outputs": {
+            "TableName": {"Value": {"Ref": TABLE_ID}},
+            "OpenDataBucket": {"Value": {"Ref": BUCKET_ID}},
+            "SnapshotsBaseUrl": {
+                "Value": _sub(f"https://${{{BUCKET_ID}.RegionalDomainName}}/{SNAPSHOT_PREFIX}/")
+            },
+            "CvrSecretArn": {"Value": {"Ref": CVR_SECRET_ID}},
+        },
+    }
