@@ -562,11 +562,12 @@ class DynamoDBStore(StoreBase):
                 updates.append((b, old))
                 result.updated += 1
         # counts follow each write at once, so a crash leaves at most one write uncounted
+        shown = []
         for i in range(0, len(inserts), _BATCH_WRITE):
             group = inserts[i : i + _BATCH_WRITE]
             self._batch_put(group)
-            self._account_visibility([(item, None) for item in group])
-        shown = []
+            self._account_visibility([(item, None) for item in group], widen=False)
+            shown += [item for item in group if not item["hidden"]["BOOL"]]
         for b, old in updates:
             written = self._put_update(b, old)
             self._account_visibility([(written, old)], widen=False)
