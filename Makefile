@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo test serve seed lint format bench clean
+.PHONY: demo test serve seed lint format bench clean widget
 
 # Runtime install: what the service needs (requirements.txt) plus the `mikrokort` command.
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -18,14 +18,31 @@ $(VENV)/.dev: $(VENV)/.runtime dev-requirements.txt
 	$(BIN)/python -m pip install -q -r dev-requirements.txt
 	touch $@
 
-## demo: create the venv, install, seed the synthetic demo data, serve on 127.0.0.1:$(PORT)
-demo: $(VENV)/.runtime
+# The map widget (widget/): `npm ci` from the lock file, then esbuild into widget/dist/ (build
+# output, not committed). Each step reruns only when its inputs changed.
+WIDGET_SRC := $(wildcard widget/src/*) widget/build.mjs widget/package.json widget/package-lock.json
+
+widget/node_modules/.mikrokort-ci: widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+widget/dist/.built: widget/node_modules/.mikrokort-ci $(WIDGET_SRC)
+	cd widget && npm run -s build
+	touch $@
+
+## widget: build the embeddable map (widget/dist/mikrokort.js and .css)
+widget: widget/dist/.built
+
+## demo: create the venv, install, build the widget, seed the demo data, serve on 127.0.0.1:$(PORT)
+demo: $(VENV)/.runtime widget
 	$(BIN)/mikrokort seed --demo
 	$(BIN)/mikrokort serve --port $(PORT)
 
-## test: install everything the tests need, lint, and run the whole suite
+## test: install everything the tests need (pip packages, Debian's gdal-bin and chromium, the
+## widget's npm packages), build the widget, lint, and run the whole suite
 test: $(VENV)/.dev
 	bash scripts/install-system-deps.sh
+	$(MAKE) --no-print-directory widget
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -43,9 +60,11 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (slow; prints figures, asserts nothing)
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev widget
 	$(BIN)/python bench/bbox_queries.py
 	$(BIN)/python bench/dynamodb_viewports.py
+	$(BIN)/python bench/cvr_refresh.py
+	$(BIN)/python bench/widget.py
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache widget/dist widget/node_modules

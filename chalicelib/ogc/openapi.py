@@ -159,6 +159,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "required": True,
         "description": "A municipality this service covers, by kommunekode (e.g. 376).",
         "schema": {"type": "string", "pattern": "^0?[0-9]{3}$"},
+        "example": "376",
     },
     "since": {
         "name": "since",
@@ -185,6 +186,15 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "required": False,
         "description": "The response format (GeoJSON or an Atom feed); overrides Accept.",
         "schema": {"type": "string", "enum": ["json", "geojson", "atom"]},
+        "style": "form",
+        "explode": False,
+    },
+    "map-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format: JSON only; overrides Accept.",
+        "schema": {"type": "string", "enum": ["json"]},
         "style": "form",
         "explode": False,
     },
@@ -588,6 +598,94 @@ _SCHEMAS: dict[str, Any] = {
             "municipalities": {"type": "object", "additionalProperties": {"type": "object"}},
         },
     },
+    "MapNetwork": {
+        "type": "object",
+        "required": ["id", "name", "member_count"],
+        "properties": {
+            "id": _STR,
+            "name": _STR,
+            "description": _NSTR,
+            "website": _NSTR,
+            "email": _NSTR,
+            "phone": _NSTR,
+            "meeting_place": _nullable(
+                {
+                    "type": "array",
+                    "description": "Where the marker goes: longitude, latitude (the meeting "
+                    "place, else a point inside the area).",
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "items": {"type": "number"},
+                }
+            ),
+            "meeting_place_name": _NSTR,
+            "area": _nullable(
+                {
+                    "description": "The network's area, simplified for drawing.",
+                    "oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")],
+                }
+            ),
+            "tags": {"type": "array", "items": _STR},
+            "member_count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "MapData": {
+        "type": "object",
+        "description": "Everything one map widget shows for a municipality, compact: the "
+        "active public businesses as rows (columns named by `fields`), the networks working "
+        "there, and the boundary. Built from the public features only: the privacy rules apply "
+        "as in /collections (no street address where it is withheld, coarsened points, no "
+        "contact details of businesses).",
+        "required": ["version", "municipality", "fields", "businesses", "networks"],
+        "properties": {
+            "version": {"type": "integer", "enum": [1]},
+            "municipality": {
+                "type": "object",
+                "required": ["kommunekode", "name", "boundary"],
+                "properties": {
+                    "kommunekode": _STR,
+                    "name": _STR,
+                    "contact": _nullable({"type": "object"}),
+                    "boundary": {
+                        "oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")]
+                    },
+                },
+            },
+            "fields": {
+                "type": "array",
+                "description": "The columns of a business row: id (CVR number), lon, lat "
+                "(CRS84, 5 decimals), industry (index into `industries`), name, employees "
+                "(size group), address (null when withheld), postcode (key of `postcodes`), "
+                "precision (address, grid or postcode), networks (indexes into `networks`).",
+                "items": _STR,
+            },
+            "businesses": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "items": {},
+                },
+            },
+            "industries": {
+                "type": "array",
+                "description": "DB07 code, section letter, Danish text.",
+                "items": {"type": "array", "items": _NSTR, "minItems": 3, "maxItems": 3},
+            },
+            "sections": {
+                "type": "object",
+                "description": "Names of the DB07 sections present, in Danish and English.",
+                "additionalProperties": {"type": "array", "items": _STR},
+            },
+            "postcodes": {"type": "object", "additionalProperties": _STR},
+            "networks": {"type": "array", "items": _ref("schemas", "MapNetwork")},
+            "tiles": {
+                "type": "object",
+                "description": "The operator's tile source for widgets that name none.",
+                "properties": {"url": _STR, "attribution": _STR},
+            },
+            "attribution": _STR,
+        },
+    },
     "Businesses": _collection_schema("Business"),
     "Networks": _collection_schema("Network"),
     "Municipalities": _collection_schema("Municipality"),
@@ -726,6 +824,16 @@ def openapi_document(base: str) -> dict[str, Any]:
         "schema": {"type": "string"}
     }
     paths["/municipalities/{kommunekode}/new-businesses"] = feed
+    map_data = _get(
+        "getMapData",
+        "The map widget's data for a municipality in one cacheable response: active public "
+        "businesses as compact rows, networks, the boundary",
+        ["kommunekode", "map-f"],
+        _json_response("The map data", "MapData"),
+        "404",
+    )
+    map_data["get"]["tags"] = ["Map widget"]
+    paths["/municipalities/{kommunekode}/map-data"] = map_data
     listing = _get(
         "getSnapshots",
         "The published yearly open-data snapshots: files, URLs, sizes and SHA-256 checksums",
@@ -773,6 +881,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         "tags": [
             {"name": "OGC API - Features"},
             {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
+            {"name": "Map widget", "description": "Data for the embeddable map (docs/WIDGET.md)"},
             {"name": "Open data", "description": "Yearly snapshots and the barometer"},
         ],
         "paths": paths,

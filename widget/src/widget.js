@@ -1,0 +1,916 @@
+// One map widget: a shadow root on the host element holding a toolbar (search, industry and
+// network filters, map/list switch, language), a live status line, the Leaflet map with
+// supercluster clusters, and the list view: the accessible alternative to the map.
+import {
+  Control,
+  DivIcon,
+  GeoJSON,
+  LatLngBounds,
+  LayerGroup,
+  Map as LeafletMap,
+  Marker,
+  Popup,
+  TileLayer,
+} from 'leaflet/dist/leaflet-src.esm.js'; // the ES module: it sets no window.L
+import Supercluster from 'supercluster';
+
+import { fold, loadMapData } from './data.js';
+import { TEXTS, fmt } from './i18n.js';
+import { readOptions } from './options.js';
+import { adopt, loadStyles } from './styles.js';
+
+/* global __CSS_VERSION__ */
+const PAGE = 100; // list rows added per "show more"
+const MIN_ZOOM = 5;
+const MAX_ZOOM = 18;
+const POPUP_MEMBERS = 10;
+const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const DEFAULT_ATTRIBUTION = '© OpenStreetMap contributors';
+const BOUNDARY_STYLE = { color: '#3d3d3d', weight: 2, dashArray: '6 4', fill: false };
+const AREA_STYLE = { color: '#a51d2d', weight: 2, fillColor: '#a51d2d', fillOpacity: 0.08 };
+
+const mounted = new WeakSet();
+
+function mark(name) {
+  if (performance.mark) performance.mark(name);
+}
+
+export function mount(host, scriptUrl) {
+  if (mounted.has(host) || host.shadowRoot) return null;
+  mounted.add(host);
+  const widget = new Widget(host, scriptUrl);
+  widget.start();
+  return widget;
+}
+
+// A div icon that carries an accessible name (and, for clusters, its count).
+const LabelIcon = DivIcon.extend({
+  createIcon(old) {
+    const el = DivIcon.prototype.createIcon.call(this, old);
+    el.setAttribute('aria-label', this.options.label);
+    if (this.options.count != null) el.dataset.count = String(this.options.count);
+    return el;
+  },
+});
+
+function h(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of [].concat(children)) if (c != null && c !== false) el.append(c);
+  return el;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
+}
+
+// Attributions are plain text (never markup from an attribute); OpenStreetMap gets its link.
+function attributionHtml(text) {
+  return escapeHtml(text).replace(
+    'OpenStreetMap',
+    '<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+  );
+}
+
+function safeUrl(url) {
+  return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
+}
+
+class Widget {
+  constructor(host, scriptUrl) {
+    this.host = host;
+    this.opts = readOptions(host, scriptUrl);
+    this.lang = this.opts.lang;
+    this.t = TEXTS[this.lang];
+    this.filters = {
+      industry: this.opts.industry,
+      network: this.opts.network,
+      q: this.opts.search,
+    };
+    this.view = 'map';
+    this.markers = new Map();
+    this.shown = [];
+    this.listLimit = PAGE;
+    this.listDirty = true;
+    this.index = null;
+    this.popupOpener = null;
+    this.cssUrl = scriptUrl
+      ? new URL(`mikrokort.css?v=${__CSS_VERSION__}`, scriptUrl).href
+      : `${this.opts.api}/widget/mikrokort.css?v=${__CSS_VERSION__}`;
+    this.root = host.attachShadow({ mode: 'open' });
+    host.setAttribute('data-mikrokort-state', 'loading');
+  }
+
+  async start() {
+    const styles = loadStyles(this.cssUrl);
+    const data = this.opts.municipality
+      ? loadMapData(this.opts.api, this.opts.municipality)
+      : null;
+    if (data) data.catch(() => {}); // handled below, after the styles
+    try {
+      adopt(this.root, await styles);
+      mark('mikrokort:styles');
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.build();
+    if (!data) {
+      this.fail(new Error('data-municipality is missing'), this.t.noMunicipality);
+      return;
+    }
+    this.createMap();
+    try {
+      this.data = await data;
+      mark('mikrokort:data');
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.showData();
+  }
+
+  fail(err, message) {
+    console.error('mikrokort:', err); // eslint-disable-line no-console
+    const text = message || this.t.error;
+    if (this.el) {
+      this.el.status.textContent = text;
+      this.el.status.setAttribute('role', 'alert');
+    } else {
+      this.root.append(h('p', { role: 'alert', text }));
+    }
+    this.host.setAttribute('data-mikrokort-state', 'error');
+  }
+
+  // -- the skeleton -----------------------------------------------------------------------
+
+  build() {
+    const el = (this.el = {});
+    const heading = this.opts.heading;
+    el.searchLabel = h('span');
+    el.search = h('input', {
+      type: 'search',
+      class: 'mk-input',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      maxlength: '100',
+      oninput: () => this.onSearch(),
+    });
+    el.search.value = this.filters.q;
+    el.industryLabel = h('span');
+    el.industry = h('select', { class: 'mk-input', onchange: () => this.onIndustry() });
+    el.networkLabel = h('span');
+    el.network = h('select', { class: 'mk-input', onchange: () => this.onNetwork() });
+    el.mapButton = h('button', { type: 'button', onclick: () => this.setView('map') });
+    el.listButton = h('button', { type: 'button', onclick: () => this.setView('list') });
+    el.views = h('div', { class: 'mk-views', role: 'group' }, [el.mapButton, el.listButton]);
+    el.langButton = h('button', {
+      type: 'button',
+      class: 'mk-lang',
+      onclick: () => this.setLang(this.lang === 'da' ? 'en' : 'da'),
+    });
+    el.bar = h('form', { class: 'mk-bar', role: 'search', onsubmit: (e) => e.preventDefault() }, [
+      h('label', { class: 'mk-field mk-field-search' }, [el.searchLabel, el.search]),
+      h('label', { class: 'mk-field' }, [el.industryLabel, el.industry]),
+      h('label', { class: 'mk-field' }, [el.networkLabel, el.network]),
+      h('div', { class: 'mk-actions' }, [el.views, el.langButton]),
+    ]);
+    el.status = h('p', { class: 'mk-status', role: 'status', 'aria-live': 'polite' });
+    el.skip = h('button', {
+      type: 'button',
+      class: 'mk-skip',
+      onclick: () => {
+        // a tab stop only while it holds the focus: Tab then goes on past the widget
+        el.end.tabIndex = 0;
+        el.end.focus();
+      },
+    });
+    el.map = h('div', { class: 'mk-map', role: 'region' });
+    el.map.style.height = this.opts.height;
+    el.list = h('div', { class: 'mk-list', hidden: true });
+    el.end = h('p', {
+      class: 'mk-end',
+      tabindex: '-1',
+      onblur: () => {
+        el.end.tabIndex = -1;
+      },
+    });
+    el.heading = heading;
+    el.box = h('div', { class: 'mk', lang: this.lang, role: 'region' }, [
+      el.bar,
+      el.status,
+      el.skip,
+      el.map,
+      el.list,
+      el.end,
+    ]);
+    this.root.append(el.box);
+    this.applyTexts();
+    el.status.textContent = this.t.loading;
+    this.setControlsEnabled(false);
+    new MutationObserver(() => {
+      const lang = this.host.getAttribute('data-lang') === 'en' ? 'en' : 'da';
+      if (lang !== this.lang) this.setLang(lang);
+    }).observe(this.host, { attributes: true, attributeFilter: ['data-lang'] });
+  }
+
+  setControlsEnabled(on) {
+    for (const c of [this.el.search, this.el.industry, this.el.network]) c.disabled = !on;
+  }
+
+  applyTexts() {
+    const { el, t } = this;
+    el.box.setAttribute('lang', this.lang);
+    const name = this.data ? this.data.municipality.name : null;
+    el.box.setAttribute('aria-label', name ? fmt(t.region, { name }) : t.regionLoading);
+    el.bar.setAttribute('aria-label', name ? fmt(t.filters, { name }) : t.search);
+    el.searchLabel.textContent = t.search;
+    el.industryLabel.textContent = t.industry;
+    el.networkLabel.textContent = t.network;
+    el.views.setAttribute('aria-label', t.view);
+    el.mapButton.textContent = t.map;
+    el.listButton.textContent = t.list;
+    el.mapButton.setAttribute('aria-pressed', String(this.view === 'map'));
+    el.listButton.setAttribute('aria-pressed', String(this.view === 'list'));
+    el.langButton.textContent = t.otherLang;
+    el.langButton.setAttribute('lang', t.otherLangCode);
+    el.skip.textContent = t.skipMap;
+    el.map.setAttribute('aria-label', t.mapLabel);
+    el.end.textContent = name ? fmt(t.end, { name }) : '';
+    if (this.map) {
+      this.map.getContainer().setAttribute('aria-label', t.mapLabel);
+      if (this.zoomControl) this.zoomControl.remove();
+      this.zoomControl = new Control.Zoom({
+        zoomInTitle: t.zoomIn,
+        zoomOutTitle: t.zoomOut,
+      }).addTo(this.map);
+    }
+    if (this.data) {
+      this.fillSelects();
+      this.updateStatus();
+    }
+  }
+
+  // -- the map ----------------------------------------------------------------------------
+
+  createMap() {
+    const map = (this.map = new LeafletMap(this.el.map, {
+      zoomControl: false,
+      maxZoom: MAX_ZOOM,
+      minZoom: MIN_ZOOM,
+      zoomSnap: 0.25, // the municipality fills the map
+      zoomDelta: 1,
+      center: [55.4, 11.6],
+      zoom: 7,
+      scrollWheelZoom: false, // a page scrolls past an embedded map; focus the map to zoom
+      trackResize: false, // the ResizeObserver below follows the map's own box, not the window
+    }));
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    this.applyTexts();
+    map.on('focus click', () => map.scrollWheelZoom.enable());
+    map.on('blur', () => map.scrollWheelZoom.disable());
+    map.on('moveend', () => this.renderMarkers());
+    map.on('popupclose', (e) => this.onPopupClose(e.popup));
+    this.clusterLayer = new LayerGroup().addTo(map);
+    this.networkLayer = new LayerGroup().addTo(map);
+    if (this.opts.tiles) this.addTiles(this.opts.tiles, this.opts.attribution);
+    // Enter and Space on a focused marker or cluster act like a click; Escape closes a popup
+    // wherever the focus is inside the map.
+    this.el.map.addEventListener('keydown', (e) => {
+      const target = e.target;
+      if (e.key === 'Escape' && this.popup) {
+        e.preventDefault();
+        map.closePopup();
+      } else if ((e.key === 'Enter' || e.key === ' ') && target.classList.contains('mk-mk')) {
+        e.preventDefault();
+        this.viaKeyboard = true;
+        target.click();
+        this.viaKeyboard = false;
+      }
+    });
+    new ResizeObserver(() => {
+      if (this.view === 'map') map.invalidateSize();
+    }).observe(this.el.map);
+  }
+
+  addTiles(url, attribution) {
+    if (this.tiles) return;
+    const text = attribution != null ? attribution : url === DEFAULT_TILES ? DEFAULT_ATTRIBUTION : '';
+    this.tiles = new TileLayer(url, {
+      maxZoom: MAX_ZOOM,
+      attribution: text ? attributionHtml(text) : '',
+    }).addTo(this.map);
+  }
+
+  showData() {
+    const d = this.data;
+    const map = this.map;
+    if (!this.tiles) {
+      const server = d.tiles || {};
+      const url = server.url || DEFAULT_TILES;
+      const attribution = this.opts.attribution != null ? this.opts.attribution : server.attribution;
+      this.addTiles(url, attribution);
+    }
+    if (d.attribution) map.attributionControl.addAttribution(escapeHtml(d.attribution));
+    this.boundary = new GeoJSON(d.municipality.boundary, {
+      interactive: false,
+      style: BOUNDARY_STYLE,
+    }).addTo(map);
+    this.bounds = this.boundary.getBounds();
+    this.areaLayer = new LayerGroup().addTo(map);
+    if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
+    if (!(this.filters.industry in d.sections)) this.filters.industry = '';
+    this.applyTexts();
+    this.el.search.value = this.filters.q;
+    this.setControlsEnabled(true);
+    map.fitBounds(this.bounds, { animate: false });
+    this.applyFilters({ fit: Boolean(this.filters.network) });
+    this.host.setAttribute('data-mikrokort-state', 'ready');
+  }
+
+  fillSelects() {
+    const { el, t, data } = this;
+    const counts = {};
+    for (const b of data.businesses) {
+      const s = b.industry.section;
+      if (s) counts[s] = (counts[s] || 0) + 1;
+    }
+    const nf = this.numbers();
+    const sectionName = (s) => data.sections[s][this.lang === 'da' ? 0 : 1];
+    el.industry.replaceChildren(
+      h('option', { value: '', text: t.allIndustries }),
+      ...Object.keys(data.sections)
+        .sort((a, b) => sectionName(a).localeCompare(sectionName(b), this.lang))
+        .map((s) =>
+          h('option', { value: s, text: `${sectionName(s)} (${nf.format(counts[s] || 0)})` }),
+        ),
+    );
+    el.industry.value = this.filters.industry;
+    el.network.replaceChildren(
+      h('option', { value: '', text: t.allNetworks }),
+      ...data.networks.map((n) => h('option', { value: n.id, text: n.name })),
+    );
+    el.network.value = this.filters.network;
+  }
+
+  numbers() {
+    return new Intl.NumberFormat(this.lang === 'da' ? 'da-DK' : 'en-GB');
+  }
+
+  // -- filters ------------------------------------------------------------------------------
+
+  onSearch() {
+    clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => {
+      this.filters.q = this.el.search.value;
+      this.applyFilters({});
+    }, 250);
+  }
+
+  onIndustry() {
+    this.filters.industry = this.el.industry.value;
+    this.applyFilters({});
+  }
+
+  onNetwork() {
+    this.filters.network = this.el.network.value;
+    this.applyFilters({ fit: true });
+  }
+
+  applyFilters({ fit }) {
+    const d = this.data;
+    const { industry, network } = this.filters;
+    const q = fold(this.filters.q.trim());
+    const net = network ? d.networks.find((n) => n.id === network) : null;
+    if (q && d.businesses.length && d.businesses[0].key === null) {
+      for (const b of d.businesses) b.key = fold(b.name);
+    }
+    this.shown = d.businesses.filter(
+      (b) =>
+        (!industry || b.industry.section === industry) &&
+        (!net || b.networks.includes(net.index)) &&
+        (!q || b.key.includes(q)),
+    );
+    mark('mikrokort:filtered');
+    this.index = new Supercluster({ radius: 60, minZoom: MIN_ZOOM, maxZoom: MAX_ZOOM }).load(
+      this.shown.map((b) => ({
+        type: 'Feature',
+        properties: { i: b.i },
+        geometry: { type: 'Point', coordinates: [b.lon, b.lat] },
+      })),
+    );
+    mark('mikrokort:index');
+    this.map.closePopup();
+    this.showNetworks(net);
+    this.clearMarkers();
+    if (fit) this.fitTo(net);
+    this.renderMarkers();
+    this.updateStatus();
+    this.listLimit = PAGE;
+    this.listDirty = true;
+    if (this.view === 'list') this.renderList();
+  }
+
+  fitTo(net) {
+    if (!net) {
+      this.map.fitBounds(this.bounds);
+      return;
+    }
+    const points = net.members.map((b) => [b.lat, b.lon]);
+    if (net.meeting_place) points.push([net.meeting_place[1], net.meeting_place[0]]);
+    let bounds = points.length ? new LatLngBounds(points) : null;
+    if (this.areaShape) {
+      const area = this.areaShape.getBounds();
+      bounds = bounds ? bounds.extend(area) : area;
+    }
+    if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+  }
+
+  updateStatus() {
+    const nf = this.numbers();
+    const total = this.data.businesses.length;
+    const s = this.el.status;
+    s.setAttribute('role', 'status');
+    s.textContent = this.shown.length
+      ? fmt(this.t.status, { shown: nf.format(this.shown.length), total: nf.format(total) })
+      : this.t.none;
+    s.dataset.shown = String(this.shown.length);
+    s.dataset.total = String(total);
+  }
+
+  // Network meeting places are always on the map (only the chosen one under a network
+  // filter); the area of the chosen network, or of the one whose popup is open, is drawn.
+  showNetworks(selected) {
+    this.networkLayer.clearLayers();
+    this.areaLayer.clearLayers();
+    this.areaShape = null;
+    for (const n of this.data.networks) {
+      if (!n.meeting_place || (selected && n !== selected)) continue;
+      const [lon, lat] = n.meeting_place;
+      const marker = new Marker([lat, lon], {
+        icon: new LabelIcon({
+          className: 'mk-mk mk-net',
+          html: '<span aria-hidden="true"></span>',
+          iconSize: [24, 24],
+          iconAnchor: [12, 30], // a pin: its tip on the meeting place, above any cluster
+          label: fmt(this.t.networkMarker, { name: n.name }),
+        }),
+        keyboard: true,
+        // under the clusters (the main content), unless it is the network chosen
+        zIndexOffset: selected ? 1000 : -10000,
+      });
+      marker.on('click', () => this.openNetwork(n, marker.getElement(), this.viaKeyboard));
+      this.networkLayer.addLayer(marker);
+    }
+    if (selected) this.drawArea(selected);
+  }
+
+  drawArea(net) {
+    this.areaLayer.clearLayers();
+    this.areaShape = null;
+    if (!net || !net.area) return;
+    this.areaShape = new GeoJSON(net.area, { interactive: false, style: AREA_STYLE });
+    this.areaLayer.addLayer(this.areaShape);
+  }
+
+  // -- clusters and markers -------------------------------------------------------------------
+
+  clearMarkers() {
+    this.clusterLayer.clearLayers();
+    this.markers = new Map();
+  }
+
+  renderMarkers() {
+    if (!this.index || !this.map || this.view !== 'map') return;
+    const b = this.map.getBounds().pad(0.3);
+    const zoom = Math.floor(this.map.getZoom()); // clusters of the zoom below: never overlapping
+    const items = this.index.getClusters(
+      [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+      zoom,
+    );
+    const next = new Map();
+    let clusters = 0;
+    let points = 0;
+    let inView = 0;
+    for (const f of items) {
+      const p = f.properties;
+      const key = p.cluster ? `c${p.cluster_id}` : `p${p.i}`;
+      let marker = this.markers.get(key);
+      if (!marker) {
+        marker = this.makeMarker(f);
+        this.clusterLayer.addLayer(marker);
+      }
+      next.set(key, marker);
+      if (p.cluster) clusters += 1;
+      else points += 1;
+      inView += p.cluster ? p.point_count : 1;
+    }
+    for (const [key, marker] of this.markers) {
+      if (!next.has(key)) this.clusterLayer.removeLayer(marker);
+    }
+    this.markers = next;
+    const ds = this.el.map.dataset;
+    ds.clusters = String(clusters);
+    ds.points = String(points);
+    ds.count = String(inView);
+    const detail = { clusters, points, count: inView, shown: this.shown.length };
+    this.host.dispatchEvent(new CustomEvent('mikrokort:render', { detail, bubbles: true }));
+    if (!this.readyAt) {
+      this.readyAt = performance.now();
+      mark('mikrokort:clusters');
+      this.host.dispatchEvent(
+        new CustomEvent('mikrokort:ready', {
+          detail: { ...detail, at: this.readyAt, total: this.data.businesses.length },
+          bubbles: true,
+        }),
+      );
+    }
+  }
+
+  makeMarker(f) {
+    const p = f.properties;
+    const [lon, lat] = f.geometry.coordinates;
+    const nf = this.numbers();
+    let marker;
+    if (p.cluster) {
+      const n = p.point_count;
+      const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54;
+      const short = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+      const here = this.index.getClusterExpansionZoom(p.cluster_id) > MAX_ZOOM;
+      marker = new Marker([lat, lon], {
+        icon: new LabelIcon({
+          className: 'mk-mk mk-cluster',
+          html: `<span aria-hidden="true">${short}</span>`,
+          iconSize: [size, size],
+          label: fmt(here ? this.t.clusterHere : this.t.cluster, { n: nf.format(n) }),
+          count: n,
+        }),
+        keyboard: true,
+      });
+      marker.on('click', () => this.openCluster(p, marker, here));
+    } else {
+      const b = this.data.businesses[p.i];
+      marker = new Marker([lat, lon], {
+        icon: new LabelIcon({
+          className: 'mk-mk mk-pt',
+          html: '',
+          iconSize: [16, 16],
+          label: b.name,
+          count: 1,
+        }),
+        keyboard: true,
+      });
+      marker.on('click', () => this.openBusiness(b, marker.getElement(), this.viaKeyboard));
+    }
+    return marker;
+  }
+
+  openCluster(p, marker, here) {
+    const latlng = marker.getLatLng();
+    if (here) {
+      const leaves = this.index.getLeaves(p.cluster_id, 500);
+      const list = leaves.map((l) => this.data.businesses[l.properties.i]);
+      this.openPopup(latlng, this.samePlaceContent(list), marker.getElement(), this.viaKeyboard);
+      return;
+    }
+    const keyboard = this.viaKeyboard;
+    const zoom = Math.max(this.index.getClusterExpansionZoom(p.cluster_id), this.map.getZoom() + 1);
+    this.map.setView(latlng, Math.min(zoom, MAX_ZOOM));
+    if (keyboard) this.map.getContainer().focus();
+  }
+
+  // -- popups ---------------------------------------------------------------------------------
+
+  // `opener` gets the focus back when the popup closes; `focus` moves it into the popup
+  // (keyboard use, or when the popup replaces one that held the focus).
+  openPopup(latlng, content, opener, focus) {
+    if (this.popupNetwork) {
+      this.popupNetwork = null;
+      this.drawArea(this.data.networks.find((n) => n.id === this.filters.network));
+    }
+    this.popupOpener = opener || null;
+    const popup = new Popup({ maxWidth: 300, minWidth: 200, autoPanPadding: [16, 16] })
+      .setLatLng(latlng)
+      .setContent(content);
+    this.popup = popup;
+    popup.openOn(this.map);
+    const box = popup.getElement();
+    const close = box && box.querySelector('.leaflet-popup-close-button');
+    if (close) {
+      close.setAttribute('aria-label', this.t.close);
+      close.setAttribute('title', this.t.close);
+    }
+    if (focus) content.focus();
+  }
+
+  onPopupClose(popup) {
+    if (popup !== this.popup) return; // replaced by another popup
+    this.popup = null;
+    if (this.popupNetwork) {
+      this.popupNetwork = null;
+      this.drawArea(this.data.networks.find((n) => n.id === this.filters.network));
+    }
+    const opener = this.popupOpener;
+    this.popupOpener = null;
+    const active = this.root.activeElement;
+    const box = popup.getElement();
+    const focusWasInside = !active || !active.isConnected || (box && box.contains(active));
+    if (opener && opener.isConnected && !opener.hidden && focusWasInside) opener.focus();
+  }
+
+  heading(text, cls) {
+    return h('p', {
+      class: cls,
+      role: 'heading',
+      'aria-level': String(this.el.heading),
+      text,
+    });
+  }
+
+  industryText(b) {
+    const section = b.industry.section && this.data.sections[b.industry.section];
+    if (this.lang === 'en' && section) return `${section[1]}: ${b.industry.text}`;
+    return b.industry.text || (section ? section[0] : '');
+  }
+
+  placeText(b) {
+    const town = [b.postcode, b.city].filter(Boolean).join(' ');
+    if (b.address) return fmt(this.t.address, { a: [b.address, town].filter(Boolean).join(', ') });
+    return fmt(this.t.place, { a: town });
+  }
+
+  precisionNote(b) {
+    if (b.precision === 'grid') return this.t.grid;
+    if (b.precision === 'postcode') return this.t.postcode;
+    return null;
+  }
+
+  networkButtons(b) {
+    const nets = b.networks.map((i) => this.data.networkAt[i]).filter(Boolean);
+    if (!nets.length) return null;
+    const parts = [this.t.networks];
+    nets.forEach((n, k) => {
+      if (k) parts.push(', ');
+      parts.push(
+        h('button', {
+          type: 'button',
+          class: 'mk-link',
+          text: n.name,
+          onclick: () => this.openNetwork(n, this.popupOpener, true),
+        }),
+      );
+    });
+    return h('p', {}, parts);
+  }
+
+  businessContent(b) {
+    const note = this.precisionNote(b);
+    return h('div', { class: 'mk-pop', tabindex: '-1' }, [
+      this.heading(b.name, 'mk-pop-title'),
+      h('p', { text: this.industryText(b) }),
+      b.employees != null ? h('p', { text: fmt(this.t.employees, { g: b.employees }) }) : null,
+      h('p', { text: this.placeText(b) }),
+      note ? h('p', { class: 'mk-note', text: note }) : null,
+      this.networkButtons(b),
+    ]);
+  }
+
+  samePlaceContent(list) {
+    const collator = new Intl.Collator('da');
+    list.sort((a, b) => collator.compare(a.name, b.name));
+    return h('div', { class: 'mk-pop', tabindex: '-1' }, [
+      this.heading(`${this.t.sameplace} (${this.numbers().format(list.length)})`, 'mk-pop-title'),
+      h(
+        'ul',
+        { class: 'mk-pop-list' },
+        list.map((b) =>
+          h('li', {}, [
+            h('button', {
+              type: 'button',
+              class: 'mk-link',
+              text: b.name,
+              onclick: () => this.openBusiness(b, this.popupOpener, true),
+            }),
+          ]),
+        ),
+      ),
+    ]);
+  }
+
+  openBusiness(b, opener, focus) {
+    this.openPopup([b.lat, b.lon], this.businessContent(b), opener, focus);
+  }
+
+  networkContent(n) {
+    const t = this.t;
+    const nf = this.numbers();
+    const contact = [];
+    const site = safeUrl(n.website);
+    if (site) contact.push(h('a', { href: site, target: '_blank', rel: 'noopener', text: t.website }));
+    if (n.email) contact.push(h('a', { href: `mailto:${n.email}`, text: n.email }));
+    if (n.phone) contact.push(h('a', { href: `tel:${n.phone.replace(/\s+/g, '')}`, text: n.phone }));
+    const contactLine = [];
+    contact.forEach((c, i) => contactLine.push(i ? ', ' : '', c));
+    const members = n.members.slice().sort((a, b) => a.name.localeCompare(b.name, 'da'));
+    return h('div', { class: 'mk-pop', tabindex: '-1' }, [
+      this.heading(n.name, 'mk-pop-title'),
+      n.description ? h('p', { text: n.description }) : null,
+      n.meeting_place_name ? h('p', { text: fmt(t.meetingPlace, { p: n.meeting_place_name }) }) : null,
+      contact.length ? h('p', {}, [t.contact, ...contactLine]) : null,
+      n.area ? h('p', { class: 'mk-note', text: t.area }) : null,
+      h('p', {
+        text:
+          fmt(t.members, { n: nf.format(n.member_count) }) +
+          (members.length !== n.member_count
+            ? ` (${fmt(t.membersHere, { n: nf.format(members.length) })})`
+            : ''),
+      }),
+      members.length
+        ? h(
+            'ul',
+            { class: 'mk-pop-list' },
+            members.slice(0, POPUP_MEMBERS).map((b) => h('li', { text: b.name })),
+          )
+        : null,
+      members.length > POPUP_MEMBERS
+        ? h('p', { text: fmt(t.andMore, { n: nf.format(members.length - POPUP_MEMBERS) }) })
+        : null,
+      members.length && this.filters.network !== n.id
+        ? h('button', {
+            type: 'button',
+            class: 'mk-button',
+            text: t.showMembers,
+            onclick: () => {
+              this.filters.network = n.id;
+              this.el.network.value = n.id;
+              this.applyFilters({ fit: true });
+              this.el.network.focus();
+            },
+          })
+        : null,
+    ]);
+  }
+
+  openNetwork(n, opener, focus) {
+    const where = n.meeting_place
+      ? [n.meeting_place[1], n.meeting_place[0]]
+      : n.area
+        ? new GeoJSON(n.area).getBounds().getCenter()
+        : null;
+    if (!where) return;
+    this.openPopup(where, this.networkContent(n), opener, focus);
+    this.popupNetwork = n;
+    this.drawArea(n);
+  }
+
+  // -- views ----------------------------------------------------------------------------------
+
+  setView(view) {
+    if (view === this.view) return;
+    this.view = view;
+    const { el } = this;
+    el.map.hidden = view !== 'map';
+    el.skip.hidden = view !== 'map';
+    el.list.hidden = view !== 'list';
+    el.mapButton.setAttribute('aria-pressed', String(view === 'map'));
+    el.listButton.setAttribute('aria-pressed', String(view === 'list'));
+    if (view === 'list') {
+      if (this.map) this.map.closePopup();
+      if (this.listDirty) this.renderList();
+    } else if (this.map) {
+      this.map.invalidateSize();
+      this.renderMarkers();
+    }
+  }
+
+  setLang(lang) {
+    this.lang = lang === 'en' ? 'en' : 'da';
+    this.t = TEXTS[this.lang];
+    if (this.map) this.map.closePopup();
+    this.applyTexts();
+    if (!this.data) return;
+    this.showNetworks(this.data.networks.find((n) => n.id === this.filters.network) || null);
+    this.clearMarkers();
+    this.renderMarkers();
+    this.listDirty = true;
+    if (this.view === 'list') this.renderList();
+  }
+
+  renderList() {
+    const { el, t, data } = this;
+    if (!data) return;
+    this.listDirty = false;
+    const nf = this.numbers();
+    const shown = new Uint8Array(data.businesses.length);
+    for (const b of this.shown) shown[b.i] = 1;
+    this.sorted = data.byName().filter((b) => shown[b.i]);
+    const nets = this.filters.network
+      ? data.networks.filter((n) => n.id === this.filters.network)
+      : data.networks;
+    const contact = data.municipality.contact;
+    el.businessList = h('ul', { class: 'mk-rows mk-businesses' });
+    el.more = h('button', { type: 'button', class: 'mk-button mk-more', onclick: () => this.more() });
+    const parts = [
+      this.heading(fmt(t.businessesHeading, { n: nf.format(this.sorted.length) }), 'mk-h'),
+      h('p', { class: 'mk-note', text: this.sorted.length ? t.listNote : t.none }),
+      el.businessList,
+      el.more,
+      this.heading(fmt(t.networksHeading, { n: nf.format(nets.length) }), 'mk-h'),
+      h('ul', { class: 'mk-rows mk-networks' }, nets.map((n) => this.networkRow(n))),
+    ];
+    if (contact && contact.name) {
+      parts.push(
+        h('p', { class: 'mk-note' }, [
+          t.municipalityContact,
+          [contact.name, contact.email, contact.phone].filter(Boolean).join(', '),
+        ]),
+      );
+    }
+    el.list.replaceChildren(...parts);
+    this.appendRows(0, Math.min(this.listLimit, this.sorted.length));
+  }
+
+  appendRows(from, to) {
+    const rows = this.sorted.slice(from, to).map((b) => this.businessRow(b));
+    this.el.businessList.append(...rows);
+    this.listLimit = to;
+    const left = this.sorted.length - to;
+    this.el.more.hidden = left <= 0;
+    const nf = this.numbers();
+    this.el.more.textContent = fmt(this.t.more, {
+      n: nf.format(Math.min(PAGE, left)),
+      left: nf.format(left),
+    });
+    return rows;
+  }
+
+  more() {
+    const from = this.listLimit;
+    const rows = this.appendRows(from, Math.min(from + PAGE, this.sorted.length));
+    if (rows.length) rows[0].focus(); // the first new row, so the reader continues there
+  }
+
+  businessRow(b) {
+    const t = this.t;
+    const nets = b.networks.map((i) => this.data.networkAt[i]).filter(Boolean);
+    return h('li', { class: 'mk-row', tabindex: '-1', 'data-id': b.id }, [
+      h('span', { class: 'mk-name', text: b.name }),
+      h('span', { text: this.industryText(b) }),
+      b.employees != null ? h('span', { text: fmt(t.employees, { g: b.employees }) }) : null,
+      h('span', { text: this.placeText(b) }),
+      nets.length ? h('span', { text: t.networks + nets.map((n) => n.name).join(', ') }) : null,
+      h('button', {
+        type: 'button',
+        class: 'mk-link',
+        text: t.showOnMap,
+        'aria-label': `${t.showOnMap}: ${b.name}`,
+        onclick: () => this.showOnMap(b),
+      }),
+    ]);
+  }
+
+  networkRow(n) {
+    const t = this.t;
+    const nf = this.numbers();
+    const site = safeUrl(n.website);
+    const contact = [];
+    if (site) contact.push(h('a', { href: site, target: '_blank', rel: 'noopener', text: t.website }));
+    if (n.email) contact.push(h('a', { href: `mailto:${n.email}`, text: n.email }));
+    if (n.phone) contact.push(h('span', { text: n.phone }));
+    const line = [];
+    contact.forEach((c, i) => line.push(i ? ', ' : '', c));
+    return h('li', { class: 'mk-row', 'data-id': n.id }, [
+      h('span', { class: 'mk-name', text: n.name }),
+      n.description ? h('span', { text: n.description }) : null,
+      n.meeting_place_name ? h('span', { text: fmt(t.meetingPlace, { p: n.meeting_place_name }) }) : null,
+      contact.length ? h('span', {}, [t.contact, ...line]) : null,
+      h('span', { text: fmt(t.members, { n: nf.format(n.member_count) }) }),
+      n.meeting_place || n.area
+        ? h('button', {
+            type: 'button',
+            class: 'mk-link',
+            text: t.showOnMap,
+            'aria-label': `${t.showOnMap}: ${n.name}`,
+            onclick: () => {
+              this.setView('map');
+              this.openNetwork(n, this.el.listButton, true);
+            },
+          })
+        : null,
+    ]);
+  }
+
+  showOnMap(b) {
+    this.setView('map');
+    this.map.setView([b.lat, b.lon], Math.max(this.map.getZoom(), 16), { animate: false });
+    this.openBusiness(b, this.el.listButton, true);
+  }
+}
