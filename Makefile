@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo test serve seed lint format bench clean widget
+.PHONY: demo test serve seed lint format bench clean widget synth package deploy
+
+STAGE ?= dev
 
 # Runtime install: what the service needs (requirements.txt) plus the `mikrokort` command.
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -64,7 +66,24 @@ bench: $(VENV)/.dev widget
 	$(BIN)/python bench/bbox_queries.py
 	$(BIN)/python bench/dynamodb_viewports.py
 	$(BIN)/python bench/cvr_refresh.py
+	$(BIN)/python bench/snapshot.py
+	$(BIN)/python bench/matchmaking.py
 	$(BIN)/python bench/widget.py
+	$(BIN)/python bench/package.py
+
+## synth: write the CloudFormation templates of dev and prod (infra/build/STAGE/sam.json), offline
+synth: $(VENV)/.runtime
+	$(BIN)/python -m infra.synth --stage dev
+	$(BIN)/python -m infra.synth --stage prod
+
+## package: build the Lambda package infra/build/deployment.zip (needs PyPI, about a minute)
+package: $(VENV)/.runtime widget
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+## deploy: package, synthesize and deploy STAGE=dev|prod with the AWS CLI (needs ARTIFACT_BUCKET)
+deploy: package
+	$(BIN)/python -m infra.synth --stage $(STAGE)
+	bash infra/deploy.sh $(STAGE)
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .ruff_cache widget/dist widget/node_modules
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache widget/dist widget/node_modules infra/build

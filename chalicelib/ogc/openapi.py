@@ -230,6 +230,76 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "style": "form",
         "explode": False,
     },
+    "search-industry": {
+        "name": "industry",
+        "in": "query",
+        "required": False,
+        "description": "DB07 sections or code prefixes, comma-separated (F, 4332, F,4776).",
+        "schema": {"type": "string", "maxLength": 200},
+        "style": "form",
+        "explode": False,
+    },
+    "search-q": {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": "Words over name and industry text; Danish spellings folded (aa/å, oe/ø).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        "style": "form",
+        "explode": False,
+    },
+    "point": {
+        "name": "point",
+        "in": "query",
+        "required": False,
+        "description": "lon,lat (WGS84, inside Denmark): results sorted by distance.",
+        "schema": {"type": "string", "pattern": "^-?[0-9.]+,-?[0-9.]+$"},
+        "style": "form",
+        "explode": False,
+    },
+    "radius": {
+        "name": "radius",
+        "in": "query",
+        "required": False,
+        "description": "Kilometres around point (search: default 10, max 100; matches: 15, 50).",
+        "schema": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 100},
+        "style": "form",
+        "explode": False,
+    },
+    "search-municipality": {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "description": "A kommunekode (376 or 0376).",
+        "schema": {"type": "string", "pattern": "^0?[0-9]{3}$"},
+        "style": "form",
+        "explode": False,
+    },
+    "size": {
+        "name": "size",
+        "in": "query",
+        "required": False,
+        "description": "micro, or size groups comma-separated (0,1,2-4,5-9,10-19,...).",
+        "schema": {"type": "string", "maxLength": 100},
+        "style": "form",
+        "explode": False,
+    },
+    "search-limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Results per page (1-100, default 20; matches: 1-50, default 10).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        "style": "form",
+        "explode": False,
+    },
+    "business-id": {
+        "name": "business_id",
+        "in": "path",
+        "required": True,
+        "description": "A CVR number.",
+        "schema": {"type": "string"},
+    },
     "lang": {
         "name": "lang",
         "in": "query",
@@ -350,7 +420,23 @@ _NETWORK_PROPERTIES = {
 }
 _MUNICIPALITY_PROPERTIES = {
     "type": "object",
-    "properties": {"kommunekode": _STR, "name": _STR, "region": _NSTR},
+    "properties": {
+        "kommunekode": _STR,
+        "name": _STR,
+        "region": _NSTR,
+        "business_contact": _nullable(
+            {
+                "type": "object",
+                "properties": {
+                    "name": _STR,
+                    "email": _NSTR,
+                    "phone": _NSTR,
+                    "website": _NSTR,
+                    "note": _NSTR,
+                },
+            }
+        ),
+    },
 }
 
 
@@ -686,6 +772,72 @@ _SCHEMAS: dict[str, Any] = {
             "attribution": _STR,
         },
     },
+    "Reason": {
+        "type": "object",
+        "required": ["da", "en"],
+        "properties": {"da": _STR, "en": _STR},
+    },
+    "SearchResults": {
+        "type": "object",
+        "required": ["type", "features", "numberMatched", "numberReturned"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "sortedBy": {"type": "string", "enum": ["distance", "relevance"]},
+            "links": {"type": "array", "items": _ref("schemas", "Link")},
+            "features": {"type": "array", "items": _ref("schemas", "Business")},
+        },
+    },
+    "Matches": {
+        "type": "object",
+        "required": ["business", "businesses", "networks"],
+        "properties": {
+            "business": {"type": "object"},
+            "radius_km": {"type": "number"},
+            "method": _STR,
+            "businesses": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {
+                        "type": "array",
+                        "items": {
+                            "allOf": [
+                                _ref("schemas", "Business"),
+                                {
+                                    "type": "object",
+                                    "required": ["reasons"],
+                                    "properties": {
+                                        "reasons": {
+                                            "type": "array",
+                                            "items": _ref("schemas", "Reason"),
+                                        }
+                                    },
+                                },
+                            ]
+                        },
+                    },
+                },
+            },
+            "networks": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        _ref("schemas", "NearbyNetwork"),
+                        {
+                            "type": "object",
+                            "required": ["score", "reasons"],
+                            "properties": {
+                                "score": {"type": "number"},
+                                "reasons": {"type": "array", "items": _ref("schemas", "Reason")},
+                            },
+                        },
+                    ]
+                },
+            },
+        },
+    },
     "Businesses": _collection_schema("Business"),
     "Networks": _collection_schema("Network"),
     "Municipalities": _collection_schema("Municipality"),
@@ -724,6 +876,15 @@ _RESPONSES: dict[str, Any] = {
     "ServerError": _error("An unexpected error; the body carries no internal detail."),
     "StoreUnavailable": _error("The data store cannot be reached; try again later."),
     "NotModified": {"description": "The representation matches If-None-Match."},
+    "Unauthorized": _error("No API key, or an unknown or revoked one."),
+    "Forbidden": _error("The API key lacks the scope this operation needs."),
+    "Conflict": _error("The resource exists already, or the request was decided already."),
+    "PreconditionFailed": _error("If-Match names a version that is no longer current."),
+    "PayloadTooLarge": _error("The request body is too large."),
+    "UnsupportedMediaType": _error("The body is not in a media type this operation takes."),
+    "Unprocessable": _error("The body breaks the rules; `parameter` names the field."),
+    "PreconditionRequired": _error("Send If-Match with the ETag last read."),
+    "TooManyRequests": _error("Too many requests from this client, or a full queue."),
 }
 
 
@@ -748,6 +909,233 @@ def _get(op_id: str, summary: str, params: list[str], ok: dict[str, Any], *errs:
             "parameters": [_ref("parameters", p) for p in params],
             "responses": {"200": ok, **_errors("304", "400", *errs, "406", "500", "503")},
         }
+    }
+
+
+def _write(
+    method: str,
+    op_id: str,
+    summary: str,
+    params: list[dict[str, Any]],
+    ok: dict[str, Any],
+    errors: list[str],
+    *,
+    body: dict[str, Any] | None = None,
+    secured: bool = True,
+) -> dict[str, Any]:
+    """A write or admin operation: API key security, its own error answers."""
+    names = {
+        "400": "InvalidParameter", "401": "Unauthorized", "403": "Forbidden",
+        "404": "NotFound", "409": "Conflict", "412": "PreconditionFailed",
+        "413": "PayloadTooLarge", "415": "UnsupportedMediaType", "422": "Unprocessable",
+        "428": "PreconditionRequired", "429": "TooManyRequests", "500": "ServerError",
+        "503": "StoreUnavailable",
+    }  # fmt: skip
+    op: dict[str, Any] = {
+        "operationId": op_id,
+        "summary": summary,
+        "tags": ["Administration" if secured else "Self-registration"],
+        "parameters": params,
+        "responses": {
+            **ok,
+            **{c: _ref("responses", names[c]) for c in [*errors, "400", "500", "503"]},
+        },
+    }
+    if secured:
+        op["security"] = [{"apiKey": []}]
+        op["responses"].update({c: _ref("responses", names[c]) for c in ("401", "403")})
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    return {method: op}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "The ETag last read: a write over a changed resource is refused (412).",
+    "schema": {"type": "string"},
+}
+_OBJECT = {"type": "object"}
+
+
+def _json_ok(code: str, description: str) -> dict[str, Any]:
+    return {code: {"description": description, "content": {JSON: {"schema": _OBJECT}}}}
+
+
+def _write_paths() -> dict[str, Any]:
+    net_id = _path_param("network_id", "A network id (slug).")
+    cvr = _path_param("cvr", "A CVR number.")
+    network_body = {"type": "object", "required": ["id", "name"], "properties": {
+        "id": _STR, "name": _STR, "description": _NSTR, "website": _NSTR,
+        "contact": _OBJECT, "municipalities": {"type": "array", "items": _STR},
+        "meeting_place": _nullable(_OBJECT), "meeting_place_name": _NSTR,
+        "area": _nullable(_OBJECT), "tags": {"type": "array", "items": _STR},
+        "members": {"type": "array", "items": _STR}}}  # fmt: skip
+    curation_body = {"type": "object", "properties": {
+        "show_address": {"type": "boolean"}, "show_contact": {"type": "boolean"},
+        "hidden": {"type": "boolean"}, "location": _nullable(_OBJECT), "note": _NSTR}}  # fmt: skip
+    contact_body = {"type": "object", "required": ["name"], "properties": {
+        "name": _STR, "email": _NSTR, "phone": _NSTR, "website": _NSTR, "note": _NSTR}}  # fmt: skip
+    html = {"description": "An HTML page", "content": {"text/html": {"schema": _STR}}}
+    return {
+        "/networks/register": {
+            **_write(
+                "get",
+                "getRegistrationForm",
+                "The registration form for a network (HTML)",
+                [],
+                {"200": html},
+                [],
+                secured=False,
+            ),
+            **_write(
+                "post",
+                "submitNetwork",
+                "Submit a network's entry or a change; it waits for moderation",
+                [],
+                {
+                    "202": {
+                        "description": "Queued for moderation",
+                        "content": {JSON: {"schema": _OBJECT}, "text/html": {"schema": _STR}},
+                    }
+                },
+                ["413", "415", "422", "429"],
+                body=_OBJECT,
+                secured=False,
+            ),
+        },
+        "/admin/networks": _write(
+            "post",
+            "createNetwork",
+            "Create a network",
+            [],
+            _json_ok("201", "Created; ETag header"),
+            ["409", "413", "415", "422"],
+            body=network_body,
+        ),
+        "/admin/networks/{network_id}": {
+            **_write(
+                "get",
+                "getNetworkForEdit",
+                "A network with its ETag",
+                [net_id],
+                _json_ok("200", "The network"),
+                ["404"],
+            ),
+            **_write(
+                "put",
+                "replaceNetwork",
+                "Replace a network",
+                [net_id, _IF_MATCH],
+                _json_ok("200", "Replaced"),
+                ["404", "412", "413", "415", "422", "428"],
+                body=network_body,
+            ),
+            **_write(
+                "delete",
+                "deleteNetwork",
+                "Delete a network",
+                [net_id, _IF_MATCH],
+                {"204": {"description": "Deleted"}},
+                ["404", "412", "428"],
+            ),
+        },
+        "/admin/networks/{network_id}/members/{cvr}": {
+            **_write(
+                "put",
+                "addMember",
+                "Add a member",
+                [net_id, cvr],
+                _json_ok("200", "The network"),
+                ["404", "409"],
+            ),
+            **_write(
+                "delete",
+                "removeMember",
+                "Remove a member",
+                [net_id, cvr],
+                _json_ok("200", "The network"),
+                ["404", "409"],
+            ),
+        },
+        "/admin/businesses/{cvr}": _write(
+            "get",
+            "getBusinessForEdit",
+            "The full record of a business with its ETag",
+            [cvr],
+            _json_ok("200", "The business"),
+            ["404"],
+        ),
+        "/admin/businesses/{cvr}/curation": _write(
+            "put",
+            "curateBusiness",
+            "Replace a business's curated fields",
+            [cvr, _IF_MATCH],
+            _json_ok("200", "The curated fields; ETag header"),
+            ["404", "412", "413", "415", "422", "428"],
+            body=curation_body,
+        ),
+        "/admin/municipalities/{code}/contact": _write(
+            "put",
+            "setMunicipalityContact",
+            "Set the municipality's business contact",
+            [_path_param("code", "A kommunekode.")],
+            _json_ok("200", "The contact"),
+            ["404", "413", "415", "422"],
+            body=contact_body,
+        ),
+        "/admin/submissions": _write(
+            "get",
+            "listSubmissions",
+            "The moderation queue",
+            [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+                }
+            ],
+            _json_ok("200", "Submissions"),
+            [],
+        ),
+        "/admin/submissions/{submission_id}/approve": _write(
+            "post",
+            "approveSubmission",
+            "Approve a submission",
+            [_path_param("submission_id", "A submission id.")],
+            _json_ok("200", "Decided"),
+            ["404", "409"],
+        ),
+        "/admin/submissions/{submission_id}/reject": _write(
+            "post",
+            "rejectSubmission",
+            "Reject a submission",
+            [_path_param("submission_id", "A submission id.")],
+            _json_ok("200", "Decided"),
+            ["404", "409"],
+        ),
+        "/admin/audit": _write(
+            "get",
+            "getAuditLog",
+            "The audit log, newest first",
+            [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                }
+            ],
+            _json_ok("200", "Entries"),
+            [],
+        ),
     }
 
 
@@ -864,6 +1252,29 @@ def openapi_document(base: str) -> dict[str, Any]:
     baro["get"]["responses"]["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
     baro["get"]["responses"]["200"]["content"]["text/markdown"] = {"schema": {"type": "string"}}
     paths["/barometer/{year}"] = baro
+    search_op = _get(
+        "searchBusinesses",
+        "Supplier search: active businesses by industry, words, place and size, nearest first "
+        "(or most relevant without a point); give a point, a municipality or an industry",
+        ["search-industry", "search-q", "point", "radius", "search-municipality", "size",
+         "search-limit", "cursor", "f"],
+        _json_response("Ranked businesses", "SearchResults", GEOJSON),
+    )  # fmt: skip
+    search_op["get"]["tags"] = ["Matchmaking"]
+    search_op["get"]["responses"]["200"]["content"][JSON] = {
+        "schema": _ref("schemas", "SearchResults")
+    }
+    paths["/search"] = search_op
+    match_op = _get(
+        "getMatches",
+        "Businesses a business should know and networks it could join, with reasons",
+        ["business-id", "radius", "search-limit"],
+        _json_response("Suggestions with scores and reasons (Danish and English)", "Matches"),
+        "404",
+    )
+    match_op["get"]["tags"] = ["Matchmaking"]
+    paths["/businesses/{business_id}/matches"] = match_op
+    paths.update(_write_paths())
     return {
         "openapi": "3.0.3",
         "info": {
@@ -883,7 +1294,15 @@ def openapi_document(base: str) -> dict[str, Any]:
             {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
             {"name": "Map widget", "description": "Data for the embeddable map (docs/WIDGET.md)"},
             {"name": "Open data", "description": "Yearly snapshots and the barometer"},
+            {"name": "Matchmaking", "description": "Supplier search and who should know whom"},
+            {"name": "Administration", "description": "Curation with API keys (X-API-Key)"},
+            {"name": "Self-registration", "description": "Networks submit their entries"},
         ],
         "paths": paths,
-        "components": {"parameters": _PARAMETERS, "schemas": _SCHEMAS, "responses": _RESPONSES},
+        "components": {
+            "parameters": _PARAMETERS,
+            "schemas": _SCHEMAS,
+            "responses": _RESPONSES,
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
     }
