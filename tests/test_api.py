@@ -63,10 +63,18 @@ def test_openapi_is_self_contained_and_declares_every_parameter(
         "q",
     } <= declared
     for path, item in doc["paths"].items():
-        responses = item["get"]["responses"]
-        assert {"200", "400", "406", "500"} <= set(responses), path
-        if "{featureId}" in path:
-            assert "404" in responses
+        for method, op in item.items():
+            responses = set(op["responses"])
+            if op["tags"][0] in ("Administration", "Self-registration"):
+                assert {"400", "500"} <= responses, (method, path)
+                if op.get("security"):
+                    assert {"401", "403"} <= responses, (method, path)
+                continue
+            assert method == "get" and {"200", "400", "406", "500"} <= responses, path
+            if "{featureId}" in path:
+                assert "404" in responses
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
 
 
 def _walk_values(node, key):
