@@ -94,6 +94,12 @@ def load_parameters(path: str | None = None) -> Parameters:
     )
 
 
+def active_on(p: dict[str, Any], day: str) -> bool:
+    """Registered and not yet ceased on that ISO day, from public properties."""
+    founded, ceased = p.get("founded"), p.get("ceased")
+    return (founded is None or founded <= day) and (ceased is None or ceased > day)
+
+
 def _zero() -> dict[str, float]:
     return defaultdict(float)
 
@@ -134,7 +140,7 @@ class BarometerBuilder:
             for y in range(self.first_year - 1, self.year + 1):
                 end = self._ends[y]
                 s = area.series[y]
-                if (founded is None or founded <= end) and (ceased is None or ceased > end):
+                if active_on(p, end):
                     s["all"] += 1
                     s["jobs_all"] += jobs
                     if micro:
@@ -145,7 +151,7 @@ class BarometerBuilder:
                 if ceased_year == y:
                     s["closed"] += 1
             end = self._ends[self.year]
-            if (founded is None or founded <= end) and (ceased is None or ceased > end):
+            if active_on(p, end):
                 ye = area.year_end
                 ye["all"] += 1
                 ye["jobs_all"] += jobs

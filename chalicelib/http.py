@@ -135,3 +135,10 @@ def security_headers(media_type: str) -> dict[str, str]:
     if media_type.startswith("text/html"):
         headers.update({"Content-Security-Policy": _HTML_POLICY, "X-Frame-Options": "DENY"})
     return headers
+
+
+def with_query(href: str, values: dict[str, str]) -> str:
+    """A link with its query parameters (none: the bare link)."""
+    from urllib.parse import urlencode
+
+    return f"{href}?{urlencode(values)}" if values else href

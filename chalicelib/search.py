@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 import orjson
 
@@ -21,7 +20,7 @@ from . import params as P
 from .cursor import Cursor, decode_cursor, selection_digest
 from .errors import InvalidParameter
 from .geo import in_denmark
-from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from .models import EMPLOYEE_GROUPS, MICRO_GROUPS
 from .nearby import distance_km
 from .store import FeatureQuery
@@ -238,11 +237,11 @@ def search(store: Store, req: HttpRequest) -> HttpResponse:
     page = ranked[offset : offset + p.limit]
     href = f"{req.base_url}/search"
     shown = {k: v for k, v in values.items() if k != "cursor"}
-    links = [{"href": _href(href, values), "rel": "self", "type": media}]
+    links = [{"href": with_query(href, values), "rel": "self", "type": media}]
     if offset + p.limit < len(ranked):
         token = Cursor(str(offset + p.limit), len(ranked), selection).encode()
         links.append(
-            {"href": _href(href, {**shown, "cursor": token}), "rel": "next", "type": media}
+            {"href": with_query(href, {**shown, "cursor": token}), "rel": "next", "type": media}
         )
     body = orjson.dumps(
         {
@@ -255,7 +254,3 @@ def search(store: Store, req: HttpRequest) -> HttpResponse:
         }
     )
     return ok(req, body, media, etag=etag_of(body), max_age=60)
-
-
-def _href(base: str, values: dict[str, str]) -> str:
-    return f"{base}?{urlencode(values)}" if values else base

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import press
-from .barometer import BarometerBuilder, Parameters, load_parameters
+from .barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from .blobs import AlreadyExists, BlobStore
 from .errors import Conflict, InvalidParameter, NotFound
 from .store import FeatureQuery
@@ -246,7 +246,7 @@ class SnapshotPublisher:
                 for feature in features:
                     p = feature["properties"]
                     builder.add(p)
-                    if p["municipality"] not in self.municipalities or not _active_on(p, end):
+                    if p["municipality"] not in self.municipalities or not active_on(p, end):
                         continue
                     if p["reklamebeskyttet"] and feature["id"] not in consent:
                         continue
@@ -323,11 +323,6 @@ def municipality_names(store: Store, codes: tuple[str, ...]) -> dict[str, str]:
 
 def _collection(features: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({"type": "FeatureCollection", "features": features})
-
-
-def _active_on(p: dict[str, Any], day: str) -> bool:
-    founded, ceased = p.get("founded"), p.get("ceased")
-    return (founded is None or founded <= day) and (ceased is None or ceased > day)
 
 
 def _csv_row(feature: dict[str, Any]) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import orjson
@@ -20,7 +19,7 @@ import orjson
 from . import params as P
 from .cursor import Cursor, decode_cursor, selection_digest
 from .errors import InvalidParameter, NotFound
-from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from .industry import SECTION_NAMES
 from .store import FeatureQuery, Store
 
@@ -114,14 +113,14 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     if media == ATOM:
         shown["f"] = "atom"
     links = {
-        "self": _href(
+        "self": with_query(
             href, {**shown, **({"cursor": values["cursor"]} if "cursor" in values else {})}
         )
     }
     if page.next_after is not None:
         token = Cursor(page.next_after, None, selection).encode()
-        links["next"] = _href(href, {**shown, "cursor": token})
-    links["alternate"] = _href(href, {**shown, "f": "json" if media == ATOM else "atom"})
+        links["next"] = with_query(href, {**shown, "cursor": token})
+    links["alternate"] = with_query(href, {**shown, "f": "json" if media == ATOM else "atom"})
     context = {
         "code": kommunekode,
         "name": name,
@@ -170,10 +169,6 @@ def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> d
     props["nearest_networks"] = suggest_networks(where, section, networks, None, limit=NEAREST)
     props["marketing_allowed"] = not props.get("reklamebeskyttet", False)
     return feature
-
-
-def _href(base: str, values: dict[str, str]) -> str:
-    return f"{base}?{urlencode(values)}" if values else base
 
 
 def _geojson(entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str, Any]) -> bytes:

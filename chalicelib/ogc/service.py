@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 import orjson
 
@@ -12,7 +11,7 @@ from .. import params as P
 from ..cursor import Cursor, decode_cursor, selection_digest
 from ..errors import NotFound
 from ..geo import CRS84, EPSG4326
-from ..http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from ..http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from ..store import COLLECTIONS, FeatureQuery, Store
 from . import documents as D
 from .collections import COLLECTION_INFO
@@ -105,12 +104,12 @@ class FeaturesService:
         features = page.features if crs == CRS84 else [D.swap_axes(f) for f in page.features]
         href = f"{req.base_url}/collections/{cid}/items"
         links = [
-            D.link(_with_query(href, values), "self", media, "This page"),
+            D.link(with_query(href, values), "self", media, "This page"),
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, info.title),
         ]
         if page.next_after is not None:
             token = Cursor(page.next_after, number_matched, selection).encode()
-            links.append(D.link(_with_query(href, {**values, "cursor": token}), "next", media))
+            links.append(D.link(with_query(href, {**values, "cursor": token}), "next", media))
         body = D.feature_collection(features, links, number_matched)
         data = [page.validator.encode()] if page.validator else features
         etag = etag_of(*data, crs.encode(), orjson.dumps(links), str(number_matched).encode())
@@ -128,7 +127,7 @@ class FeaturesService:
             feature = D.swap_axes(feature)
         href = f"{req.base_url}/collections/{cid}/items/{feature_id}"
         links = [
-            D.link(_with_query(href, values), "self", media, "This feature"),
+            D.link(with_query(href, values), "self", media, "This feature"),
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, "The collection"),
         ]
         body = D.single_feature(feature, links)
@@ -227,7 +226,3 @@ def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
     if "q" in values:
         fields["q"] = P.parse_text(values["q"])
     return FeatureQuery(**fields)
-
-
-def _with_query(href: str, values: dict[str, str]) -> str:
-    return f"{href}?{urlencode(values)}" if values else href
