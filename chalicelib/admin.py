@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from . import auth
-from .errors import (
+from chalicelib import auth
+from chalicelib.errors import (
     Conflict,
     InvalidParameter,
     MikrokortError,
@@ -22,10 +22,10 @@ from .errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from .http import HttpRequest, HttpResponse
+from chalicelib.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from .store import Store
+    from chalicelib.store import Store
 
 MAX_BODY = 512 * 1024  # a network area with a detailed outline fits; anything bigger is refused
 M = TypeVar("M", bound=BaseModel)
@@ -95,7 +95,7 @@ class AdminService:
         return _json(200, n.model_dump(mode="json"), self.store.network_digest(network_id))
 
     def create_network(self, req: HttpRequest) -> HttpResponse:
-        from .models import Network
+        from chalicelib.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
         n = parse_body(req, Network)
@@ -104,7 +104,7 @@ class AdminService:
         return _json(201, n.model_dump(mode="json"), digest)
 
     def replace_network(self, req: HttpRequest, network_id: str) -> HttpResponse:
-        from .models import Network
+        from chalicelib.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
         n = parse_body(req, Network)
@@ -166,7 +166,7 @@ class AdminService:
         return _json(200, b.model_dump(mode="json"), f"v{version}")
 
     def curate_business(self, req: HttpRequest, cvr: str) -> HttpResponse:
-        from .models import Curation
+        from chalicelib.models import Curation
 
         caller = auth.authenticate(self.store, req, "admin")
         curation = parse_body(req, Curation)
@@ -189,7 +189,7 @@ class AdminService:
     # -- municipalities ------------------------------------------------------------------------
 
     def set_municipality_contact(self, req: HttpRequest, code: str) -> HttpResponse:
-        from .models import Municipality, MunicipalityContact
+        from chalicelib.models import Municipality, MunicipalityContact
 
         caller = auth.authenticate(self.store, req, "admin")
         contact = parse_body(req, MunicipalityContact)
@@ -210,14 +210,14 @@ class AdminService:
     # -- moderation and audit ------------------------------------------------------------------
 
     def submissions(self, req: HttpRequest) -> HttpResponse:
-        from .register import list_submissions
+        from chalicelib.register import list_submissions
 
         auth.authenticate(self.store, req, "admin")
         status = (req.params.get("status") or ["pending"])[0]
         return _json(200, {"submissions": list_submissions(self.store, status)})
 
     def decide(self, req: HttpRequest, submission_id: str, approve: bool) -> HttpResponse:
-        from .register import decide
+        from chalicelib.register import decide
 
         caller = auth.authenticate(self.store, req, "admin")
         return _json(200, decide(self.store, caller, submission_id, approve))

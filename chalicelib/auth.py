@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import Forbidden, InvalidParameter, NotFound, Unauthorized
+from chalicelib.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 
 if TYPE_CHECKING:
-    from .http import HttpRequest
-    from .store import Store
+    from chalicelib.http import HttpRequest
+    from chalicelib.store import Store
 
 KEYS = "api_key"
 AUDIT = "audit"

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
+from chalicelib.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "data" / "barometer.toml"
 HISTORY_YEARS = 10

@@ -8,12 +8,12 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .store import Store
+    from chalicelib.config import Settings
+    from chalicelib.store import Store
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .localserver import make_server
+    from chalicelib.localserver import make_server
 
     server = make_server(args.host, args.port, quiet=args.quiet)
     print(f"Mikrokort serving on http://{args.host}:{server.server.server_port}/", flush=True)
@@ -23,9 +23,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from .config import Settings
-    from .demo.seed import seed_demo
-    from .store import open_store
+    from chalicelib.config import Settings
+    from chalicelib.demo.seed import seed_demo
+    from chalicelib.store import open_store
 
     if not args.demo:
         print("nothing to seed: use `mikrokort seed --demo`", file=sys.stderr)
@@ -47,8 +47,8 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
     have something to show."""
     from datetime import UTC, datetime
 
-    from .blobs import open_blobs
-    from .snapshot import SnapshotPublisher, published
+    from chalicelib.blobs import open_blobs
+    from chalicelib.snapshot import SnapshotPublisher, published
 
     year = datetime.now(UTC).year - 1
     blobs = open_blobs(settings.blobs_url)
@@ -60,15 +60,15 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .config import Settings
-    from .store import open_store
+    from chalicelib.config import Settings
+    from chalicelib.store import open_store
 
     settings = Settings.from_env()
     store = open_store(settings.store_url)
     created = store.create_table()
     print(f"{settings.store_url}: {'created' if created else 'ready (already there)'}")
     if settings.blobs_url.startswith("s3://"):
-        from .blobs import open_blobs
+        from chalicelib.blobs import open_blobs
 
         made = open_blobs(settings.blobs_url).create_bucket()  # type: ignore[attr-defined]
         print(f"{settings.blobs_url}: {'created' if made else 'ready (already there)'}")
@@ -115,9 +115,9 @@ def _print_report(report) -> None:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from .config import Settings
-    from .cvr.jobs import refresh_job, register_client
-    from .store import open_store
+    from chalicelib.config import Settings
+    from chalicelib.cvr.jobs import refresh_job, register_client
+    from chalicelib.store import open_store
 
     settings = Settings.from_env()
     client = register_client(page_size=args.page_size)
@@ -135,11 +135,11 @@ def _refresh(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .config import Settings
-    from .cvr.jobs import refresh_job
-    from .cvr.refresh import read_jsonl
-    from .errors import InvalidParameter
-    from .store import open_store
+    from chalicelib.config import Settings
+    from chalicelib.cvr.jobs import refresh_job
+    from chalicelib.cvr.refresh import read_jsonl
+    from chalicelib.errors import InvalidParameter
+    from chalicelib.store import open_store
 
     if not Path(args.file).is_file():
         raise InvalidParameter(f"no such file: {args.file}")
@@ -156,10 +156,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from .blobs import open_blobs
-    from .config import Settings
-    from .snapshot import SnapshotPublisher
-    from .store import open_store
+    from chalicelib.blobs import open_blobs
+    from chalicelib.config import Settings
+    from chalicelib.snapshot import SnapshotPublisher
+    from chalicelib.store import open_store
 
     settings = Settings.from_env()
     blobs = open_blobs(settings.blobs_url)
@@ -187,11 +187,11 @@ def _snapshot(args: argparse.Namespace) -> int:
 def _barometer(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .blobs import open_blobs
-    from .config import Settings
-    from .http import HttpRequest
-    from .publications import barometer
-    from .store import open_store
+    from chalicelib.blobs import open_blobs
+    from chalicelib.config import Settings
+    from chalicelib.http import HttpRequest
+    from chalicelib.publications import barometer
+    from chalicelib.store import open_store
 
     settings = Settings.from_env()
     req = HttpRequest(
@@ -216,9 +216,9 @@ def _barometer(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from . import auth
-    from .config import Settings
-    from .store import open_store
+    from chalicelib import auth
+    from chalicelib.config import Settings
+    from chalicelib.store import open_store
 
     store = open_store(Settings.from_env().store_url)
     if args.action == "create":
@@ -236,9 +236,9 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from .config import Settings
-    from .cvr.refresh import QUARANTINE, last_runs
-    from .store import open_store
+    from chalicelib.config import Settings
+    from chalicelib.cvr.refresh import QUARANTINE, last_runs
+    from chalicelib.store import open_store
 
     store = open_store(Settings.from_env().store_url)
     for report in last_runs(store, args.limit):
@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import MikrokortError
+    from chalicelib.errors import MikrokortError
 
     args = build_parser().parse_args(argv)
     try:

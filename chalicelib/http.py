@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from .errors import MikrokortError, NotAcceptable
+from chalicelib.errors import MikrokortError, NotAcceptable
 
 log = logging.getLogger("mikrokort")
 

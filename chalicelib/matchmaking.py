@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import params as P
-from .errors import InvalidParameter, NotFound
-from .http import HttpRequest, HttpResponse, etag_of, ok
-from .industry import SECTION_NAMES
-from .nearby import distance_km, nearest_networks
-from .search import SearchParams, candidates
+from chalicelib import params as P
+from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.http import HttpRequest, HttpResponse, etag_of, ok
+from chalicelib.industry import SECTION_NAMES
+from chalicelib.nearby import distance_km, nearest_networks
+from chalicelib.search import SearchParams, candidates
 
 if TYPE_CHECKING:
-    from .store import Store
+    from chalicelib.store import Store
 
 TABLE = Path(__file__).resolve().parent / "data" / "supply_chains.toml"
 RADIUS_DEFAULT_KM, RADIUS_MAX_KM = 15.0, 50.0
@@ -175,7 +175,7 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             f["properties"].update(score=score, distance_km=round(d, 3) if d is not None else None)
             suggestions.append({**f, "reasons": reasons})
     suggestions.sort(key=lambda f: (-f["properties"]["score"], f["id"]))
-    from .snapshot import public_features
+    from chalicelib.snapshot import public_features
 
     networks = suggest_networks(
         point,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .charts import bar_chart, hbar_chart
-from .industry import SECTION_NAMES
+from chalicelib.charts import bar_chart, hbar_chart
+from chalicelib.industry import SECTION_NAMES
 
 TEXT = {
     "da": {

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .geo import snap_to_grid
-from .models import Business, Municipality, Network
+from chalicelib.geo import snap_to_grid
+from chalicelib.models import Business, Municipality, Network
 
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:

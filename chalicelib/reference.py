@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from .models import Municipality
+    from chalicelib.models import Municipality
 
 DATA = Path(__file__).resolve().parent / "data"
 ATTRIBUTION = (
@@ -30,7 +30,7 @@ def municipality_codes() -> list[str]:
 
 def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality]:
     """Municipality models with their real boundaries, for the given 3-digit kommunekoder."""
-    from .models import Municipality
+    from chalicelib.models import Municipality
 
     known = _kommuner()
     missing = [c for c in codes if c not in known]

@@ -21,9 +21,9 @@ from urllib.parse import parse_qs
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import auth
-from .admin import validate
-from .errors import (
+from chalicelib import auth
+from chalicelib.admin import validate
+from chalicelib.errors import (
     Conflict,
     InvalidParameter,
     NotFound,
@@ -32,11 +32,11 @@ from .errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from .http import HttpRequest, HttpResponse
-from .models import Contact, Network, Point
+from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.models import Contact, Network, Point
 
 if TYPE_CHECKING:
-    from .store import Store
+    from chalicelib.store import Store
 
 SUBMISSIONS = "submission"
 RATE = "ratelimit"

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import params as P
-from .cursor import Cursor, decode_cursor, selection_digest
-from .errors import InvalidParameter
-from .geo import in_denmark
-from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
-from .models import EMPLOYEE_GROUPS, MICRO_GROUPS
-from .nearby import distance_km
-from .store import FeatureQuery
-from .text import search_fold
+from chalicelib import params as P
+from chalicelib.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.errors import InvalidParameter
+from chalicelib.geo import in_denmark
+from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
+from chalicelib.models import EMPLOYEE_GROUPS, MICRO_GROUPS
+from chalicelib.nearby import distance_km
+from chalicelib.store import FeatureQuery
+from chalicelib.text import search_fold
 
 if TYPE_CHECKING:
-    from .store import Store
+    from chalicelib.store import Store
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
 RADIUS_DEFAULT_KM, RADIUS_MAX_KM = 10.0, 100.0

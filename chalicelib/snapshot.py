@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import press
-from .barometer import BarometerBuilder, Parameters, active_on, load_parameters
-from .blobs import AlreadyExists, BlobStore
-from .errors import Conflict, InvalidParameter, NotFound
-from .store import FeatureQuery
+from chalicelib import press
+from chalicelib.barometer import BarometerBuilder, Parameters, active_on, load_parameters
+from chalicelib.blobs import AlreadyExists, BlobStore
+from chalicelib.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.store import FeatureQuery
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .store import Store
+    from chalicelib.config import Settings
+    from chalicelib.store import Store
 
 PREFIX = "snapshots"
 LATEST = f"{PREFIX}/latest.json"
@@ -188,7 +188,7 @@ class SnapshotPublisher:
             )
         for name, svg in press.charts(barometer, "da").items():
             files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
-        from .opendata import attribution, datapackage, dcat
+        from chalicelib.opendata import attribution, datapackage, dcat
 
         files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
         files.append(
@@ -364,8 +364,8 @@ def read_manifest(blobs: BlobStore, year: int, revision: int | None = None) -> d
 
 def scheduled_snapshot(settings: Settings) -> dict[str, Any]:
     """The yearly function's body: publish last year once; a second call reports it done."""
-    from .blobs import open_blobs
-    from .store import open_store
+    from chalicelib.blobs import open_blobs
+    from chalicelib.store import open_store
 
     year = datetime.now(UTC).year - 1
     blobs = open_blobs(settings.blobs_url)

@@ -16,12 +16,12 @@ from xml.etree import ElementTree as ET
 
 import orjson
 
-from . import params as P
-from .cursor import Cursor, decode_cursor, selection_digest
-from .errors import InvalidParameter, NotFound
-from .http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
-from .industry import SECTION_NAMES
-from .store import FeatureQuery, Store
+from chalicelib import params as P
+from chalicelib.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
+from chalicelib.industry import SECTION_NAMES
+from chalicelib.store import FeatureQuery, Store
 
 ATOM = "application/atom+xml"
 GEOJSON = "application/geo+json"
@@ -162,7 +162,7 @@ def _media(req: HttpRequest, f: str | None) -> str:
 def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> dict[str, Any]:
     props = feature["properties"]
     point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
-    from .matchmaking import suggest_networks
+    from chalicelib.matchmaking import suggest_networks
 
     where = (point[0], point[1]) if point else None
     section = props.get("industry_section")

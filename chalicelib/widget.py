@@ -29,15 +29,15 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from . import params as P
-from .errors import InvalidParameter, NotFound
-from .http import JSON, etag_of, negotiate, ok
-from .industry import SECTION_NAMES
-from .store import FeatureQuery
+from chalicelib import params as P
+from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.http import JSON, etag_of, negotiate, ok
+from chalicelib.industry import SECTION_NAMES
+from chalicelib.store import FeatureQuery
 
 if TYPE_CHECKING:
-    from .http import HttpRequest, HttpResponse
-    from .store import Store
+    from chalicelib.http import HttpRequest, HttpResponse
+    from chalicelib.store import Store
 
 FORMAT_VERSION = 1
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import Conflict, MikrokortError
+from chalicelib.errors import Conflict, MikrokortError
 
 
 class BlobsUnavailable(MikrokortError):
@@ -66,11 +66,11 @@ def open_blobs(url: str) -> BlobStore:
     resolves it) and `file:////abs/path` is absolute.
     """
     if url.startswith("file:///"):
-        from .local import LocalBlobs
+        from chalicelib.blobs.local import LocalBlobs
 
         return LocalBlobs("/" + url.removeprefix("file:///").lstrip("/"))
     if url.startswith("s3://") and len(url) > len("s3://"):
-        from .s3 import S3Blobs
+        from chalicelib.blobs.s3 import S3Blobs
 
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         return S3Blobs(bucket, prefix.strip("/"))

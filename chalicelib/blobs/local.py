@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from . import AlreadyExists, BlobInfo, BlobsUnavailable
+from chalicelib.blobs import AlreadyExists, BlobInfo, BlobsUnavailable
 
 
 class LocalWriter:

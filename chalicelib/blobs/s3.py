@@ -12,7 +12,7 @@ import contextlib
 import os
 from typing import Any
 
-from . import AlreadyExists, BlobInfo, BlobsUnavailable
+from chalicelib.blobs import AlreadyExists, BlobInfo, BlobsUnavailable
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
 

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .refresh import Progress, Refresh
+from chalicelib.cvr.refresh import Progress, Refresh
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..store import Store
-    from .client import CvrClient
+    from chalicelib.config import Settings
+    from chalicelib.cvr.client import CvrClient
+    from chalicelib.store import Store
 
 
 def geocoder(settings: Settings):
     """The configured address service, or None (offline: postcode points only)."""
     if not settings.geocoder_url:
         return None
-    from ..geocode.gsearch import GsearchGeocoder
+    from chalicelib.geocode.gsearch import GsearchGeocoder
 
     # short timeouts: a slow service must not hold the nightly run (it falls back instead)
     return GsearchGeocoder(settings.geocoder_url, settings.geocoder_token, timeout=5.0, retries=1)
 
 
 def refresh_job(store: Store, settings: Settings, progress: Progress | None = None) -> Refresh:
-    from ..geocode.locate import AddressLocator
+    from chalicelib.geocode.locate import AddressLocator
 
     locator = AddressLocator(store, geocoder(settings))
     return Refresh(store, locator, settings.municipalities, progress=progress)
@@ -31,8 +31,8 @@ def refresh_job(store: Store, settings: Settings, progress: Progress | None = No
 
 def register_client(page_size: int = 1000) -> CvrClient:
     """A client for the configured register; NotConfigured says clearly what is missing."""
-    from .client import CvrClient
-    from .credentials import credentials_from_env
+    from chalicelib.cvr.client import CvrClient
+    from chalicelib.cvr.credentials import credentials_from_env
 
     creds = credentials_from_env()
     size = max(1, min(page_size, 3000))  # the service refuses pages above 3000
@@ -46,7 +46,7 @@ def scheduled_refresh(settings: Settings, context: object | None = None) -> dict
     import time
     from dataclasses import asdict
 
-    from ..store import open_store
+    from chalicelib.store import open_store
 
     deadline = None
     remaining = getattr(context, "get_remaining_time_in_millis", None)
@@ -64,7 +64,7 @@ def _done_tonight(store: Store, within_hours: float = 18) -> bool:
     """No open checkpoint and a successful run started less than `within_hours` ago."""
     from datetime import UTC, datetime, timedelta
 
-    from .refresh import STATE
+    from chalicelib.cvr.refresh import STATE
 
     state = store.get_records(STATE, ["refresh"]).get("refresh") or {}
     if state.get("checkpoint"):

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .mapping import MalformedDocument, company_of, loaded_at, map_company
+from chalicelib.cvr.mapping import MalformedDocument, company_of, loaded_at, map_company
 
 if TYPE_CHECKING:
-    from ..geocode.locate import AddressLocator
-    from ..models import Business
-    from ..store import Store
-    from .client import CvrClient
+    from chalicelib.cvr.client import CvrClient
+    from chalicelib.geocode.locate import AddressLocator
+    from chalicelib.models import Business
+    from chalicelib.store import Store
 
 STATE = "cvr_state"  # one record: the last successful run and the open checkpoint
 RUNS = "cvr_run"  # one record per run, keyed by start time: the run reports
@@ -229,7 +229,7 @@ class Refresh:
         return highest
 
     def _store_page(self, businesses: list[Business], report: RunReport) -> None:
-        from ..geocode.locate import address_ref
+        from chalicelib.geocode.locate import address_ref
 
         existing = self.store.get_businesses([b.id for b in businesses])
         keep: list[Business] = []
@@ -276,7 +276,7 @@ class Refresh:
 
     def _locate(self, businesses: list[Business], refs: dict[str, Any], report: RunReport) -> None:
         """Give located points to the businesses that need one, in place; note fallbacks."""
-        from ..models import Point
+        from chalicelib.models import Point
 
         if not refs:
             return
@@ -313,7 +313,7 @@ class Refresh:
         waiting = [cvr for cvr, _ in self.store.list_records(PENDING, limit=limit)]
         if not waiting:
             return
-        from ..geocode.locate import address_ref
+        from chalicelib.geocode.locate import address_ref
 
         stored = self.store.get_businesses(waiting)
         gone = [cvr for cvr in waiting if cvr not in stored]

@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from ..models import Business, Contact, Curation, Network, Point
-from ..reference import load_municipalities, postcode_point
-from . import catalogue as C
+from chalicelib.demo import catalogue as C
+from chalicelib.models import Business, Contact, Curation, Network, Point
+from chalicelib.reference import load_municipalities, postcode_point
 
 SOURCE = "synthetic-demo"
 _HERE = Path(__file__).resolve().parent

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..reference import load_municipalities
-from ..store import Store, WriteResult
+from chalicelib.reference import load_municipalities
+from chalicelib.store import Store, WriteResult
 
 
 def seed_demo(
     store: Store, count: int = 5000, progress: Callable[[str], None] = print
 ) -> dict[str, WriteResult]:
     """Write the demo municipalities, businesses and networks; a second run changes nothing."""
-    from .generate import generate_businesses, generate_networks
+    from chalicelib.demo.generate import generate_businesses, generate_networks
 
     progress("municipalities: Guldborgsund (376), Vordingborg (390) - DAGI boundaries")
     munis = store.upsert_municipalities(load_municipalities(["376", "390"]))

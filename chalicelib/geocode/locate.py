@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from ..geo import in_denmark
-from ..reference import postcode_point
-from ..text import fold
-from . import AddressRef, Geocoder, GeocoderUnavailable
+from chalicelib.geo import in_denmark
+from chalicelib.geocode import AddressRef, Geocoder, GeocoderUnavailable
+from chalicelib.reference import postcode_point
+from chalicelib.text import fold
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from chalicelib.store import Store
 
 CACHE = "geocode"
 NOT_FOUND_TTL = timedelta(days=30)  # the address register grows; ask again after a while

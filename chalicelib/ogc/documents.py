@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from ..geo import CRS84, DENMARK_BOUNDS, EPSG4326
-from ..store import Extent
-from .collections import COLLECTION_INFO
+from chalicelib.geo import CRS84, DENMARK_BOUNDS, EPSG4326
+from chalicelib.ogc.collections import COLLECTION_INFO
+from chalicelib.store import Extent
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

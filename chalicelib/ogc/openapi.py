@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..geo import CRS84, EPSG4326
-from ..models import EMPLOYEE_GROUPS
-from ..params import LIMIT_DEFAULT, LIMIT_MAX
-from .collections import COLLECTION_INFO
-from .documents import GEOJSON, JSON, OPENAPI_JSON
+from chalicelib.geo import CRS84, EPSG4326
+from chalicelib.models import EMPLOYEE_GROUPS
+from chalicelib.ogc.collections import COLLECTION_INFO
+from chalicelib.ogc.documents import GEOJSON, JSON, OPENAPI_JSON
+from chalicelib.params import LIMIT_DEFAULT, LIMIT_MAX
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:

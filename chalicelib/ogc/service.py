@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .. import params as P
-from ..cursor import Cursor, decode_cursor, selection_digest
-from ..errors import NotFound
-from ..geo import CRS84, EPSG4326
-from ..http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
-from ..store import COLLECTIONS, FeatureQuery, Store
-from . import documents as D
-from .collections import COLLECTION_INFO
+from chalicelib import params as P
+from chalicelib.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.errors import NotFound
+from chalicelib.geo import CRS84, EPSG4326
+from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
+from chalicelib.ogc import documents as D
+from chalicelib.ogc.collections import COLLECTION_INFO
+from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 
 if TYPE_CHECKING:
-    from ..blobs import BlobStore
+    from chalicelib.blobs import BlobStore
 
 _DOC_PARAMS = ("f",)
 _FEATURE_PARAMS = ("crs", "f")
@@ -70,7 +70,7 @@ class FeaturesService:
         media = _doc_media(req, [D.OPENAPI_JSON, D.JSON])
         body = self._openapi.get(req.base_url)
         if body is None:
-            from .openapi import openapi_document
+            from chalicelib.ogc.openapi import openapi_document
 
             body = orjson.dumps(openapi_document(req.base_url))
             self._openapi[req.base_url] = body
@@ -136,57 +136,57 @@ class FeaturesService:
         )
 
     def new_businesses(self, req: HttpRequest, code: str) -> HttpResponse:
-        from ..welcome import new_businesses
+        from chalicelib.welcome import new_businesses
 
         return new_businesses(self.store, req, code)
 
     def snapshots(self, req: HttpRequest) -> HttpResponse:
-        from ..publications import snapshots
+        from chalicelib.publications import snapshots
 
         return snapshots(self.blobs, req)
 
     def snapshot_file(self, req: HttpRequest, year: str, name: str) -> HttpResponse:
-        from ..publications import snapshot_file
+        from chalicelib.publications import snapshot_file
 
         return snapshot_file(self.blobs, req, year, name)
 
     def register_form(self, req: HttpRequest) -> HttpResponse:
-        from ..register import form_page
+        from chalicelib.register import form_page
 
         return form_page(req)
 
     def register_submit(self, req: HttpRequest) -> HttpResponse:
-        from ..register import submit
+        from chalicelib.register import submit
 
         return submit(self.store, req)
 
     def search(self, req: HttpRequest) -> HttpResponse:
-        from ..search import search
+        from chalicelib.search import search
 
         return search(self.store, req)
 
     def matches(self, req: HttpRequest, business_id: str) -> HttpResponse:
-        from ..matchmaking import matches
+        from chalicelib.matchmaking import matches
 
         return matches(self.store, req, business_id)
 
     def widget_asset(self, req: HttpRequest, name: str) -> HttpResponse:
-        from ..widget import asset
+        from chalicelib.widget import asset
 
         return asset(req, name)
 
     def demo_page(self, req: HttpRequest) -> HttpResponse:
-        from ..widget import demo_page
+        from chalicelib.widget import demo_page
 
         return demo_page(req)
 
     def map_data(self, req: HttpRequest, code: str) -> HttpResponse:
-        from ..widget import map_data
+        from chalicelib.widget import map_data
 
         return map_data(self.store, req, code)
 
     def barometer(self, req: HttpRequest, year: str) -> HttpResponse:
-        from ..publications import barometer
+        from chalicelib.publications import barometer
 
         return barometer(self.store, self.blobs, self.municipalities, req, year)
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import StoreUnavailable
+from chalicelib.errors import StoreUnavailable
 
 if TYPE_CHECKING:
-    from ..models import Business, Curation, Municipality, Network
+    from chalicelib.models import Business, Curation, Municipality, Network
 
 CollectionId = Literal["businesses", "networks", "municipalities"]
 COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")
@@ -156,15 +156,15 @@ class Store(Protocol):
 def open_store(url: str) -> Store:
     """Open the adapter a `MIKROKORT_STORE` URL names (`sqlite:///PATH`, `dynamodb://TABLE`)."""
     if url.startswith("sqlite:///"):
-        from .sqlite import SQLiteStore
+        from chalicelib.store.sqlite import SQLiteStore
 
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith("sqlite://:memory:") or url == "sqlite://":
-        from .sqlite import SQLiteStore
+        from chalicelib.store.sqlite import SQLiteStore
 
         return SQLiteStore(":memory:")
     if url.startswith("dynamodb://") and len(url) > len("dynamodb://"):
-        from .dynamodb import DynamoDBStore
+        from chalicelib.store.dynamodb import DynamoDBStore
 
         return DynamoDBStore(url.removeprefix("dynamodb://"))
     raise StoreUnavailable(

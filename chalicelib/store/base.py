@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from . import CollectionId, FeaturePage, FeatureQuery, small
+from chalicelib.store import CollectionId, FeaturePage, FeatureQuery, small
 
 
 def content_digest(model: BaseModel) -> str:
@@ -55,7 +55,7 @@ def check_precondition(
     network_id: str, current: str | None, if_match: str | None, create: bool
 ) -> None:
     """Create-only writes need absence; others need presence and, with If-Match, the digest."""
-    from ..errors import Conflict, NotFound, PreconditionFailed
+    from chalicelib.errors import Conflict, NotFound, PreconditionFailed
 
     if create:
         if current is not None:

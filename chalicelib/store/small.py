@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from ..geo import geometry_bounds, geometry_intersects_bbox
-from ..text import search_fold
-from . import FeaturePage, FeatureQuery
+from chalicelib.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.store import FeaturePage, FeatureQuery
+from chalicelib.text import search_fold
 
 
 def select(features: list[dict[str, Any]], q: FeatureQuery, *, count: bool) -> FeaturePage:
