@@ -12,12 +12,12 @@ import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from chalicelib import DATA_DIR
 from chalicelib.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "data" / "barometer.toml"
+DEFAULT_CONFIG = DATA_DIR / "barometer.toml"
 HISTORY_YEARS = 10
 NOTES = {
     "da": [

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import tomllib
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from chalicelib import DATA_DIR
 from chalicelib import params as P
 from chalicelib.errors import InvalidParameter, NotFound
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, ok
@@ -28,7 +28,7 @@ from chalicelib.search import SearchParams, candidates
 if TYPE_CHECKING:
     from chalicelib.store import Store
 
-TABLE = Path(__file__).resolve().parent / "data" / "supply_chains.toml"
+TABLE = DATA_DIR / "supply_chains.toml"
 RADIUS_DEFAULT_KM, RADIUS_MAX_KM = 15.0, 50.0
 LIMIT_DEFAULT, LIMIT_MAX = 10, 50
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from chalicelib import DATA_DIR
+
 if TYPE_CHECKING:
     from chalicelib.models import Municipality
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = DATA_DIR
 ATTRIBUTION = (
     "Indeholder data fra Klimadatastyrelsen (tidl. Geodatastyrelsen) og Danske Kommuner, "
     "DAGI, februar 2014"

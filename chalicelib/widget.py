@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from chalicelib import PACKAGE_DIR
 from chalicelib import params as P
 from chalicelib.errors import InvalidParameter, NotFound
 from chalicelib.http import JSON, etag_of, negotiate, ok
@@ -61,8 +62,7 @@ PAGE = 10_000
 
 # Where the built files are: `widget/dist` beside the code, or a copy inside `chalicelib/`
 # (a Lambda package holds only `chalicelib/`, so a deployment copies `widget/dist` there).
-_HERE = Path(__file__).resolve().parent
-DIST_DIRS = (_HERE.parent / "widget" / "dist", _HERE / "widget_dist")
+DIST_DIRS = (PACKAGE_DIR.parent / "widget" / "dist", PACKAGE_DIR / "widget_dist")
 ASSETS = {
     "mikrokort.js": "text/javascript; charset=utf-8",
     "mikrokort.css": "text/css; charset=utf-8",
