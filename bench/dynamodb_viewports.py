@@ -140,8 +140,8 @@ def main() -> int:
     args = ap.parse_args()
     from synthetic_dk import businesses as synthetic
 
-    from chalicelib.geo import geometry_bounds
-    from chalicelib.reference import load_municipalities, municipality_codes
+    from chalicelib.domain.geo import geometry_bounds
+    from chalicelib.domain.reference import load_municipalities, municipality_codes
 
     data = list(synthetic(args.n, seed=5))
     proc, url = start_dynalite()

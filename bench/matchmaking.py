@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dynamodb_viewports import load, start_dynalite  # noqa: E402
 
-from chalicelib.errors import NotFound  # noqa: E402
+from chalicelib.domain.errors import NotFound  # noqa: E402
+from chalicelib.domain.models import Network, Point  # noqa: E402
 from chalicelib.http import HttpRequest  # noqa: E402
 from chalicelib.matchmaking import matches  # noqa: E402
-from chalicelib.models import Network, Point  # noqa: E402
 from chalicelib.search import search  # noqa: E402
 from chalicelib.store import open_store  # noqa: E402
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from chalicelib.reference import load_municipalities, municipality_codes  # noqa: E402
+from chalicelib.domain.reference import load_municipalities, municipality_codes  # noqa: E402
 from chalicelib.store import open_store  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from chalicelib.demo import catalogue as C
-from chalicelib.models import Business, Contact, Point
-from chalicelib.reference import load_municipalities, municipality_codes
+from chalicelib.domain.models import Business, Contact, Point
+from chalicelib.domain.reference import load_municipalities, municipality_codes
 
 # (town, lon, lat, population)
 TOWNS: list[tuple[str, float, float, int]] = [

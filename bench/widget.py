@@ -71,7 +71,7 @@ FILTER = """([host, value]) => new Promise(resolve => {
 def seed(db: Path, n: int) -> None:
     """n active public businesses, all in Guldborgsund, plus the demo networks."""
     from chalicelib.demo.generate import generate_businesses, generate_networks
-    from chalicelib.reference import load_municipalities
+    from chalicelib.domain.reference import load_municipalities
     from chalicelib.store import open_store
 
     store = open_store(f"sqlite:///{db}")

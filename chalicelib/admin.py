@@ -12,7 +12,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import auth
-from chalicelib.errors import (
+from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
     MikrokortError,
@@ -95,7 +95,7 @@ class AdminService:
         return _json(200, n.model_dump(mode="json"), self.store.network_digest(network_id))
 
     def create_network(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.models import Network
+        from chalicelib.domain.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
         n = parse_body(req, Network)
@@ -104,7 +104,7 @@ class AdminService:
         return _json(201, n.model_dump(mode="json"), digest)
 
     def replace_network(self, req: HttpRequest, network_id: str) -> HttpResponse:
-        from chalicelib.models import Network
+        from chalicelib.domain.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
         n = parse_body(req, Network)
@@ -166,7 +166,7 @@ class AdminService:
         return _json(200, b.model_dump(mode="json"), f"v{version}")
 
     def curate_business(self, req: HttpRequest, cvr: str) -> HttpResponse:
-        from chalicelib.models import Curation
+        from chalicelib.domain.models import Curation
 
         caller = auth.authenticate(self.store, req, "admin")
         curation = parse_body(req, Curation)
@@ -189,7 +189,7 @@ class AdminService:
     # -- municipalities ------------------------------------------------------------------------
 
     def set_municipality_contact(self, req: HttpRequest, code: str) -> HttpResponse:
-        from chalicelib.models import Municipality, MunicipalityContact
+        from chalicelib.domain.models import Municipality, MunicipalityContact
 
         caller = auth.authenticate(self.store, req, "admin")
         contact = parse_body(req, MunicipalityContact)

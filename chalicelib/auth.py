@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
+from chalicelib.domain.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 
 if TYPE_CHECKING:
     from chalicelib.http import HttpRequest

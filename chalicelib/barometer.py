@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib import DATA_DIR
-from chalicelib.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
+from chalicelib.domain.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
 
 DEFAULT_CONFIG = DATA_DIR / "barometer.toml"
 HISTORY_YEARS = 10

@@ -138,7 +138,7 @@ def _import(args: argparse.Namespace) -> int:
     from chalicelib.config import Settings
     from chalicelib.cvr.jobs import refresh_job
     from chalicelib.cvr.refresh import read_jsonl
-    from chalicelib.errors import InvalidParameter
+    from chalicelib.domain.errors import InvalidParameter
     from chalicelib.store import open_store
 
     if not Path(args.file).is_file():
@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chalicelib.errors import MikrokortError
+    from chalicelib.domain.errors import MikrokortError
 
     args = build_parser().parse_args(argv)
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from chalicelib.errors import InvalidParameter
+from chalicelib.domain.errors import InvalidParameter
 
 _DEFAULT_SECRET = b"mikrokort-cursor-v1"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from chalicelib.errors import MikrokortError, NotAcceptable
+from chalicelib.domain.errors import MikrokortError, NotAcceptable
 
 log = logging.getLogger("mikrokort")
 

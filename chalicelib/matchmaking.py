@@ -19,9 +19,9 @@ import orjson
 
 from chalicelib import DATA_DIR
 from chalicelib import params as P
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, ok
-from chalicelib.industry import SECTION_NAMES
 from chalicelib.nearby import distance_km, nearest_networks
 from chalicelib.search import SearchParams, candidates
 

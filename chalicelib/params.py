@@ -9,8 +9,8 @@ import math
 import re
 from datetime import date, datetime
 
-from chalicelib.errors import InvalidParameter, UnknownParameter
-from chalicelib.geo import CRS84, EPSG4326, BBox
+from chalicelib.domain.errors import InvalidParameter, UnknownParameter
+from chalicelib.domain.geo import CRS84, EPSG4326, BBox
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from chalicelib.charts import bar_chart, hbar_chart
-from chalicelib.industry import SECTION_NAMES
+from chalicelib.domain.industry import SECTION_NAMES
 
 TEXT = {
     "da": {

@@ -13,7 +13,7 @@ import orjson
 
 from chalicelib import params as P
 from chalicelib import press
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok
 
 if TYPE_CHECKING:

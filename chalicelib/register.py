@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import auth
 from chalicelib.admin import validate
-from chalicelib.errors import (
+from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
     NotFound,
@@ -32,8 +32,8 @@ from chalicelib.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
+from chalicelib.domain.models import Contact, Network, Point
 from chalicelib.http import HttpRequest, HttpResponse
-from chalicelib.models import Contact, Network, Point
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

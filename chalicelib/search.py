@@ -18,13 +18,13 @@ import orjson
 
 from chalicelib import params as P
 from chalicelib.cursor import Cursor, decode_cursor, selection_digest
-from chalicelib.errors import InvalidParameter
-from chalicelib.geo import in_denmark
+from chalicelib.domain.errors import InvalidParameter
+from chalicelib.domain.geo import in_denmark
+from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS
+from chalicelib.domain.text import search_fold
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
-from chalicelib.models import EMPLOYEE_GROUPS, MICRO_GROUPS
 from chalicelib.nearby import distance_km
 from chalicelib.store import FeatureQuery
-from chalicelib.text import search_fold
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

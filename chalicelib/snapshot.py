@@ -28,7 +28,7 @@ import orjson
 from chalicelib import press
 from chalicelib.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.blobs import AlreadyExists, BlobStore
-from chalicelib.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.store import FeatureQuery
 
 if TYPE_CHECKING:

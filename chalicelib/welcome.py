@@ -18,9 +18,9 @@ import orjson
 
 from chalicelib import params as P
 from chalicelib.cursor import Cursor, decode_cursor, selection_digest
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
-from chalicelib.industry import SECTION_NAMES
 from chalicelib.store import FeatureQuery, Store
 
 ATOM = "application/atom+xml"

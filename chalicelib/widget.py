@@ -31,9 +31,9 @@ import orjson
 
 from chalicelib import PACKAGE_DIR
 from chalicelib import params as P
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.http import JSON, etag_of, negotiate, ok
-from chalicelib.industry import SECTION_NAMES
 from chalicelib.store import FeatureQuery
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.models import Business, Contact, Curation, Network, Point
+from chalicelib.domain.models import Business, Contact, Curation, Network, Point
 
 
 def business(cvr: str = "10000004", **fields: Any) -> Business:

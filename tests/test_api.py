@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 import requests
 
-from chalicelib.geo import GRID_LAT_STEP, GRID_LON_STEP
+from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
 
 from .conftest import walk
 

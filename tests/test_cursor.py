@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.cursor import Cursor, decode_cursor, selection_digest
-from chalicelib.errors import InvalidParameter
+from chalicelib.domain.errors import InvalidParameter
 
 
 def test_round_trip() -> None:

@@ -19,7 +19,7 @@ from chalicelib.cvr.mapping import (
     map_company,
 )
 from chalicelib.demo.generate import generate_businesses
-from chalicelib.models import Business, Contact, Curation
+from chalicelib.domain.models import Business, Contact, Curation
 
 from .conftest import SHARED
 from .standins.cvr_documents import address_id_of, company_document, hit

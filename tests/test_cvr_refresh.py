@@ -19,9 +19,9 @@ import pytest
 from chalicelib.cvr.client import CvrClient, RegisterAuthError, RegisterError
 from chalicelib.cvr.refresh import PENDING, QUARANTINE, STATE, Refresh, last_runs
 from chalicelib.demo.generate import generate_businesses
+from chalicelib.domain.models import Business, Curation
 from chalicelib.geocode.gsearch import GsearchGeocoder
 from chalicelib.geocode.locate import AddressLocator
-from chalicelib.models import Business, Curation
 from chalicelib.store import FeatureQuery, Store, open_store
 
 from .conftest import ADAPTERS, BIN, store_url

@@ -11,8 +11,8 @@ from pathlib import Path
 from shapely.geometry import Point, shape
 
 from chalicelib.demo.generate import generate_businesses, generate_networks
-from chalicelib.industry import section_of
-from chalicelib.reference import load_municipalities
+from chalicelib.domain.industry import section_of
+from chalicelib.domain.reference import load_municipalities
 
 from .conftest import BIN, SHARED
 

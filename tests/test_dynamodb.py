@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from chalice.test import Client
 
-from chalicelib.errors import StoreUnavailable
+from chalicelib.domain.errors import StoreUnavailable
 from chalicelib.store import FeatureQuery, open_store
 from chalicelib.store.dynamo_keys import MAX_STRIPS, viewport_plan
 

@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.models import Curation, Point
+from chalicelib.domain.reference import load_municipalities
 from chalicelib.http import HttpRequest
 from chalicelib.matchmaking import matches
-from chalicelib.models import Curation, Point
 from chalicelib.nearby import EARTH_RADIUS_KM
-from chalicelib.reference import load_municipalities
 from chalicelib.search import search
 from chalicelib.store import Store, open_store
 

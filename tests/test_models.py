@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import Point
+from chalicelib.domain.models import Point
 
 from .factories import business, network
 

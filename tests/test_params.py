@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from chalicelib import params as P
-from chalicelib.errors import InvalidParameter, UnknownParameter
-from chalicelib.geo import EPSG4326
+from chalicelib.domain.errors import InvalidParameter, UnknownParameter
+from chalicelib.domain.geo import EPSG4326
 
 
 def test_bbox_four_and_six_numbers() -> None:

@@ -1,8 +1,8 @@
 """The privacy rules of the design, on hand-built businesses."""
 
-from chalicelib.geo import GRID_LAT_STEP, GRID_LON_STEP
-from chalicelib.models import Curation, Point
-from chalicelib.privacy import public_business
+from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
+from chalicelib.domain.models import Curation, Point
+from chalicelib.domain.privacy import public_business
 
 from .factories import business, personal
 

@@ -15,7 +15,7 @@ import orjson
 import pytest
 import requests
 
-from chalicelib.models import Business
+from chalicelib.domain.models import Business
 from chalicelib.store import FeatureQuery, Store
 
 

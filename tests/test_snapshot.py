@@ -22,11 +22,11 @@ import requests
 
 from chalicelib.blobs import BlobStore, open_blobs
 from chalicelib.demo.generate import generate_businesses, generate_networks
-from chalicelib.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.domain.models import Business, Contact, Curation, Point
+from chalicelib.domain.reference import load_municipalities
 from chalicelib.http import HttpRequest
-from chalicelib.models import Business, Contact, Curation, Point
 from chalicelib.publications import barometer, snapshot_file, snapshots
-from chalicelib.reference import load_municipalities
 from chalicelib.snapshot import SnapshotPublisher, published
 from chalicelib.store import Store, open_store
 

@@ -11,11 +11,11 @@ import orjson
 import pytest
 
 from chalicelib.demo.generate import generate_businesses, generate_networks
-from chalicelib.models import Business, Curation
-from chalicelib.privacy import public_business
-from chalicelib.reference import load_municipalities
+from chalicelib.domain.models import Business, Curation
+from chalicelib.domain.privacy import public_business
+from chalicelib.domain.reference import load_municipalities
+from chalicelib.domain.text import search_fold
 from chalicelib.store import FeatureQuery, Store, open_store
-from chalicelib.text import search_fold
 
 from .conftest import ADAPTERS, store_url
 from .factories import business, network, personal
@@ -240,7 +240,7 @@ def test_extent_covers_the_features(loaded: Store) -> None:
 
 
 def test_curation_with_a_stale_version_is_refused(store: Store) -> None:
-    from chalicelib.errors import Conflict, NotFound
+    from chalicelib.domain.errors import Conflict, NotFound
 
     store.upsert_businesses([personal()])
     v2 = store.curate_business("10000012", Curation(show_address=True))
@@ -378,7 +378,7 @@ def test_records_are_kept_listed_and_deleted(store: Store) -> None:
 
 
 def test_conditional_network_writes(store: Store) -> None:
-    from chalicelib.errors import Conflict, NotFound, PreconditionFailed
+    from chalicelib.domain.errors import Conflict, NotFound, PreconditionFailed
 
     store.upsert_businesses([business("10000004"), business("10000012")])
     first = store.put_network(network(members=["10000004"]), None, create=True)

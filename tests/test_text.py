@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.text import search_fold
+from chalicelib.domain.text import search_fold
 
 
 @pytest.mark.parametrize(

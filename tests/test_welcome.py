@@ -12,11 +12,11 @@ import orjson
 import pytest
 import requests
 
-from chalicelib.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.models import Curation, Point
+from chalicelib.domain.reference import load_municipalities
 from chalicelib.http import HttpRequest
-from chalicelib.models import Curation, Point
 from chalicelib.nearby import distance_km
-from chalicelib.reference import load_municipalities
 from chalicelib.store import Store, open_store
 from chalicelib.welcome import new_businesses
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.errors import Conflict, MikrokortError
+from chalicelib.domain.errors import Conflict, MikrokortError
 
 
 class BlobsUnavailable(MikrokortError):

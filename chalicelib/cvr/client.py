@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from chalicelib.errors import MikrokortError
+from chalicelib.domain.errors import MikrokortError
 
 COMPANY_INDEX = "/cvr-permanent/virksomhed/_search"
 SCROLL = "/_search/scroll"

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.models import _COMPANY_FORM, EMPLOYEE_GROUPS, Business, Contact
-from chalicelib.text import fold
+from chalicelib.domain.models import _COMPANY_FORM, EMPLOYEE_GROUPS, Business, Contact
+from chalicelib.domain.text import fold
 
 _CVR = re.compile(r"^[1-9][0-9]{7}$")
 _INTERVAL = re.compile(r"^ANTAL_([0-9]{1,7})_([0-9]{1,7})$")

@@ -22,8 +22,8 @@ from chalicelib.cvr.mapping import MalformedDocument, company_of, loaded_at, map
 
 if TYPE_CHECKING:
     from chalicelib.cvr.client import CvrClient
+    from chalicelib.domain.models import Business
     from chalicelib.geocode.locate import AddressLocator
-    from chalicelib.models import Business
     from chalicelib.store import Store
 
 STATE = "cvr_state"  # one record: the last successful run and the open checkpoint
@@ -276,7 +276,7 @@ class Refresh:
 
     def _locate(self, businesses: list[Business], refs: dict[str, Any], report: RunReport) -> None:
         """Give located points to the businesses that need one, in place; note fallbacks."""
-        from chalicelib.models import Point
+        from chalicelib.domain.models import Point
 
         if not refs:
             return

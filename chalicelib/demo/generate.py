@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from chalicelib.demo import catalogue as C
-from chalicelib.models import Business, Contact, Curation, Network, Point
-from chalicelib.reference import load_municipalities, postcode_point
+from chalicelib.domain.models import Business, Contact, Curation, Network, Point
+from chalicelib.domain.reference import load_municipalities, postcode_point
 
 SOURCE = "synthetic-demo"
 _HERE = Path(__file__).resolve().parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.reference import load_municipalities
+from chalicelib.domain.reference import load_municipalities
 from chalicelib.store import Store, WriteResult
 
 

@@ -20,8 +20,8 @@ import orjson
 import urllib3
 from urllib3.exceptions import HTTPError as TransportError
 
+from chalicelib.domain.utm import utm32_to_wgs84
 from chalicelib.geocode import AddressRef, GeocoderUnavailable
-from chalicelib.utm import utm32_to_wgs84
 
 log = logging.getLogger("mikrokort")
 

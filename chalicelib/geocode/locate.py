@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from chalicelib.geo import in_denmark
+from chalicelib.domain.geo import in_denmark
+from chalicelib.domain.reference import postcode_point
+from chalicelib.domain.text import fold
 from chalicelib.geocode import AddressRef, Geocoder, GeocoderUnavailable
-from chalicelib.reference import postcode_point
-from chalicelib.text import fold
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

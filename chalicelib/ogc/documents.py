@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from chalicelib.geo import CRS84, DENMARK_BOUNDS, EPSG4326
+from chalicelib.domain.geo import CRS84, DENMARK_BOUNDS, EPSG4326
 from chalicelib.ogc.collections import COLLECTION_INFO
 from chalicelib.store import Extent
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.geo import CRS84, EPSG4326
-from chalicelib.models import EMPLOYEE_GROUPS
+from chalicelib.domain.geo import CRS84, EPSG4326
+from chalicelib.domain.models import EMPLOYEE_GROUPS
 from chalicelib.ogc.collections import COLLECTION_INFO
 from chalicelib.ogc.documents import GEOJSON, JSON, OPENAPI_JSON
 from chalicelib.params import LIMIT_DEFAULT, LIMIT_MAX

@@ -9,8 +9,8 @@ import orjson
 
 from chalicelib import params as P
 from chalicelib.cursor import Cursor, decode_cursor, selection_digest
-from chalicelib.errors import NotFound
-from chalicelib.geo import CRS84, EPSG4326
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.geo import CRS84, EPSG4326
 from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from chalicelib.ogc import documents as D
 from chalicelib.ogc.collections import COLLECTION_INFO

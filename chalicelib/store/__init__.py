@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.errors import StoreUnavailable
+from chalicelib.domain.errors import StoreUnavailable
 
 if TYPE_CHECKING:
-    from chalicelib.models import Business, Curation, Municipality, Network
+    from chalicelib.domain.models import Business, Curation, Municipality, Network
 
 CollectionId = Literal["businesses", "networks", "municipalities"]
 COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")

@@ -55,7 +55,7 @@ def check_precondition(
     network_id: str, current: str | None, if_match: str | None, create: bool
 ) -> None:
     """Create-only writes need absence; others need presence and, with If-Match, the digest."""
-    from chalicelib.errors import Conflict, NotFound, PreconditionFailed
+    from chalicelib.domain.errors import Conflict, NotFound, PreconditionFailed
 
     if create:
         if current is not None:

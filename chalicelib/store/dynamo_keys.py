@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chalicelib.geo import DENMARK_BOUNDS
+from chalicelib.domain.geo import DENMARK_BOUNDS
 
 LAT0 = 54.0  # south of Gedser
 LON0 = 7.0  # west of Blåvandshuk

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
+from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
+from chalicelib.domain.text import search_fold
 from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 from chalicelib.store.base import StoreBase, check_precondition, content_digest
 from chalicelib.store.dynamo_keys import (
@@ -43,10 +44,9 @@ from chalicelib.store.dynamo_keys import (
     strip_sk,
     viewport_plan,
 )
-from chalicelib.text import search_fold
 
 if TYPE_CHECKING:
-    from chalicelib.models import Business, Curation, Municipality, Network
+    from chalicelib.domain.models import Business, Curation, Municipality, Network
 
 _PROJECTED = [
     "feature",
@@ -216,7 +216,7 @@ class DynamoDBStore(StoreBase):
             bbox = tuple(float(item[k]["N"]) for k in ("minx", "miny", "maxx", "maxy"))
             founded = item.get("founded", {}).get("S")
             return Extent(bbox=bbox, interval=(founded, None))  # type: ignore[arg-type]
-        from chalicelib.geo import geometry_bounds
+        from chalicelib.domain.geo import geometry_bounds
 
         bounds = [geometry_bounds(f["geometry"]) for f in self._small_features(collection)]
         if not bounds:
@@ -256,8 +256,8 @@ class DynamoDBStore(StoreBase):
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
         if collection == "municipalities":
             return [orjson.loads(i["feature"]["S"]) for i in self._partition("MUNICIPALITIES")]
-        from chalicelib.models import Network
-        from chalicelib.privacy import public_network
+        from chalicelib.domain.models import Network
+        from chalicelib.domain.privacy import public_network
 
         hidden = self._hidden()
         out = []
@@ -399,7 +399,7 @@ class DynamoDBStore(StoreBase):
         if q.municipality is not None:
             return "m", [_Source("by_municipality", q.municipality)]
         if q.industry is not None:
-            from chalicelib.industry import section_of
+            from chalicelib.domain.industry import section_of
 
             if q.industry.isalpha():
                 return "i", [_Source("by_industry", f"SEC#{q.industry}")]
@@ -532,7 +532,7 @@ class DynamoDBStore(StoreBase):
         return {i["cvr"]["S"]: i for i in items}
 
     def _upsert_chunk(self, chunk: list[Business]) -> WriteResult:
-        from chalicelib.models import Curation
+        from chalicelib.domain.models import Curation
 
         chunk = list({b.id: b for b in chunk}.values())
         existing = self._existing([b.id for b in chunk])
@@ -752,7 +752,7 @@ class DynamoDBStore(StoreBase):
                     raise
 
     def get_network(self, network_id: str) -> Network | None:
-        from chalicelib.models import Network
+        from chalicelib.domain.models import Network
 
         item = self._call(
             "get_item",
@@ -762,7 +762,7 @@ class DynamoDBStore(StoreBase):
         return Network.model_validate_json(item["doc"]["B"]) if item else None
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
-        from chalicelib.models import Network
+        from chalicelib.domain.models import Network
 
         result = WriteResult()
         for n in networks:
@@ -821,8 +821,8 @@ class DynamoDBStore(StoreBase):
         """Write one network only over the state read (create-only, or If-Match its digest)."""
         from botocore.exceptions import ClientError
 
-        from chalicelib.errors import PreconditionFailed
-        from chalicelib.models import Network
+        from chalicelib.domain.errors import PreconditionFailed
+        from chalicelib.domain.models import Network
 
         old_item = self._network_item(network.id)
         current = old_item["content_hash"]["S"] if old_item else None
@@ -865,8 +865,8 @@ class DynamoDBStore(StoreBase):
     def delete_network(self, network_id: str, if_match: str | None) -> None:
         from botocore.exceptions import ClientError
 
-        from chalicelib.errors import PreconditionFailed
-        from chalicelib.models import Network
+        from chalicelib.domain.errors import PreconditionFailed
+        from chalicelib.domain.models import Network
 
         old_item = self._network_item(network_id)
         current = old_item["content_hash"]["S"] if old_item else None
@@ -973,7 +973,7 @@ class DynamoDBStore(StoreBase):
         )
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
-        from chalicelib.privacy import public_municipality
+        from chalicelib.domain.privacy import public_municipality
 
         result = WriteResult()
         for m in municipalities:
@@ -1018,7 +1018,7 @@ def _call_limit(need: int, share: float) -> int:
 
 def _business_from(item: dict[str, Any]) -> Business:
     """A Business from an item holding `doc`, `curated` and `nets`."""
-    from chalicelib.models import Business, Curation
+    from chalicelib.domain.models import Business, Curation
 
     return Business.model_validate_json(item["doc"]["B"]).model_copy(
         update={
@@ -1029,7 +1029,7 @@ def _business_from(item: dict[str, Any]) -> Business:
 
 
 def _keep_people_fields(b: Business, fresh: dict[str, Any]) -> Business:
-    from chalicelib.models import Curation
+    from chalicelib.domain.models import Curation
 
     return b.model_copy(
         update={
@@ -1047,7 +1047,7 @@ def _backoff(attempt: int) -> None:
 def _business_item(b: Business, version: int) -> dict[str, Any]:
     """The DynamoDB item of a business: private document, curation, and while visible its
     public feature and index attributes."""
-    from chalicelib.privacy import public_business
+    from chalicelib.domain.privacy import public_business
 
     item: dict[str, Any] = {
         "pk": _s(business_pk(b.id)),

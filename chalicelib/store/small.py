@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from chalicelib.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.domain.text import search_fold
 from chalicelib.store import FeaturePage, FeatureQuery
-from chalicelib.text import search_fold
 
 
 def select(features: list[dict[str, Any]], q: FeatureQuery, *, count: bool) -> FeaturePage:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.errors import Conflict, NotFound, StoreUnavailable
-from chalicelib.geo import BBox, bbox_area, bbox_intersection, geometry_bounds
+from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
+from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection, geometry_bounds
+from chalicelib.domain.text import search_fold
 from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 from chalicelib.store.base import StoreBase, check_precondition, content_digest
-from chalicelib.text import search_fold
 
 if TYPE_CHECKING:
-    from chalicelib.models import Business, Curation, Municipality, Network
+    from chalicelib.domain.models import Business, Curation, Municipality, Network
 
 SCHEMA_VERSION = 2  # 2: names folded for Danish spellings (text.search_fold)
 
@@ -314,8 +314,8 @@ class SQLiteStore(StoreBase):
         conn = self._conn()
         if collection == "municipalities":
             return [orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")]
-        from chalicelib.models import Network
-        from chalicelib.privacy import public_network
+        from chalicelib.domain.models import Network
+        from chalicelib.domain.privacy import public_network
 
         hidden = {
             f"{r[0]:08d}"
@@ -333,7 +333,7 @@ class SQLiteStore(StoreBase):
     # -- writes --------------------------------------------------------------------------------
 
     def get_business(self, business_id: str) -> Business | None:
-        from chalicelib.models import Business
+        from chalicelib.domain.models import Business
 
         if not business_id.isdigit():
             return None
@@ -349,7 +349,7 @@ class SQLiteStore(StoreBase):
         return b
 
     def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
-        from chalicelib.models import Business
+        from chalicelib.domain.models import Business
 
         cvrs = sorted({int(i) for i in business_ids if i.isdigit()})
         out: dict[str, Business] = {}
@@ -369,7 +369,7 @@ class SQLiteStore(StoreBase):
     def curate_business(
         self, business_id: str, curation: Curation, expected_version: int | None = None
     ) -> int:
-        from chalicelib.models import Business
+        from chalicelib.domain.models import Business
 
         if not business_id.isdigit():
             raise NotFound(f"no business {business_id}")
@@ -449,7 +449,7 @@ class SQLiteStore(StoreBase):
         return result
 
     def _upsert_business_chunk(self, chunk: list[Business]) -> WriteResult:
-        from chalicelib.models import Curation
+        from chalicelib.domain.models import Curation
 
         conn = self._conn()
         chunk = list({b.id: b for b in chunk}.values())  # the last copy of a repeated id wins
@@ -527,7 +527,7 @@ class SQLiteStore(StoreBase):
 
     def _rerender_businesses(self, cvrs: list[int]) -> None:
         """Write the features of businesses whose network memberships changed."""
-        from chalicelib.models import Business
+        from chalicelib.domain.models import Business
 
         conn = self._conn()
         memberships = self._networks_of(cvrs)
@@ -548,7 +548,7 @@ class SQLiteStore(StoreBase):
             self._write_business_rows(conn, rows)
 
     def get_network(self, network_id: str) -> Network | None:
-        from chalicelib.models import Network
+        from chalicelib.domain.models import Network
 
         row = (
             self._conn().execute("SELECT doc FROM networks WHERE id = ?", (network_id,)).fetchone()
@@ -648,7 +648,7 @@ class SQLiteStore(StoreBase):
             result.updated += 1
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
-        from chalicelib.privacy import public_municipality
+        from chalicelib.domain.privacy import public_municipality
 
         conn = self._conn()
         result = WriteResult()
@@ -687,7 +687,7 @@ class SQLiteStore(StoreBase):
 
 
 def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
-    from chalicelib.privacy import public_business
+    from chalicelib.domain.privacy import public_business
 
     feature = public_business(b)
     point = feature["geometry"]["coordinates"] if feature and feature["geometry"] else (None, None)

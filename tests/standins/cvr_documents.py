@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.models import EMPLOYEE_GROUPS, Business
-from chalicelib.reference import DATA
+from chalicelib.domain.models import EMPLOYEE_GROUPS, Business
+from chalicelib.domain.reference import DATA
 
 _CET = timezone(timedelta(hours=1))
 _DEFAULT_LOADED = datetime(2025, 11, 4, 10, 23, 5, 412000, tzinfo=_CET)

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from chalicelib.utm import wgs84_to_utm32
+from chalicelib.domain.utm import wgs84_to_utm32
 
 PREFIX = "/rest/gsearch/v2.0"
 DEFAULT_LIMIT = 10

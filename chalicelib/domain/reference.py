@@ -10,7 +10,7 @@ import orjson
 from chalicelib import DATA_DIR
 
 if TYPE_CHECKING:
-    from chalicelib.models import Municipality
+    from chalicelib.domain.models import Municipality
 
 DATA = DATA_DIR
 ATTRIBUTION = (
@@ -31,7 +31,7 @@ def municipality_codes() -> list[str]:
 
 def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality]:
     """Municipality models with their real boundaries, for the given 3-digit kommunekoder."""
-    from chalicelib.models import Municipality
+    from chalicelib.domain.models import Municipality
 
     known = _kommuner()
     missing = [c for c in codes if c not in known]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.geo import snap_to_grid
-from chalicelib.models import Business, Municipality, Network
+from chalicelib.domain.geo import snap_to_grid
+from chalicelib.domain.models import Business, Municipality, Network
 
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:

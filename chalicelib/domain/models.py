@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.geo import in_denmark, validate_area
-from chalicelib.industry import section_of
+from chalicelib.domain.geo import in_denmark, validate_area
+from chalicelib.domain.industry import section_of
 
 CvrNumber = Annotated[str, Field(pattern=r"^[1-9][0-9]{7}$", description="8-digit CVR number")]
 Kommunekode = Annotated[str, Field(pattern=r"^[0-9]{3}$", description="3-digit kommunekode")]
