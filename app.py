@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from chalice import Chalice, CORSConfig, Cron, Response
 
-from chalicelib import http
 from chalicelib.config import Settings
-from chalicelib.http import HttpRequest, HttpResponse, error_response
 from chalicelib.ogc.service import FeaturesService
+from chalicelib.web import http
+from chalicelib.web.http import HttpRequest, HttpResponse, error_response
 
 app = Chalice(app_name="mikrokort")
 app.debug = False

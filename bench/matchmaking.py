@@ -32,10 +32,10 @@ from dynamodb_viewports import load, start_dynalite  # noqa: E402
 
 from chalicelib.domain.errors import NotFound  # noqa: E402
 from chalicelib.domain.models import Network, Point  # noqa: E402
-from chalicelib.http import HttpRequest  # noqa: E402
 from chalicelib.matchmaking import matches  # noqa: E402
 from chalicelib.search import search  # noqa: E402
 from chalicelib.store import open_store  # noqa: E402
+from chalicelib.web.http import HttpRequest  # noqa: E402
 
 SECTIONS = ["F", "G", "I", "M", "C", "N", "S", "Q"]
 

@@ -22,7 +22,7 @@ from chalicelib.domain.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.web.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 
 if TYPE_CHECKING:
-    from chalicelib.http import HttpRequest
     from chalicelib.store import Store
+    from chalicelib.web.http import HttpRequest
 
 KEYS = "api_key"
 AUDIT = "audit"

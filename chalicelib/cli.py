@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from chalicelib.localserver import make_server
+    from chalicelib.web.localserver import make_server
 
     server = make_server(args.host, args.port, quiet=args.quiet)
     print(f"Mikrokort serving on http://{args.host}:{server.server.server_port}/", flush=True)
@@ -189,9 +189,9 @@ def _barometer(args: argparse.Namespace) -> int:
 
     from chalicelib.blobs import open_blobs
     from chalicelib.config import Settings
-    from chalicelib.http import HttpRequest
     from chalicelib.publications import barometer
     from chalicelib.store import open_store
+    from chalicelib.web.http import HttpRequest
 
     settings = Settings.from_env()
     req = HttpRequest(

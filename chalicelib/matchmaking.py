@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib import DATA_DIR
-from chalicelib import params as P
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.http import HttpRequest, HttpResponse, etag_of, ok
 from chalicelib.nearby import distance_km, nearest_networks
 from chalicelib.search import SearchParams, candidates
+from chalicelib.web import params as P
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, ok
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib import params as P
 from chalicelib import press
 from chalicelib.domain.errors import InvalidParameter, NotFound
-from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok
+from chalicelib.web import params as P
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok
 
 if TYPE_CHECKING:
     from chalicelib.blobs import BlobStore

@@ -33,7 +33,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.domain.models import Contact, Network, Point
-from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.web.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib import params as P
-from chalicelib.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.geo import in_denmark
 from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS
 from chalicelib.domain.text import search_fold
-from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from chalicelib.nearby import distance_km
 from chalicelib.store import FeatureQuery
+from chalicelib.web import params as P
+from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

@@ -16,12 +16,12 @@ from xml.etree import ElementTree as ET
 
 import orjson
 
-from chalicelib import params as P
-from chalicelib.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from chalicelib.store import FeatureQuery, Store
+from chalicelib.web import params as P
+from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 
 ATOM = "application/atom+xml"
 GEOJSON = "application/geo+json"

@@ -30,15 +30,15 @@ from urllib.parse import urlsplit
 import orjson
 
 from chalicelib import PACKAGE_DIR
-from chalicelib import params as P
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.http import JSON, etag_of, negotiate, ok
 from chalicelib.store import FeatureQuery
+from chalicelib.web import params as P
+from chalicelib.web.http import JSON, etag_of, negotiate, ok
 
 if TYPE_CHECKING:
-    from chalicelib.http import HttpRequest, HttpResponse
     from chalicelib.store import Store
+    from chalicelib.web.http import HttpRequest, HttpResponse
 
 FORMAT_VERSION = 1
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

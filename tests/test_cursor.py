@@ -2,8 +2,8 @@
 
 import pytest
 
-from chalicelib.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.domain.errors import InvalidParameter
+from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 
 
 def test_round_trip() -> None:

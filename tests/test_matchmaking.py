@@ -15,11 +15,11 @@ import pytest
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.models import Curation, Point
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.http import HttpRequest
 from chalicelib.matchmaking import matches
 from chalicelib.nearby import EARTH_RADIUS_KM
 from chalicelib.search import search
 from chalicelib.store import Store, open_store
+from chalicelib.web.http import HttpRequest
 
 from .conftest import ADAPTERS, store_url
 from .factories import business, network

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from chalicelib import params as P
 from chalicelib.domain.errors import InvalidParameter, UnknownParameter
 from chalicelib.domain.geo import EPSG4326
+from chalicelib.web import params as P
 
 
 def test_bbox_four_and_six_numbers() -> None:

@@ -15,9 +15,9 @@ import requests
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.models import Curation, Point
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.http import HttpRequest
 from chalicelib.nearby import distance_km
 from chalicelib.store import Store, open_store
+from chalicelib.web.http import HttpRequest
 from chalicelib.welcome import new_businesses
 
 from .conftest import ADAPTERS, store_url

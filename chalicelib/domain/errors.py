@@ -1,4 +1,4 @@
-"""One exception hierarchy for the core; `chalicelib.http` maps it to HTTP in one place."""
+"""One exception hierarchy for the core; `chalicelib.web.http` maps it to HTTP in one place."""
 
 from __future__ import annotations
 

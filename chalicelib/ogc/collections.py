@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.params import COLLECTION_FILTERS
+from chalicelib.web.params import COLLECTION_FILTERS
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from chalicelib.domain.geo import CRS84, EPSG4326
 from chalicelib.domain.models import EMPLOYEE_GROUPS
 from chalicelib.ogc.collections import COLLECTION_INFO
 from chalicelib.ogc.documents import GEOJSON, JSON, OPENAPI_JSON
-from chalicelib.params import LIMIT_DEFAULT, LIMIT_MAX
+from chalicelib.web.params import LIMIT_DEFAULT, LIMIT_MAX
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from chalicelib import params as P
-from chalicelib.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.geo import CRS84, EPSG4326
-from chalicelib.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 from chalicelib.ogc import documents as D
 from chalicelib.ogc.collections import COLLECTION_INFO
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
+from chalicelib.web import params as P
+from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 
 if TYPE_CHECKING:
     from chalicelib.blobs import BlobStore
