@@ -8,7 +8,7 @@ from functools import lru_cache
 from chalice import Chalice, CORSConfig, Cron, Response
 
 from chalicelib.config import Settings
-from chalicelib.ogc.service import FeaturesService
+from chalicelib.features.service import FeaturesService
 from chalicelib.web import http
 from chalicelib.web.http import HttpRequest, HttpResponse, error_response
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from chalicelib.ogc.service import FeaturesService  # noqa: E402
+from chalicelib.features.service import FeaturesService  # noqa: E402
 from chalicelib.store import FeatureQuery, open_store  # noqa: E402
 from chalicelib.web.http import HttpRequest  # noqa: E402
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from chalicelib.domain.geo import CRS84, EPSG4326
 from chalicelib.domain.models import EMPLOYEE_GROUPS
-from chalicelib.ogc.collections import COLLECTION_INFO
-from chalicelib.ogc.documents import GEOJSON, JSON, OPENAPI_JSON
+from chalicelib.features.collections import COLLECTION_INFO
+from chalicelib.features.documents import GEOJSON, JSON, OPENAPI_JSON
 from chalicelib.web.params import LIMIT_DEFAULT, LIMIT_MAX
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from chalicelib.domain.geo import CRS84, DENMARK_BOUNDS, EPSG4326
-from chalicelib.ogc.collections import COLLECTION_INFO
+from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.store import Extent
 
 JSON = "application/json"

@@ -9,8 +9,8 @@ import orjson
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.geo import CRS84, EPSG4326
-from chalicelib.ogc import documents as D
-from chalicelib.ogc.collections import COLLECTION_INFO
+from chalicelib.features import documents as D
+from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
@@ -70,7 +70,7 @@ class FeaturesService:
         media = _doc_media(req, [D.OPENAPI_JSON, D.JSON])
         body = self._openapi.get(req.base_url)
         if body is None:
-            from chalicelib.ogc.openapi import openapi_document
+            from chalicelib.features.openapi import openapi_document
 
             body = orjson.dumps(openapi_document(req.base_url))
             self._openapi[req.base_url] = body
