@@ -186,7 +186,7 @@ def barometer(year: str) -> Response:
 @app.schedule(Cron(0, 4, 15, 1, "?", "*"), name="yearly_snapshot")
 def yearly_snapshot(event) -> dict:
     """15 January, 04:00 UTC: publish last year's snapshot and barometer (once)."""
-    from chalicelib.snapshot import scheduled_snapshot
+    from chalicelib.publishing.snapshot import scheduled_snapshot
 
     return scheduled_snapshot(settings())
 

@@ -86,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     db = build_store(args.n)
     store = open_store(f"sqlite:///{db}")
-    from chalicelib.snapshot import public_business_pages
+    from chalicelib.publishing.snapshot import public_business_pages
 
     active = written = 0
     for page in public_business_pages(store):

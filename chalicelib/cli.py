@@ -48,7 +48,7 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
     from datetime import UTC, datetime
 
     from chalicelib.blobs import open_blobs
-    from chalicelib.snapshot import SnapshotPublisher, published
+    from chalicelib.publishing.snapshot import SnapshotPublisher, published
 
     year = datetime.now(UTC).year - 1
     blobs = open_blobs(settings.blobs_url)
@@ -158,7 +158,7 @@ def _import(args: argparse.Namespace) -> int:
 def _snapshot(args: argparse.Namespace) -> int:
     from chalicelib.blobs import open_blobs
     from chalicelib.config import Settings
-    from chalicelib.snapshot import SnapshotPublisher
+    from chalicelib.publishing.snapshot import SnapshotPublisher
     from chalicelib.store import open_store
 
     settings = Settings.from_env()
@@ -189,7 +189,7 @@ def _barometer(args: argparse.Namespace) -> int:
 
     from chalicelib.blobs import open_blobs
     from chalicelib.config import Settings
-    from chalicelib.publications import barometer
+    from chalicelib.publishing.publications import barometer
     from chalicelib.store import open_store
     from chalicelib.web.http import HttpRequest
 

@@ -175,7 +175,7 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             f["properties"].update(score=score, distance_km=round(d, 3) if d is not None else None)
             suggestions.append({**f, "reasons": reasons})
     suggestions.sort(key=lambda f: (-f["properties"]["score"], f["id"]))
-    from chalicelib.snapshot import public_features
+    from chalicelib.publishing.snapshot import public_features
 
     networks = suggest_networks(
         point,

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.snapshot import PREFIX as SNAPSHOT_PREFIX
+from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
 from chalicelib.store.dynamodb import _INDEXES, _PROJECTED
 
 APP = "mikrokort"

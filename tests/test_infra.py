@@ -273,7 +273,7 @@ def test_table_is_the_one_the_code_creates(templates: dict, stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: str) -> None:
     from chalicelib.blobs.s3 import S3Blobs
-    from chalicelib.snapshot import LATEST, PREFIX
+    from chalicelib.publishing.snapshot import LATEST, PREFIX
 
     t = templates[stage]
     r = Resolver(t)

@@ -25,8 +25,8 @@ from chalicelib.demo.generate import generate_businesses, generate_networks
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.domain.models import Business, Contact, Curation, Point
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.publications import barometer, snapshot_file, snapshots
-from chalicelib.snapshot import SnapshotPublisher, published
+from chalicelib.publishing.publications import barometer, snapshot_file, snapshots
+from chalicelib.publishing.snapshot import SnapshotPublisher, published
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
 

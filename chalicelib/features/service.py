@@ -141,12 +141,12 @@ class FeaturesService:
         return new_businesses(self.store, req, code)
 
     def snapshots(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.publications import snapshots
+        from chalicelib.publishing.publications import snapshots
 
         return snapshots(self.blobs, req)
 
     def snapshot_file(self, req: HttpRequest, year: str, name: str) -> HttpResponse:
-        from chalicelib.publications import snapshot_file
+        from chalicelib.publishing.publications import snapshot_file
 
         return snapshot_file(self.blobs, req, year, name)
 
@@ -186,7 +186,7 @@ class FeaturesService:
         return map_data(self.store, req, code)
 
     def barometer(self, req: HttpRequest, year: str) -> HttpResponse:
-        from chalicelib.publications import barometer
+        from chalicelib.publishing.publications import barometer
 
         return barometer(self.store, self.blobs, self.municipalities, req, year)
 

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib import press
-from chalicelib.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.blobs import AlreadyExists, BlobStore
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.publishing import press
+from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.store import FeatureQuery
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class SnapshotPublisher:
             )
         for name, svg in press.charts(barometer, "da").items():
             files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
-        from chalicelib.opendata import attribution, datapackage, dcat
+        from chalicelib.publishing.opendata import attribution, datapackage, dcat
 
         files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
         files.append(

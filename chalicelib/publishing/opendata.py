@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from chalicelib.snapshot import PublishedFile
+    from chalicelib.publishing.snapshot import PublishedFile
 
 LICENCE = {
     "name": "CC-BY-4.0",

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib import press
 from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.publishing import press
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok
 
@@ -46,7 +46,7 @@ def _file_url(base_url: str, blobs: BlobStore, manifest: dict[str, Any], name: s
 
 def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
     """Every published year and revision with its files' URLs, sizes and checksums."""
-    from chalicelib.snapshot import LATEST, published
+    from chalicelib.publishing.snapshot import LATEST, published
 
     P.single_values(req.params, ("f",))
     listing = []
@@ -85,7 +85,7 @@ def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
 def snapshot_file(blobs: BlobStore, req: HttpRequest, year_text: str, name: str) -> HttpResponse:
     """One file of a published snapshot (served by the app in the embedded mode; on S3 a
     redirect to the object, since Lambda answers are limited to 6 MB)."""
-    from chalicelib.snapshot import read_manifest
+    from chalicelib.publishing.snapshot import read_manifest
 
     values = P.single_values(req.params, ("revision",))
     revision = None
@@ -122,7 +122,7 @@ def barometer(
     year_text: str,
 ) -> HttpResponse:
     """The barometer of a year as JSON, or its press release as HTML or Markdown."""
-    from chalicelib.snapshot import check_year, published
+    from chalicelib.publishing.snapshot import check_year, published
 
     values = P.single_values(req.params, ("f", "lang"))
     year = parse_year(year_text)
@@ -156,8 +156,12 @@ def barometer(
 
 def _live_barometer(store: Store, municipalities: tuple[str, ...], year: int) -> dict[str, Any]:
     """Computed from the store (not yet published); reused for a few minutes."""
-    from chalicelib.barometer import BarometerBuilder, load_parameters
-    from chalicelib.snapshot import municipality_names, public_business_pages, public_features
+    from chalicelib.publishing.barometer import BarometerBuilder, load_parameters
+    from chalicelib.publishing.snapshot import (
+        municipality_names,
+        public_business_pages,
+        public_features,
+    )
 
     now = time.monotonic()
     with _live_lock:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from chalicelib.charts import bar_chart, hbar_chart
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.publishing.charts import bar_chart, hbar_chart
 
 TEXT = {
     "da": {
