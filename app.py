@@ -38,7 +38,7 @@ def features() -> FeaturesService:
 @lru_cache(maxsize=1)
 def admin_service() -> object:
     """The write side (API keys required); loaded only when a write route is called."""
-    from chalicelib.admin import AdminService
+    from chalicelib.curation.admin import AdminService
 
     return AdminService(features().store)
 

@@ -216,8 +216,8 @@ def _barometer(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from chalicelib import auth
     from chalicelib.config import Settings
+    from chalicelib.curation import auth
     from chalicelib.store import open_store
 
     store = open_store(Settings.from_env().store_url)

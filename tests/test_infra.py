@@ -605,8 +605,8 @@ def deployed_dev(
     stand-in holding a few companies, and each function's environment from the template."""
     import boto3
 
-    from chalicelib.auth import create_key
     from chalicelib.blobs.s3 import S3Blobs
+    from chalicelib.curation.auth import create_key
     from chalicelib.demo.generate import generate_businesses
     from chalicelib.demo.seed import seed_demo
     from chalicelib.store.dynamodb import DynamoDBStore

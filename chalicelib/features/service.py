@@ -151,12 +151,12 @@ class FeaturesService:
         return snapshot_file(self.blobs, req, year, name)
 
     def register_form(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.register import form_page
+        from chalicelib.curation.selfregistration import form_page
 
         return form_page(req)
 
     def register_submit(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.register import submit
+        from chalicelib.curation.selfregistration import submit
 
         return submit(self.store, req)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import auth
+from chalicelib.curation import auth
 from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
@@ -210,14 +210,14 @@ class AdminService:
     # -- moderation and audit ------------------------------------------------------------------
 
     def submissions(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.register import list_submissions
+        from chalicelib.curation.selfregistration import list_submissions
 
         auth.authenticate(self.store, req, "admin")
         status = (req.params.get("status") or ["pending"])[0]
         return _json(200, {"submissions": list_submissions(self.store, status)})
 
     def decide(self, req: HttpRequest, submission_id: str, approve: bool) -> HttpResponse:
-        from chalicelib.register import decide
+        from chalicelib.curation.selfregistration import decide
 
         caller = auth.authenticate(self.store, req, "admin")
         return _json(200, decide(self.store, caller, submission_id, approve))

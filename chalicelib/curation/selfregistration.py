@@ -21,8 +21,8 @@ from urllib.parse import parse_qs
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib import auth
-from chalicelib.admin import validate
+from chalicelib.curation import auth
+from chalicelib.curation.admin import validate
 from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
