@@ -32,8 +32,8 @@ from dynamodb_viewports import load, start_dynalite  # noqa: E402
 
 from chalicelib.domain.errors import NotFound  # noqa: E402
 from chalicelib.domain.models import Network, Point  # noqa: E402
-from chalicelib.matchmaking import matches  # noqa: E402
-from chalicelib.search import search  # noqa: E402
+from chalicelib.matchmaking.matches import matches  # noqa: E402
+from chalicelib.matchmaking.search import search  # noqa: E402
 from chalicelib.store import open_store  # noqa: E402
 from chalicelib.web.http import HttpRequest  # noqa: E402
 

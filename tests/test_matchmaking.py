@@ -15,9 +15,9 @@ import pytest
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.models import Curation, Point
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.matchmaking import matches
-from chalicelib.nearby import EARTH_RADIUS_KM
-from chalicelib.search import search
+from chalicelib.matchmaking.matches import matches
+from chalicelib.matchmaking.nearby import EARTH_RADIUS_KM
+from chalicelib.matchmaking.search import search
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
 

@@ -15,10 +15,10 @@ import requests
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.models import Curation, Point
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.nearby import distance_km
+from chalicelib.matchmaking.nearby import distance_km
+from chalicelib.matchmaking.welcome import new_businesses
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
-from chalicelib.welcome import new_businesses
 
 from .conftest import ADAPTERS, store_url
 from .factories import business, network, personal

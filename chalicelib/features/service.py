@@ -136,7 +136,7 @@ class FeaturesService:
         )
 
     def new_businesses(self, req: HttpRequest, code: str) -> HttpResponse:
-        from chalicelib.welcome import new_businesses
+        from chalicelib.matchmaking.welcome import new_businesses
 
         return new_businesses(self.store, req, code)
 
@@ -161,12 +161,12 @@ class FeaturesService:
         return submit(self.store, req)
 
     def search(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.search import search
+        from chalicelib.matchmaking.search import search
 
         return search(self.store, req)
 
     def matches(self, req: HttpRequest, business_id: str) -> HttpResponse:
-        from chalicelib.matchmaking import matches
+        from chalicelib.matchmaking.matches import matches
 
         return matches(self.store, req, business_id)
 

@@ -162,7 +162,7 @@ def _media(req: HttpRequest, f: str | None) -> str:
 def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> dict[str, Any]:
     props = feature["properties"]
     point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
-    from chalicelib.matchmaking import suggest_networks
+    from chalicelib.matchmaking.matches import suggest_networks
 
     where = (point[0], point[1]) if point else None
     section = props.get("industry_section")

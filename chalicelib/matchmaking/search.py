@@ -20,7 +20,7 @@ from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.geo import in_denmark
 from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS
 from chalicelib.domain.text import search_fold
-from chalicelib.nearby import distance_km
+from chalicelib.matchmaking.nearby import distance_km
 from chalicelib.store import FeatureQuery
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest

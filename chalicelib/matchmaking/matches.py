@@ -20,8 +20,8 @@ import orjson
 from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.nearby import distance_km, nearest_networks
-from chalicelib.search import SearchParams, candidates
+from chalicelib.matchmaking.nearby import distance_km, nearest_networks
+from chalicelib.matchmaking.search import SearchParams, candidates
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, ok
 
