@@ -138,7 +138,7 @@ def new_businesses(code: str) -> Response:
 def cvr_refresh(event) -> dict:
     """Nightly: the register's changes into the store. Called hourly from 00:15 to 05:15 UTC:
     the first call runs, later ones resume a run that ran out of time, or do nothing."""
-    from chalicelib.cvr.jobs import scheduled_refresh
+    from chalicelib.intake.cvr.jobs import scheduled_refresh
 
     return scheduled_refresh(settings(), event.context)
 

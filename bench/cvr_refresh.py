@@ -386,9 +386,9 @@ def bench_store(
 
 
 def one_page(data: Data, gs: Gsearch, work: Path, dynalite_url: str | None) -> None:
-    from chalicelib.cvr.refresh import Refresh, RunReport
-    from chalicelib.geocode.gsearch import GsearchGeocoder
-    from chalicelib.geocode.locate import AddressLocator
+    from chalicelib.intake.cvr.refresh import Refresh, RunReport
+    from chalicelib.intake.geocode.gsearch import GsearchGeocoder
+    from chalicelib.intake.geocode.locate import AddressLocator
     from chalicelib.store import open_store
     from tests.standins.cvr_documents import hit
 

@@ -116,7 +116,7 @@ def _print_report(report) -> None:
 
 def _refresh(args: argparse.Namespace) -> int:
     from chalicelib.config import Settings
-    from chalicelib.cvr.jobs import refresh_job, register_client
+    from chalicelib.intake.cvr.jobs import refresh_job, register_client
     from chalicelib.store import open_store
 
     settings = Settings.from_env()
@@ -136,9 +136,9 @@ def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from chalicelib.config import Settings
-    from chalicelib.cvr.jobs import refresh_job
-    from chalicelib.cvr.refresh import read_jsonl
     from chalicelib.domain.errors import InvalidParameter
+    from chalicelib.intake.cvr.jobs import refresh_job
+    from chalicelib.intake.cvr.refresh import read_jsonl
     from chalicelib.store import open_store
 
     if not Path(args.file).is_file():
@@ -237,7 +237,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from chalicelib.config import Settings
-    from chalicelib.cvr.refresh import QUARANTINE, last_runs
+    from chalicelib.intake.cvr.refresh import QUARANTINE, last_runs
     from chalicelib.store import open_store
 
     store = open_store(Settings.from_env().store_url)

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.cvr.mapping import (
+from chalicelib.demo.generate import generate_businesses
+from chalicelib.domain.models import Business, Contact, Curation
+from chalicelib.intake.cvr.mapping import (
     MalformedDocument,
     _reason,
     company_of,
     loaded_at,
     map_company,
 )
-from chalicelib.demo.generate import generate_businesses
-from chalicelib.domain.models import Business, Contact, Curation
 
 from .conftest import SHARED
 from .standins.cvr_documents import address_id_of, company_document, hit

@@ -16,12 +16,12 @@ from typing import Any
 import orjson
 import pytest
 
-from chalicelib.cvr.client import CvrClient, RegisterAuthError, RegisterError
-from chalicelib.cvr.refresh import PENDING, QUARANTINE, STATE, Refresh, last_runs
 from chalicelib.demo.generate import generate_businesses
 from chalicelib.domain.models import Business, Curation
-from chalicelib.geocode.gsearch import GsearchGeocoder
-from chalicelib.geocode.locate import AddressLocator
+from chalicelib.intake.cvr.client import CvrClient, RegisterAuthError, RegisterError
+from chalicelib.intake.cvr.refresh import PENDING, QUARANTINE, STATE, Refresh, last_runs
+from chalicelib.intake.geocode.gsearch import GsearchGeocoder
+from chalicelib.intake.geocode.locate import AddressLocator
 from chalicelib.store import FeatureQuery, Store, open_store
 
 from .conftest import ADAPTERS, BIN, store_url
@@ -497,7 +497,7 @@ def test_refresh_without_configuration_says_so(tmp_path: Path) -> None:
 def test_the_password_can_come_from_ssm_or_secrets_manager(aws_env: dict[str, str]) -> None:
     import boto3
 
-    from chalicelib.cvr.credentials import credentials_from_env
+    from chalicelib.intake.cvr.credentials import credentials_from_env
 
     boto3.client("ssm").put_parameter(
         Name="/mikrokort/test/cvr", Value="fra-ssm", Type="SecureString", Overwrite=True

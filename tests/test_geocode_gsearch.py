@@ -11,8 +11,8 @@ import pytest
 from pyproj import Transformer
 
 from chalicelib.domain.utm import utm32_to_wgs84, wgs84_to_utm32
-from chalicelib.geocode import AddressRef, Geocoder, GeocoderUnavailable
-from chalicelib.geocode.gsearch import GsearchGeocoder, point_of
+from chalicelib.intake.geocode import AddressRef, Geocoder, GeocoderUnavailable
+from chalicelib.intake.geocode.gsearch import GsearchGeocoder, point_of
 from tests.standins.gsearch_server import GsearchStandIn, fold
 
 TOKEN = "test-token-0123456789"

@@ -1,4 +1,4 @@
-"""CVR company documents built from Businesses: the inverse of `chalicelib.cvr.mapping`.
+"""CVR company documents built from Businesses: the inverse of `chalicelib.intake.cvr.mapping`.
 
 Stand-in servers and benchmarks need many register documents in the real shape (the fields the
 refresh asks for in `_source`: top-level identity and timestamps, `penheder`, `livsforloeb` and

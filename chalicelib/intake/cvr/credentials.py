@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from chalicelib.cvr.client import RegisterError
+from chalicelib.intake.cvr.client import RegisterError
 
 DEFAULT_URL = "http://distribution.virk.dk"
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from chalicelib.domain.geo import in_denmark
 from chalicelib.domain.reference import postcode_point
 from chalicelib.domain.text import fold
-from chalicelib.geocode import AddressRef, Geocoder, GeocoderUnavailable
+from chalicelib.intake.geocode import AddressRef, Geocoder, GeocoderUnavailable
 
 if TYPE_CHECKING:
     from chalicelib.store import Store

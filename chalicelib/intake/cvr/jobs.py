@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.cvr.refresh import Progress, Refresh
+from chalicelib.intake.cvr.refresh import Progress, Refresh
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
-    from chalicelib.cvr.client import CvrClient
+    from chalicelib.intake.cvr.client import CvrClient
     from chalicelib.store import Store
 
 
@@ -16,14 +16,14 @@ def geocoder(settings: Settings):
     """The configured address service, or None (offline: postcode points only)."""
     if not settings.geocoder_url:
         return None
-    from chalicelib.geocode.gsearch import GsearchGeocoder
+    from chalicelib.intake.geocode.gsearch import GsearchGeocoder
 
     # short timeouts: a slow service must not hold the nightly run (it falls back instead)
     return GsearchGeocoder(settings.geocoder_url, settings.geocoder_token, timeout=5.0, retries=1)
 
 
 def refresh_job(store: Store, settings: Settings, progress: Progress | None = None) -> Refresh:
-    from chalicelib.geocode.locate import AddressLocator
+    from chalicelib.intake.geocode.locate import AddressLocator
 
     locator = AddressLocator(store, geocoder(settings))
     return Refresh(store, locator, settings.municipalities, progress=progress)
@@ -31,8 +31,8 @@ def refresh_job(store: Store, settings: Settings, progress: Progress | None = No
 
 def register_client(page_size: int = 1000) -> CvrClient:
     """A client for the configured register; NotConfigured says clearly what is missing."""
-    from chalicelib.cvr.client import CvrClient
-    from chalicelib.cvr.credentials import credentials_from_env
+    from chalicelib.intake.cvr.client import CvrClient
+    from chalicelib.intake.cvr.credentials import credentials_from_env
 
     creds = credentials_from_env()
     size = max(1, min(page_size, 3000))  # the service refuses pages above 3000
@@ -64,7 +64,7 @@ def _done_tonight(store: Store, within_hours: float = 18) -> bool:
     """No open checkpoint and a successful run started less than `within_hours` ago."""
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.cvr.refresh import STATE
+    from chalicelib.intake.cvr.refresh import STATE
 
     state = store.get_records(STATE, ["refresh"]).get("refresh") or {}
     if state.get("checkpoint"):

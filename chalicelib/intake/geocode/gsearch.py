@@ -21,7 +21,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as TransportError
 
 from chalicelib.domain.utm import utm32_to_wgs84
-from chalicelib.geocode import AddressRef, GeocoderUnavailable
+from chalicelib.intake.geocode import AddressRef, GeocoderUnavailable
 
 log = logging.getLogger("mikrokort")
 

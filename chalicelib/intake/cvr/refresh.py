@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.cvr.mapping import MalformedDocument, company_of, loaded_at, map_company
+from chalicelib.intake.cvr.mapping import MalformedDocument, company_of, loaded_at, map_company
 
 if TYPE_CHECKING:
-    from chalicelib.cvr.client import CvrClient
     from chalicelib.domain.models import Business
-    from chalicelib.geocode.locate import AddressLocator
+    from chalicelib.intake.cvr.client import CvrClient
+    from chalicelib.intake.geocode.locate import AddressLocator
     from chalicelib.store import Store
 
 STATE = "cvr_state"  # one record: the last successful run and the open checkpoint
@@ -229,7 +229,7 @@ class Refresh:
         return highest
 
     def _store_page(self, businesses: list[Business], report: RunReport) -> None:
-        from chalicelib.geocode.locate import address_ref
+        from chalicelib.intake.geocode.locate import address_ref
 
         existing = self.store.get_businesses([b.id for b in businesses])
         keep: list[Business] = []
@@ -313,7 +313,7 @@ class Refresh:
         waiting = [cvr for cvr, _ in self.store.list_records(PENDING, limit=limit)]
         if not waiting:
             return
-        from chalicelib.geocode.locate import address_ref
+        from chalicelib.intake.geocode.locate import address_ref
 
         stored = self.store.get_businesses(waiting)
         gone = [cvr for cvr in waiting if cvr not in stored]
