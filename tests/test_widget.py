@@ -99,7 +99,7 @@ def test_nothing_but_the_built_files_is_reachable(
 
 
 def test_asset_names_are_a_fixed_list(tmp_path: Path) -> None:
-    from chalicelib.widget import ASSETS, built_file
+    from chalicelib.mapwidget.widget import ASSETS, built_file
 
     assert built_file("../../app.py") is None
     assert built_file("/etc/passwd") is None
@@ -247,7 +247,7 @@ def _network(nid: str, codes: list[str]) -> dict[str, Any]:
 
 
 def test_map_data_keeps_the_networks_that_matter_and_no_contact_details() -> None:
-    from chalicelib.widget import build_map_data
+    from chalicelib.mapwidget.widget import build_map_data
 
     municipality = {
         "type": "Feature",
@@ -280,7 +280,7 @@ def test_map_data_keeps_the_networks_that_matter_and_no_contact_details() -> Non
 
 
 def test_demo_policy_allows_the_configured_tile_server() -> None:
-    from chalicelib.widget import _demo_policy
+    from chalicelib.mapwidget.widget import _demo_policy
 
     assert "img-src 'self' data: https:;" in _demo_policy("https://tile.example/{z}/{x}/{y}.png")
     assert "http://127.0.0.1:9999;" in _demo_policy("http://127.0.0.1:9999/{z}/{x}/{y}.png")

@@ -171,17 +171,17 @@ class FeaturesService:
         return matches(self.store, req, business_id)
 
     def widget_asset(self, req: HttpRequest, name: str) -> HttpResponse:
-        from chalicelib.widget import asset
+        from chalicelib.mapwidget.widget import asset
 
         return asset(req, name)
 
     def demo_page(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.widget import demo_page
+        from chalicelib.mapwidget.widget import demo_page
 
         return demo_page(req)
 
     def map_data(self, req: HttpRequest, code: str) -> HttpResponse:
-        from chalicelib.widget import map_data
+        from chalicelib.mapwidget.widget import map_data
 
         return map_data(self.store, req, code)
 
