@@ -3,8 +3,7 @@
 from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
 from chalicelib.domain.models import Curation, Point
 from chalicelib.domain.privacy import public_business
-
-from .factories import business, personal
+from tests.factories import business, personal
 
 
 def _on_grid_centre(lon: float, lat: float) -> bool:

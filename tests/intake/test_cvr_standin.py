@@ -20,7 +20,7 @@ import requests
 
 from tests.standins.cvr_server import CvrStandIn
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AUTH = ("mikrokort", "secret")
 SEARCH = "/cvr-permanent/virksomhed/_search"
 KOMMUNE = "Vrvirksomhed.virksomhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"

@@ -16,9 +16,8 @@ from chalicelib.domain.privacy import public_business
 from chalicelib.domain.reference import load_municipalities
 from chalicelib.domain.text import search_fold
 from chalicelib.store import FeatureQuery, Store, open_store
-
-from .conftest import ADAPTERS, store_url
-from .factories import business, network, personal
+from tests.conftest import ADAPTERS, store_url
+from tests.factories import business, network, personal
 
 
 def _open(adapter: str, tmp: Path, request: pytest.FixtureRequest) -> Store:

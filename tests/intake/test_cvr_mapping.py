@@ -20,9 +20,8 @@ from chalicelib.intake.cvr.mapping import (
     loaded_at,
     map_company,
 )
-
-from .conftest import SHARED
-from .standins.cvr_documents import address_id_of, company_document, hit
+from tests.conftest import SHARED
+from tests.standins.cvr_documents import address_id_of, company_document, hit
 
 CVR_DIR = SHARED / "data" / "cvr"
 CET = timezone(timedelta(hours=1))

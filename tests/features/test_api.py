@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
-
-from .conftest import walk
+from tests.conftest import walk
 
 GEOJSON = "application/geo+json"
 

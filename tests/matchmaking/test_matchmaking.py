@@ -20,9 +20,8 @@ from chalicelib.matchmaking.nearby import EARTH_RADIUS_KM
 from chalicelib.matchmaking.search import search
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
-
-from .conftest import ADAPTERS, store_url
-from .factories import business, network
+from tests.conftest import ADAPTERS, store_url
+from tests.factories import business, network
 
 HERE = (11.8729, 54.7691)  # Nykøbing Falster
 

@@ -23,11 +23,10 @@ from chalicelib.intake.cvr.refresh import PENDING, QUARANTINE, STATE, Refresh, l
 from chalicelib.intake.geocode.gsearch import GsearchGeocoder
 from chalicelib.intake.geocode.locate import AddressLocator
 from chalicelib.store import FeatureQuery, Store, open_store
-
-from .conftest import ADAPTERS, BIN, store_url
-from .standins.cvr_documents import address_id_of, company_document
-from .standins.cvr_server import CvrStandIn
-from .standins.gsearch_server import GsearchStandIn
+from tests.conftest import ADAPTERS, BIN, store_url
+from tests.standins.cvr_documents import address_id_of, company_document
+from tests.standins.cvr_server import CvrStandIn
+from tests.standins.gsearch_server import GsearchStandIn
 
 USER, PASSWORD, TOKEN = "mikrokort", "hemmeligt", "gs-token"
 LOADED = datetime.now(UTC) - timedelta(minutes=5)  # inside the next incremental window

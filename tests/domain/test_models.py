@@ -4,8 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.domain.models import Point
-
-from .factories import business, network
+from tests.factories import business, network
 
 
 def test_valid_business() -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import BIN, ROOT
+from tests.conftest import BIN, ROOT
 
 STAGES = ("dev", "prod")
 ACCOUNT, REGION = "123456789012", "eu-north-1"  # moto's default account; aws_env's region

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import BIN, start_server
+from tests.conftest import BIN, start_server
 
 NET = {
     "id": "guldborgsund-erhverv",

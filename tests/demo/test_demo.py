@@ -13,8 +13,7 @@ from shapely.geometry import Point, shape
 from chalicelib.demo.generate import generate_businesses, generate_networks
 from chalicelib.domain.industry import section_of
 from chalicelib.domain.reference import load_municipalities
-
-from .conftest import BIN, SHARED
+from tests.conftest import BIN, SHARED
 
 
 def test_boundaries_are_the_real_dagi_ones() -> None:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from .conftest import BIN, ROOT, start_server, walk
+from tests.conftest import BIN, ROOT, start_server, walk
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -19,9 +19,8 @@ from chalicelib.matchmaking.nearby import distance_km
 from chalicelib.matchmaking.welcome import new_businesses
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
-
-from .conftest import ADAPTERS, store_url
-from .factories import business, network, personal
+from tests.conftest import ADAPTERS, store_url
+from tests.factories import business, network, personal
 
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}
 HERE = (11.8729, 54.7691)  # Nykøbing F

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .conftest import BIN
+from tests.conftest import BIN
 
 CHECKS = ",".join(
     [

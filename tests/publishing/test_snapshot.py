@@ -29,8 +29,7 @@ from chalicelib.publishing.publications import barometer, snapshot_file, snapsho
 from chalicelib.publishing.snapshot import SnapshotPublisher, published
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
-
-from .conftest import BIN
+from tests.conftest import BIN
 
 YEAR = 2025
 FRICTIONLESS = Path(os.environ.get("VIRTUAL_ENV", str(BIN.parent))) / "bin" / "frictionless"
