@@ -1,6 +1,8 @@
 """The privacy rules of the design, applied in one place: what the public may see of a business.
 
-Every public output (API, widget data, snapshots) goes through `public_business`.
+Every public output (API, widget data, snapshots) goes through `public_business`. The properties
+are built through the models of `chalicelib.domain.public`, so what is published is exactly the
+shape the API document and the open-data files describe.
 """
 
 from __future__ import annotations
@@ -9,6 +11,12 @@ from typing import Any
 
 from chalicelib.domain.geo import snap_to_grid
 from chalicelib.domain.models import Business, Municipality, Network
+from chalicelib.domain.public import (
+    GeoJsonPoint,
+    PublicBusinessProperties,
+    PublicMunicipalityProperties,
+    PublicNetworkProperties,
+)
 
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:
@@ -40,65 +48,76 @@ def public_business(b: Business) -> dict[str, Any] | None:
     if not b.public:
         return None
     point, precision = public_location(b)
-    props: dict[str, Any] = {
-        "name": b.name,
-        "industry_code": b.industry_code,
-        "industry_text": b.industry_text,
-        "industry_section": b.industry_section,
-        "company_form": b.company_form,
-        "company_form_text": b.company_form_text,
-        "employees": b.employees,
-        "status": b.status,
-        "founded": b.founded.isoformat() if b.founded else None,
-        "ceased": b.ceased.isoformat() if b.ceased else None,
-        "address": b.address if shows_address(b) else None,
-        "postcode": b.postcode,
-        "city": b.city,
-        "municipality": b.municipality,
-        "location_precision": precision,
-        "reklamebeskyttet": b.reklamebeskyttet,
-        "networks": sorted(b.networks),
-        "phone": None,
-        "email": None,
-        "website": None,
-        "updated_at": b.updated_at.isoformat(timespec="seconds"),
-    }
-    if shows_contact(b):
-        props.update(phone=b.contact.phone, email=b.contact.email, website=b.contact.website)
+    contact = shows_contact(b)
+    props = PublicBusinessProperties(
+        name=b.name,
+        industry_code=b.industry_code,
+        industry_text=b.industry_text,
+        industry_section=b.industry_section,
+        company_form=b.company_form,
+        company_form_text=b.company_form_text,
+        employees=b.employees,
+        status=b.status,
+        founded=b.founded,
+        ceased=b.ceased,
+        address=b.address if shows_address(b) else None,
+        postcode=b.postcode,
+        city=b.city,
+        municipality=b.municipality,
+        location_precision=precision,
+        reklamebeskyttet=b.reklamebeskyttet,
+        networks=sorted(b.networks),
+        phone=b.contact.phone if contact else None,
+        email=b.contact.email if contact else None,
+        website=b.contact.website if contact else None,
+        updated_at=b.updated_at,
+    )
     geometry = {"type": "Point", "coordinates": list(point)} if point else None
-    return {"type": "Feature", "id": b.id, "geometry": geometry, "properties": props}
+    return {
+        "type": "Feature",
+        "id": b.id,
+        "geometry": geometry,
+        "properties": props.model_dump(mode="json"),
+    }
 
 
 def public_network(n: Network, visible_members: list[str]) -> dict[str, Any]:
     """A network as a Feature; members are limited to businesses not hidden from the public."""
-    props: dict[str, Any] = {
-        "name": n.name,
-        "description": n.description,
-        "website": n.website,
-        "email": n.contact.email,
-        "phone": n.contact.phone,
-        "municipalities": n.municipalities,
-        "meeting_place": n.meeting_place.geojson() if n.meeting_place else None,
-        "meeting_place_name": n.meeting_place_name,
-        "tags": n.tags,
-        "members": visible_members,
-        "member_count": len(visible_members),
-        "founded": n.founded.isoformat() if n.founded else None,
-        "updated_at": n.updated_at.isoformat(timespec="seconds"),
+    place = n.meeting_place
+    props = PublicNetworkProperties(
+        name=n.name,
+        description=n.description,
+        website=n.website,
+        email=n.contact.email,
+        phone=n.contact.phone,
+        municipalities=n.municipalities,
+        meeting_place=GeoJsonPoint.model_validate(place.geojson()) if place else None,
+        meeting_place_name=n.meeting_place_name,
+        tags=n.tags,
+        members=visible_members,
+        member_count=len(visible_members),
+        founded=n.founded,
+        updated_at=n.updated_at,
+    )
+    return {
+        "type": "Feature",
+        "id": n.id,
+        "geometry": n.geometry(),
+        "properties": props.model_dump(mode="json"),
     }
-    return {"type": "Feature", "id": n.id, "geometry": n.geometry(), "properties": props}
 
 
 def public_municipality(m: Municipality) -> dict[str, Any]:
     """A municipality as a Feature with its boundary (public reference data)."""
+    props = PublicMunicipalityProperties(
+        kommunekode=m.kommunekode,
+        name=m.name,
+        region=m.region,
+        business_contact=m.business_contact,
+    )
     return {
         "type": "Feature",
         "id": m.kommunekode,
         "geometry": m.boundary,
-        "properties": {
-            "kommunekode": m.kommunekode,
-            "name": m.name,
-            "region": m.region,
-            "business_contact": m.business_contact.model_dump() if m.business_contact else None,
-        },
+        "properties": props.model_dump(mode="json"),
     }

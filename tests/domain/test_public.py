@@ -1,0 +1,83 @@
+"""The public shapes: the features the privacy rules build, and the CSV columns, follow them."""
+
+from __future__ import annotations
+
+from chalicelib.domain.models import Curation, Municipality, MunicipalityContact
+from chalicelib.domain.privacy import public_business, public_municipality, public_network
+from chalicelib.domain.public import (
+    PUBLIC_BUSINESS_COLUMNS,
+    PublicBusinessProperties,
+    PublicMunicipalityProperties,
+    PublicNetworkProperties,
+)
+from tests.factories import business, network, personal
+
+
+def test_csv_columns_are_the_model_fields_with_the_point() -> None:
+    fields = list(PublicBusinessProperties.model_fields)
+    assert PUBLIC_BUSINESS_COLUMNS[0] == "id"
+    rest = [c for c in PUBLIC_BUSINESS_COLUMNS[1:] if c not in ("lon", "lat")]
+    assert rest == [f for f in fields if f not in ("reklamebeskyttet", "updated_at")]
+    at = PUBLIC_BUSINESS_COLUMNS.index("location_precision")
+    assert PUBLIC_BUSINESS_COLUMNS[at - 2 : at] == ["lon", "lat"]
+    assert len(set(PUBLIC_BUSINESS_COLUMNS)) == len(PUBLIC_BUSINESS_COLUMNS)
+
+
+def test_csv_columns_keep_the_published_order() -> None:
+    """The order users' scripts and spreadsheets rely on since the first snapshot."""
+    assert PUBLIC_BUSINESS_COLUMNS == [
+        "id", "name", "industry_code", "industry_text", "industry_section", "company_form",
+        "company_form_text", "employees", "status", "founded", "ceased", "address", "postcode",
+        "city", "municipality", "lon", "lat", "location_precision", "networks", "phone",
+        "email", "website",
+    ]  # fmt: skip
+
+
+def test_the_open_data_files_use_these_columns() -> None:
+    from chalicelib.publishing.opendata import BUSINESS_FIELDS
+    from chalicelib.publishing.snapshot import CSV_COLUMNS
+
+    assert CSV_COLUMNS == PUBLIC_BUSINESS_COLUMNS
+    assert [name for name, _, _ in BUSINESS_FIELDS] == PUBLIC_BUSINESS_COLUMNS
+
+
+def test_every_csv_column_has_a_value_in_a_public_feature() -> None:
+    f = public_business(business())
+    assert f is not None
+    available = {"id", "lon", "lat", *f["properties"]}
+    assert set(PUBLIC_BUSINESS_COLUMNS) <= available
+
+
+def test_public_features_carry_exactly_the_model_fields() -> None:
+    for b in (business(), personal(), personal(curated=Curation(show_contact=True))):
+        f = public_business(b)
+        assert f is not None
+        assert list(f["properties"]) == list(PublicBusinessProperties.model_fields)
+        PublicBusinessProperties.model_validate(f["properties"])
+    n = public_network(network(members=["10000004"]), ["10000004"])
+    assert list(n["properties"]) == list(PublicNetworkProperties.model_fields)
+    assert n["properties"]["meeting_place"] == {"type": "Point", "coordinates": [11.87, 54.77]}
+    PublicNetworkProperties.model_validate(n["properties"])
+
+
+def test_timestamps_keep_seconds_and_offset() -> None:
+    f = public_business(business())
+    assert f is not None
+    stamp = f["properties"]["updated_at"]
+    assert stamp.endswith("+00:00") and "." not in stamp
+
+
+def test_municipality_contact_is_published_as_given() -> None:
+    square = [[[11.8, 54.7], [11.9, 54.7], [11.9, 54.8], [11.8, 54.8], [11.8, 54.7]]]
+    m = Municipality(
+        kommunekode="376",
+        name="Guldborgsund",
+        boundary={"type": "Polygon", "coordinates": square},
+        business_contact=MunicipalityContact(name="Erhverv", email="erhverv@example.dk"),
+    )
+    p = public_municipality(m)["properties"]
+    assert list(p) == list(PublicMunicipalityProperties.model_fields)
+    assert p["business_contact"] == {
+        "name": "Erhverv", "email": "erhverv@example.dk", "phone": None, "website": None,
+        "note": None,
+    }  # fmt: skip
