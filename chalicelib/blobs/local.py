@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from chalicelib.blobs import AlreadyExists, BlobInfo, BlobsUnavailable
+from chalicelib.blobs.port import AlreadyExists, BlobInfo, BlobsUnavailable
 
 
 class LocalWriter:

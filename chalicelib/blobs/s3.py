@@ -9,10 +9,9 @@ shows a multipart upload once it is completed (a lifecycle rule cleans up abando
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any
 
-from chalicelib.blobs import AlreadyExists, BlobInfo, BlobsUnavailable
+from chalicelib.blobs.port import AlreadyExists, BlobInfo, BlobsUnavailable
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
 
@@ -112,7 +111,10 @@ class S3Writer:
 
 
 class S3Blobs:
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", client: Any = None, public_base: str | None = None
+    ) -> None:
+        self.public_base = public_base  # a CDN in front of the bucket (Settings.blobs_public_url)
         self.bucket = bucket
         self.prefix = prefix
         self.client = client or _client()
@@ -149,9 +151,8 @@ class S3Blobs:
         return sorted(out, key=lambda b: b.key)
 
     def public_url(self, key: str) -> str | None:
-        base = os.environ.get("MIKROKORT_BLOBS_PUBLIC_URL")
-        if base:
-            return f"{base.rstrip('/')}/{self.full(key)}"
+        if self.public_base:
+            return f"{self.public_base.rstrip('/')}/{self.full(key)}"
         region = self.client.meta.region_name
         return f"https://{self.bucket}.s3.{region}.amazonaws.com/{self.full(key)}"
 

@@ -6,61 +6,24 @@ ETag last read, so two people editing at once never silently overwrite each othe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.curation import auth
 from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
-    MikrokortError,
     NotFound,
-    PayloadTooLarge,
     PreconditionFailed,
+    PreconditionRequired,
     UnprocessableEntity,
-    UnsupportedMediaType,
 )
+from chalicelib.web.bodies import parse_body
 from chalicelib.web.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from chalicelib.store import Store
-
-MAX_BODY = 512 * 1024  # a network area with a detailed outline fits; anything bigger is refused
-M = TypeVar("M", bound=BaseModel)
-
-
-class PreconditionRequired(MikrokortError):
-    status = 428
-    code = "PreconditionRequired"
-
-
-def parse_body(req: HttpRequest, model: type[M], limit: int = MAX_BODY) -> M:
-    """A JSON body validated by a pydantic model: 413, 415, 400 or 422 naming the field."""
-    if len(req.body) > limit:
-        raise PayloadTooLarge(f"the request body is larger than {limit // 1024} KB")
-    media = (req.header("content-type") or "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise UnsupportedMediaType("send the body as application/json")
-    try:
-        data = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidParameter(f"the body is not JSON: {exc}", parameter="body") from None
-    return validate(model, data)
-
-
-def validate(model: type[M], data: Any) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise UnprocessableEntity(
-            f"{where}: {first['msg']}"
-            + (f" ({len(exc.errors())} problems)" if len(exc.errors()) > 1 else ""),
-            parameter=where,
-        ) from None
 
 
 def _json(status: int, doc: Any, etag: str | None = None) -> HttpResponse:

@@ -70,6 +70,13 @@ class PreconditionFailed(MikrokortError):
     code = "PreconditionFailed"
 
 
+class PreconditionRequired(MikrokortError):
+    """A write to something that exists came without If-Match: it could overwrite unseen edits."""
+
+    status = 428
+    code = "PreconditionRequired"
+
+
 class PayloadTooLarge(MikrokortError):
     status = 413
     code = "PayloadTooLarge"
