@@ -48,14 +48,16 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
     from datetime import UTC, datetime
 
     from chalicelib.blobs import open_blobs
+    from chalicelib.publishing.barometer import load_parameters
     from chalicelib.publishing.snapshot import SnapshotPublisher, published
 
     year = datetime.now(UTC).year - 1
-    blobs = open_blobs(settings.blobs_url)
+    blobs = open_blobs(settings.blobs_url, settings.blobs_public_url)
     if any(m["year"] == year for m in published(blobs)):
         print(f"snapshot {year}: published already")
         return
-    manifest = SnapshotPublisher(store, blobs, settings.municipalities).publish(year)
+    params = load_parameters(settings.barometer_config)
+    manifest = SnapshotPublisher(store, blobs, settings.municipalities, params=params).publish(year)
     print(f"snapshot {year}: published ({len(manifest['files'])} files)")
 
 
@@ -120,7 +122,7 @@ def _refresh(args: argparse.Namespace) -> int:
     from chalicelib.store import open_store
 
     settings = Settings.from_env()
-    client = register_client(page_size=args.page_size)
+    client = register_client(settings, page_size=args.page_size)
     store = open_store(settings.store_url)
     bar = _ProgressBar("refresh") if not args.quiet else None
     try:
@@ -158,16 +160,18 @@ def _import(args: argparse.Namespace) -> int:
 def _snapshot(args: argparse.Namespace) -> int:
     from chalicelib.blobs import open_blobs
     from chalicelib.config import Settings
+    from chalicelib.publishing.barometer import load_parameters
     from chalicelib.publishing.snapshot import SnapshotPublisher
     from chalicelib.store import open_store
 
     settings = Settings.from_env()
-    blobs = open_blobs(settings.blobs_url)
+    blobs = open_blobs(settings.blobs_url, settings.blobs_public_url)
     bar = _ProgressBar("snapshot") if not args.quiet else None
     publisher = SnapshotPublisher(
         open_store(settings.store_url),
         blobs,
         settings.municipalities,
+        params=load_parameters(settings.barometer_config),
         progress=(lambda done: bar(done, None)) if bar else None,
     )
     try:
@@ -199,10 +203,11 @@ def _barometer(args: argparse.Namespace) -> int:
         params={"f": [args.format], "lang": [args.lang]},
         headers={},
         base_url="",
+        settings=settings,
     )
     resp = barometer(
         open_store(settings.store_url),
-        open_blobs(settings.blobs_url),
+        open_blobs(settings.blobs_url, settings.blobs_public_url),
         settings.municipalities,
         req,
         str(args.year),

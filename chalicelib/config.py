@@ -1,35 +1,80 @@
-"""Configuration from environment variables (the contract in docs/OPERATIONS.md)."""
+"""All configuration, read from the environment in one place (the contract in docs/OPERATIONS.md).
+
+Nothing else in the product reads `os.environ`: a `Settings` is made once per process (or per
+test) and passed in, to the services and, through `HttpRequest.settings`, to every handler.
+Each secret has one purpose: the cursor signing key and the salt of client hashes are separate,
+so knowing one never helps with the other.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = "sqlite:///.data/mikrokort.db"
 DEFAULT_BLOBS = "file:///.data/blobs"
+DEFAULT_MUNICIPALITIES = "376,390"
+DEFAULT_CVR_URL = "http://distribution.virk.dk"
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+# Development defaults: a deployment sets its own (docs/OPERATIONS.md, "Secrets").
+DEFAULT_CURSOR_SECRET = b"mikrokort-cursor-v1"
+DEFAULT_CLIENT_SALT = b"mikrokort-client-v1"
 
 
 @dataclass(frozen=True)
 class Settings:
-    store_url: str
-    blobs_url: str
-    municipalities: tuple[str, ...]
-    public_url: str | None
+    store_url: str = "sqlite:///" + str(PROJECT_ROOT / ".data" / "mikrokort.db")
+    blobs_url: str = "file:///" + str(PROJECT_ROOT / ".data" / "blobs")
+    municipalities: tuple[str, ...] = ("376", "390")
+    public_url: str | None = None
     geocoder_url: str | None = None
     geocoder_token: str | None = None
+    # signs paging cursors (HMAC); changing it only invalidates cursors in flight
+    cursor_secret: bytes = DEFAULT_CURSOR_SECRET
+    # salts the hashes of client addresses kept for rate limits (never the address itself)
+    client_salt: bytes = DEFAULT_CLIENT_SALT
+    blobs_public_url: str | None = None  # where published files are read (a CDN), if not S3's
+    barometer_config: str | None = None  # TOML with the estimate parameters; None: the shipped one
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
+    cvr_url: str = DEFAULT_CVR_URL
+    cvr_user: str = ""
+    cvr_password: str = ""
+    cvr_secret: str = ""  # an SSM parameter or Secrets Manager name holding the password
 
     @classmethod
-    def from_env(cls) -> Settings:
-        codes = os.environ.get("MIKROKORT_MUNICIPALITIES", "376,390")
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        codes = env.get("MIKROKORT_MUNICIPALITIES", DEFAULT_MUNICIPALITIES)
+        tile_url = get("MIKROKORT_TILE_URL") or DEFAULT_TILE_URL
+        attribution = env.get("MIKROKORT_TILE_ATTRIBUTION")
+        if attribution is None:  # an own tile source names its own attribution
+            attribution = DEFAULT_TILE_ATTRIBUTION if tile_url == DEFAULT_TILE_URL else ""
         return cls(
-            store_url=_project_relative(os.environ.get("MIKROKORT_STORE", DEFAULT_STORE)),
-            blobs_url=_project_relative(os.environ.get("MIKROKORT_BLOBS", DEFAULT_BLOBS)),
+            store_url=_project_relative(get("MIKROKORT_STORE") or DEFAULT_STORE),
+            blobs_url=_project_relative(get("MIKROKORT_BLOBS") or DEFAULT_BLOBS),
             municipalities=tuple(c.strip()[-3:].zfill(3) for c in codes.split(",") if c.strip()),
-            public_url=(os.environ.get("MIKROKORT_PUBLIC_URL") or "").rstrip("/") or None,
-            geocoder_url=os.environ.get("MIKROKORT_GEOCODER_URL") or None,
-            geocoder_token=os.environ.get("MIKROKORT_GEOCODER_TOKEN") or None,
+            public_url=(get("MIKROKORT_PUBLIC_URL") or "").rstrip("/") or None,
+            geocoder_url=get("MIKROKORT_GEOCODER_URL"),
+            geocoder_token=get("MIKROKORT_GEOCODER_TOKEN"),
+            cursor_secret=(get("MIKROKORT_CURSOR_SECRET") or "").encode() or DEFAULT_CURSOR_SECRET,
+            client_salt=(get("MIKROKORT_CLIENT_SALT") or "").encode() or DEFAULT_CLIENT_SALT,
+            blobs_public_url=(get("MIKROKORT_BLOBS_PUBLIC_URL") or "").rstrip("/") or None,
+            barometer_config=get("MIKROKORT_BAROMETER_CONFIG"),
+            tile_url=tile_url,
+            tile_attribution=attribution,
+            cvr_url=get("MIKROKORT_CVR_URL") or DEFAULT_CVR_URL,
+            cvr_user=env.get("MIKROKORT_CVR_USER", ""),
+            cvr_password=env.get("MIKROKORT_CVR_PASSWORD", ""),
+            cvr_secret=env.get("MIKROKORT_CVR_SECRET", ""),
         )
 
 

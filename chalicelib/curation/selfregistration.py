@@ -10,7 +10,6 @@ field that people never see and bots fill in.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from datetime import UTC, datetime
@@ -22,7 +21,6 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.curation import auth
-from chalicelib.curation.admin import validate
 from chalicelib.domain.errors import (
     Conflict,
     InvalidParameter,
@@ -33,6 +31,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.domain.models import Contact, Network, Point
+from chalicelib.web.bodies import validate
 from chalicelib.web.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -105,9 +104,9 @@ class NetworkSubmission(BaseModel):
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e"})
 
 
-def _client_hash(client: str | None) -> str:
-    salt = os.environ.get("MIKROKORT_CURSOR_SECRET", "mikrokort")
-    return hashlib.sha256(f"{salt}:{client or 'unknown'}".encode()).hexdigest()[:16]
+def _client_hash(client: str | None, salt: bytes) -> str:
+    """A short salted hash: enough to count one client's submissions, useless to find it."""
+    return hashlib.sha256(salt + b":" + (client or "unknown").encode()).hexdigest()[:16]
 
 
 def _read(req: HttpRequest) -> tuple[dict[str, Any], bool]:
@@ -151,7 +150,7 @@ def submit(store: Store, req: HttpRequest) -> HttpResponse:
     if sub.homepage:  # a bot: answer as if accepted, keep nothing
         return _accepted(None, from_form)
     sub.network()  # refuse what could never be approved (422 naming the field)
-    client = _client_hash(req.client)
+    client = _client_hash(req.client, req.settings.client_salt)
     hour = datetime.now(UTC).strftime("%Y%m%d%H")
     key = f"{client}:{hour}"
     count = int(store.get_records(RATE, [key]).get(key, {}).get("n", 0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -17,7 +16,7 @@ from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 
 if TYPE_CHECKING:
-    from chalicelib.blobs import BlobStore
+    pass
 
 _DOC_PARAMS = ("f",)
 _FEATURE_PARAMS = ("crs", "f")
@@ -37,28 +36,11 @@ def _json_doc(req: HttpRequest, doc: dict, offers: list[str], max_age: int) -> H
 
 
 class FeaturesService:
-    """One instance per process; holds the store the configuration chose."""
+    """The OGC API - Features operations over one store; one instance per process."""
 
-    def __init__(
-        self,
-        store: Store,
-        blobs: Callable[[], BlobStore] | None = None,
-        municipalities: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self._blobs_factory = blobs
-        self._blobs: BlobStore | None = None
-        self.municipalities = municipalities
-        self._openapi: dict[str, bytes] = {}
-
-    @property
-    def blobs(self) -> BlobStore:
-        """Opened on first use: most requests never touch published files."""
-        if self._blobs is None:
-            if self._blobs_factory is None:
-                raise NotFound("this service publishes no snapshots")
-            self._blobs = self._blobs_factory()
-        return self._blobs
+        self._openapi: dict[str, bytes] = {}  # the document per base URL, built once
 
     def landing(self, req: HttpRequest) -> HttpResponse:
         return _json_doc(req, D.landing_page(req.base_url), [D.JSON], 3600)
@@ -95,7 +77,7 @@ class FeaturesService:
         selection = selection_digest(cid, {**query.filters(), "crs": crs})
         number_matched = None
         if "cursor" in values:
-            cursor = decode_cursor(values["cursor"], selection)
+            cursor = decode_cursor(values["cursor"], selection, req.settings.cursor_secret)
             query = query.model_copy(update={"after": cursor.after})
             number_matched = cursor.number_matched
         page = self.store.query(cid, query, count="cursor" not in values)
@@ -108,7 +90,9 @@ class FeaturesService:
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, info.title),
         ]
         if page.next_after is not None:
-            token = Cursor(page.next_after, number_matched, selection).encode()
+            token = Cursor(page.next_after, number_matched, selection).encode(
+                req.settings.cursor_secret
+            )
             links.append(D.link(with_query(href, {**values, "cursor": token}), "next", media))
         body = D.feature_collection(features, links, number_matched)
         data = [page.validator.encode()] if page.validator else features
@@ -134,61 +118,6 @@ class FeaturesService:
         return ok(
             req, body, media, etag=etag_of(body), max_age=60, extra={"Content-Crs": f"<{crs}>"}
         )
-
-    def new_businesses(self, req: HttpRequest, code: str) -> HttpResponse:
-        from chalicelib.matchmaking.welcome import new_businesses
-
-        return new_businesses(self.store, req, code)
-
-    def snapshots(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.publishing.publications import snapshots
-
-        return snapshots(self.blobs, req)
-
-    def snapshot_file(self, req: HttpRequest, year: str, name: str) -> HttpResponse:
-        from chalicelib.publishing.publications import snapshot_file
-
-        return snapshot_file(self.blobs, req, year, name)
-
-    def register_form(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.curation.selfregistration import form_page
-
-        return form_page(req)
-
-    def register_submit(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.curation.selfregistration import submit
-
-        return submit(self.store, req)
-
-    def search(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.matchmaking.search import search
-
-        return search(self.store, req)
-
-    def matches(self, req: HttpRequest, business_id: str) -> HttpResponse:
-        from chalicelib.matchmaking.matches import matches
-
-        return matches(self.store, req, business_id)
-
-    def widget_asset(self, req: HttpRequest, name: str) -> HttpResponse:
-        from chalicelib.mapwidget.widget import asset
-
-        return asset(req, name)
-
-    def demo_page(self, req: HttpRequest) -> HttpResponse:
-        from chalicelib.mapwidget.widget import demo_page
-
-        return demo_page(req)
-
-    def map_data(self, req: HttpRequest, code: str) -> HttpResponse:
-        from chalicelib.mapwidget.widget import map_data
-
-        return map_data(self.store, req, code)
-
-    def barometer(self, req: HttpRequest, year: str) -> HttpResponse:
-        from chalicelib.publishing.publications import barometer
-
-        return barometer(self.store, self.blobs, self.municipalities, req, year)
 
 
 def _known(collection_id: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import html
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,12 +36,11 @@ from chalicelib.web import params as P
 from chalicelib.web.http import JSON, etag_of, negotiate, ok
 
 if TYPE_CHECKING:
+    from chalicelib.config import Settings
     from chalicelib.store import Store
     from chalicelib.web.http import HttpRequest, HttpResponse
 
 FORMAT_VERSION = 1
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
 DATA_ATTRIBUTION = "Data: CVR (Erhvervsstyrelsen), DAGI (Klimadatastyrelsen, CC BY 4.0)"
 BUSINESS_FIELDS = (
     "id",
@@ -119,13 +117,9 @@ def asset(req: HttpRequest, name: str) -> HttpResponse:
 # -- settings ----------------------------------------------------------------------------------
 
 
-def tile_settings() -> dict[str, str]:
+def tile_settings(settings: Settings) -> dict[str, str]:
     """The operator's tile source for every widget that does not name its own."""
-    url = os.environ.get("MIKROKORT_TILE_URL") or DEFAULT_TILE_URL
-    attribution = os.environ.get("MIKROKORT_TILE_ATTRIBUTION")
-    if attribution is None:
-        attribution = DEFAULT_TILE_ATTRIBUTION if url == DEFAULT_TILE_URL else ""
-    return {"url": url, "attribution": attribution}
+    return {"url": settings.tile_url, "attribution": settings.tile_attribution}
 
 
 # -- the demo page -----------------------------------------------------------------------------
@@ -191,7 +185,7 @@ def demo_page(req: HttpRequest) -> HttpResponse:
         script=html.escape(f"{base}/widget/mikrokort.js"),
         base=html.escape(base),
     ).encode()
-    policy = _demo_policy(tile_settings()["url"])
+    policy = _demo_policy(tile_settings(req.settings)["url"])
     return ok(
         req,
         page,
@@ -232,7 +226,7 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         raise NotFound(f"no municipality {code} in this service")
     businesses = _all(store, "businesses", FeatureQuery(municipality=kommunekode, status="active"))
     networks = _all(store, "networks", FeatureQuery())
-    tiles = tile_settings()
+    tiles = tile_settings(req.settings)
     # The answer is a function of these public features: their digest is the ETag, and a
     # repeated request for unchanged data skips parsing and building (about 0.5 s at 20,000).
     digest = hashlib.blake2b(digest_size=16)

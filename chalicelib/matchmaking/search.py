@@ -232,14 +232,16 @@ def search(store: Store, req: HttpRequest) -> HttpResponse:
     selection = selection_digest("search", p.selection())
     offset = 0
     if "cursor" in values:
-        offset = int(decode_cursor(values["cursor"], selection).after)
+        offset = int(decode_cursor(values["cursor"], selection, req.settings.cursor_secret).after)
     ranked = rank(candidates(store, p), p)
     page = ranked[offset : offset + p.limit]
     href = f"{req.base_url}/search"
     shown = {k: v for k, v in values.items() if k != "cursor"}
     links = [{"href": with_query(href, values), "rel": "self", "type": media}]
     if offset + p.limit < len(ranked):
-        token = Cursor(str(offset + p.limit), len(ranked), selection).encode()
+        token = Cursor(str(offset + p.limit), len(ranked), selection).encode(
+            req.settings.cursor_secret
+        )
         links.append(
             {"href": with_query(href, {**shown, "cursor": token}), "rel": "next", "type": media}
         )

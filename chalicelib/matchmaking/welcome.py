@@ -101,7 +101,13 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     )
     selection = selection_digest("new-businesses", query.filters())
     if "cursor" in values:
-        query = query.model_copy(update={"after": decode_cursor(values["cursor"], selection).after})
+        query = query.model_copy(
+            update={
+                "after": decode_cursor(
+                    values["cursor"], selection, req.settings.cursor_secret
+                ).after
+            }
+        )
     page = store.query("businesses", query)
     networks = [
         orjson.loads(f) for f in store.query("networks", FeatureQuery(limit=10_000)).features
@@ -118,7 +124,7 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         )
     }
     if page.next_after is not None:
-        token = Cursor(page.next_after, None, selection).encode()
+        token = Cursor(page.next_after, None, selection).encode(req.settings.cursor_secret)
         links["next"] = with_query(href, {**shown, "cursor": token})
     links["alternate"] = with_query(href, {**shown, "f": "json" if media == ATOM else "atom"})
     context = {

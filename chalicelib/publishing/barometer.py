@@ -7,7 +7,6 @@ Estimates (jobs, tax) follow parameters from a config file, which travel with th
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -73,7 +72,8 @@ class Parameters:
 
 
 def load_parameters(path: str | None = None) -> Parameters:
-    path = path or os.environ.get("MIKROKORT_BAROMETER_CONFIG") or str(DEFAULT_CONFIG)
+    """The estimate parameters from `path` (Settings.barometer_config), or the shipped ones."""
+    path = path or str(DEFAULT_CONFIG)
     with open(path, "rb") as fh:
         doc = tomllib.load(fh)
     jobs = dict(doc["jobs"])

@@ -18,6 +18,7 @@ from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, o
 
 if TYPE_CHECKING:
     from chalicelib.blobs import BlobStore
+    from chalicelib.config import Settings
     from chalicelib.store import Store
 
 _FORMATS = {
@@ -144,7 +145,7 @@ def barometer(
         doc["published"] = True
     else:
         check_year(year)
-        doc = {**_live_barometer(store, municipalities, year), "published": False}
+        doc = {**_live_barometer(store, municipalities, year, req.settings), "published": False}
     if media.startswith("text/html"):
         body = press.html(doc, lang).encode()
     elif media.startswith("text/markdown"):
@@ -154,7 +155,9 @@ def barometer(
     return ok(req, body, media, etag=etag_of(body), max_age=3600 if versions else 300)
 
 
-def _live_barometer(store: Store, municipalities: tuple[str, ...], year: int) -> dict[str, Any]:
+def _live_barometer(
+    store: Store, municipalities: tuple[str, ...], year: int, settings: Settings
+) -> dict[str, Any]:
     """Computed from the store (not yet published); reused for a few minutes."""
     from chalicelib.publishing.barometer import BarometerBuilder, load_parameters
     from chalicelib.publishing.snapshot import (
@@ -169,7 +172,7 @@ def _live_barometer(store: Store, municipalities: tuple[str, ...], year: int) ->
         if hit and now - hit[0] < _LIVE_TTL:
             return hit[1]
     names = municipality_names(store, municipalities)
-    builder = BarometerBuilder(year, names, load_parameters())
+    builder = BarometerBuilder(year, names, load_parameters(settings.barometer_config))
     for features in public_business_pages(store):
         for f in features:
             builder.add(f["properties"])

@@ -368,9 +368,12 @@ def scheduled_snapshot(settings: Settings) -> dict[str, Any]:
     from chalicelib.store import open_store
 
     year = datetime.now(UTC).year - 1
-    blobs = open_blobs(settings.blobs_url)
+    blobs = open_blobs(settings.blobs_url, settings.blobs_public_url)
     if any(m["year"] == year for m in published(blobs)):
         return {"status": "already published", "year": year}
-    publisher = SnapshotPublisher(open_store(settings.store_url), blobs, settings.municipalities)
+    params = load_parameters(settings.barometer_config)
+    publisher = SnapshotPublisher(
+        open_store(settings.store_url), blobs, settings.municipalities, params=params
+    )
     manifest = publisher.publish(year)
     return {"status": "published", "year": year, "files": len(manifest["files"])}

@@ -10,18 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 
 import orjson
 
 from chalicelib.domain.errors import InvalidParameter
-
-_DEFAULT_SECRET = b"mikrokort-cursor-v1"
-
-
-def _secret() -> bytes:
-    return os.environ.get("MIKROKORT_CURSOR_SECRET", "").encode() or _DEFAULT_SECRET
 
 
 def _b64(data: bytes) -> str:
@@ -43,13 +36,14 @@ class Cursor:
     number_matched: int | None
     selection: str
 
-    def encode(self) -> str:
+    def encode(self, secret: bytes) -> str:
+        """The signed token; `secret` is the deployment's cursor key (Settings.cursor_secret)."""
         payload = orjson.dumps({"a": self.after, "n": self.number_matched, "s": self.selection})
-        sig = hmac.new(_secret(), payload, hashlib.sha256).digest()[:16]
+        sig = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
         return f"{_b64(payload)}.{_b64(sig)}"
 
 
-def decode_cursor(token: str, selection: str) -> Cursor:
+def decode_cursor(token: str, selection: str, secret: bytes) -> Cursor:
     """Check and open a cursor for the given selection; any defect is a 400 on `cursor`."""
     bad = InvalidParameter(
         "the cursor is not valid for this request: follow the 'next' link as given",
@@ -60,7 +54,7 @@ def decode_cursor(token: str, selection: str) -> Cursor:
         payload, sig = _unb64(payload_b64), _unb64(sig_b64)
     except ValueError:
         raise bad from None
-    expected = hmac.new(_secret(), payload, hashlib.sha256).digest()[:16]
+    expected = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
     if not hmac.compare_digest(sig, expected):
         raise bad
     try:

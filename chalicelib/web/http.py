@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from chalicelib.config import Settings
 from chalicelib.domain.errors import MikrokortError, NotAcceptable
 
 log = logging.getLogger("mikrokort")
 
 JSON = "application/json"
-
-# True only inside the embedded server (`mikrokort serve`), which writes bytes bodies as they
-# are; Lambda and Chalice's own local tools need str bodies.
-bytes_bodies = False
 
 
 @dataclass
@@ -34,6 +31,7 @@ class HttpRequest:
     method: str = "GET"
     body: bytes = b""
     client: str | None = None  # the caller's address, for rate limits (never stored raw)
+    settings: Settings = field(default_factory=Settings)  # the deployment that received it
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -64,9 +64,7 @@ class _Handler(ChaliceRequestHandler):
 def make_server(host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> LocalDevServer:
     """A server for the Mikrokort app; port 0 picks a free port (see `server.server_port`)."""
     from app import app
-    from chalicelib.web import http
 
-    http.bytes_bodies = True
     server = LocalDevServer(app, Config.create(lambda_timeout=30), host, port, handler_cls=_Handler)
     server.server.quiet = quiet  # type: ignore[attr-defined]
     return server

@@ -661,16 +661,14 @@ def _run_as(function: str, deployed: dict[str, Any], body: Any) -> list[tuple]:
     for k in [k for k in os.environ if k.startswith("MIKROKORT_")]:
         del os.environ[k]
     os.environ.update(deployed["env"][function])
-    application.settings.cache_clear()
-    application.features.cache_clear()
+    application.configure()
     try:
         with _Recorder() as rec, Client(application.app) as client:
             body(client)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        application.settings.cache_clear()
-        application.features.cache_clear()
+        application.configure()
     return rec.calls
 
 

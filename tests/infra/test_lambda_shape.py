@@ -15,12 +15,10 @@ def lambda_app(demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Ite
 
     monkeypatch.setenv("MIKROKORT_STORE", demo_env["MIKROKORT_STORE"])
     monkeypatch.setenv("MIKROKORT_PUBLIC_URL", "https://kort.example.dk/")
-    app_module.settings.cache_clear()
-    app_module.features.cache_clear()
+    app_module.configure()
     with Client(app_module.app) as client:
         yield client
-    app_module.settings.cache_clear()
-    app_module.features.cache_clear()
+    app_module.configure()
 
 
 def test_items_through_the_lambda_event_path(lambda_app: Client) -> None:
@@ -49,8 +47,7 @@ def test_unreachable_store_is_a_503_without_internals(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("MIKROKORT_STORE", f"sqlite:///{blocker}/sub/x.db")
-    app_module.settings.cache_clear()
-    app_module.features.cache_clear()
+    app_module.configure()
     try:
         with Client(app_module.app) as client:
             r = client.http.get("/collections")
@@ -59,5 +56,4 @@ def test_unreachable_store_is_a_503_without_internals(
         assert body["code"] == "StoreUnavailable"
         assert "Traceback" not in r.body.decode()
     finally:
-        app_module.settings.cache_clear()
-        app_module.features.cache_clear()
+        app_module.configure()

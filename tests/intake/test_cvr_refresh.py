@@ -496,7 +496,11 @@ def test_refresh_without_configuration_says_so(tmp_path: Path) -> None:
 def test_the_password_can_come_from_ssm_or_secrets_manager(aws_env: dict[str, str]) -> None:
     import boto3
 
-    from chalicelib.intake.cvr.credentials import credentials_from_env
+    from chalicelib.config import Settings
+    from chalicelib.intake.cvr.credentials import register_credentials
+
+    def credentials_from_env():
+        return register_credentials(Settings.from_env())
 
     boto3.client("ssm").put_parameter(
         Name="/mikrokort/test/cvr", Value="fra-ssm", Type="SecureString", Overwrite=True
@@ -531,7 +535,7 @@ def test_the_scheduled_function_runs_a_refresh(
     env = _env(f"sqlite:///{tmp_path / 'scheduled.db'}", register, gsearch)
     saved = dict(os.environ)
     os.environ.update(env)
-    application.settings.cache_clear()
+    application.configure()
     try:
         with Client(application.app) as client:
             event = client.events.generate_cw_event(
@@ -545,7 +549,7 @@ def test_the_scheduled_function_runs_a_refresh(
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        application.settings.cache_clear()
+        application.configure()
 
 
 def test_runs_command_lists_runs_and_quarantine(

@@ -434,7 +434,7 @@ def test_the_yearly_function_publishes_last_year_once(tmp_path: Path) -> None:
     os.environ.update(
         MIKROKORT_STORE=f"sqlite:///{db}", MIKROKORT_BLOBS=f"file:///{tmp_path / 'blobs'}"
     )
-    application.settings.cache_clear()
+    application.configure()
     try:
         with Client(application.app) as client:
             event = client.events.generate_cw_event(
@@ -447,7 +447,7 @@ def test_the_yearly_function_publishes_last_year_once(tmp_path: Path) -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        application.settings.cache_clear()
+        application.configure()
 
 
 def test_demo_snapshot_over_http(server: str, http: requests.Session) -> None:

@@ -31,17 +31,15 @@ def dynamo_app(
         )
         assert done.returncode == 0, done.stderr
     monkeypatch.setenv("MIKROKORT_STORE", env["MIKROKORT_STORE"])
-    app_module.settings.cache_clear()
-    app_module.features.cache_clear()
+    app_module.configure()
     operations: Counter[str] = Counter()
-    client = app_module.features().store.client  # the boto3 client the app uses
+    client = app_module.services().store.client  # the boto3 client the app uses
     client.meta.events.register(
         "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
     )
     with Client(app_module.app) as c:
         yield c, operations
-    app_module.settings.cache_clear()
-    app_module.features.cache_clear()
+    app_module.configure()
 
 
 def test_no_public_route_scans(dynamo_app) -> None:

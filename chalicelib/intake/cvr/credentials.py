@@ -8,14 +8,15 @@ optionally `user` and `url`). The password never sits in the Lambda's environmen
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 
 from chalicelib.intake.cvr.client import RegisterError
 
-DEFAULT_URL = "http://distribution.virk.dk"
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
 
 
 class NotConfigured(RegisterError):
@@ -32,11 +33,11 @@ class RegisterCredentials:
     password: str
 
 
-def credentials_from_env() -> RegisterCredentials:
-    user = os.environ.get("MIKROKORT_CVR_USER", "")
-    password = os.environ.get("MIKROKORT_CVR_PASSWORD", "")
-    url = os.environ.get("MIKROKORT_CVR_URL", DEFAULT_URL)
-    secret = os.environ.get("MIKROKORT_CVR_SECRET", "")
+def register_credentials(settings: Settings) -> RegisterCredentials:
+    """The register's address and login: from the settings, the password possibly from a
+    secret (SSM parameter or Secrets Manager, read when the job starts)."""
+    user, password, url = settings.cvr_user, settings.cvr_password, settings.cvr_url
+    secret = settings.cvr_secret
     if secret and not password:
         value = _read_secret(secret)
         try:

@@ -29,12 +29,12 @@ def refresh_job(store: Store, settings: Settings, progress: Progress | None = No
     return Refresh(store, locator, settings.municipalities, progress=progress)
 
 
-def register_client(page_size: int = 1000) -> CvrClient:
+def register_client(settings: Settings, page_size: int = 1000) -> CvrClient:
     """A client for the configured register; NotConfigured says clearly what is missing."""
     from chalicelib.intake.cvr.client import CvrClient
-    from chalicelib.intake.cvr.credentials import credentials_from_env
+    from chalicelib.intake.cvr.credentials import register_credentials
 
-    creds = credentials_from_env()
+    creds = register_credentials(settings)
     size = max(1, min(page_size, 3000))  # the service refuses pages above 3000
     return CvrClient(creds.url, creds.user, creds.password, page_size=size)
 
@@ -56,7 +56,7 @@ def scheduled_refresh(settings: Settings, context: object | None = None) -> dict
     store = open_store(settings.store_url)
     if _done_tonight(store):
         return {"status": "skipped", "reason": "tonight's refresh has finished"}
-    report = refresh_job(store, settings).run(register_client(), deadline=deadline)
+    report = refresh_job(store, settings).run(register_client(settings), deadline=deadline)
     return asdict(report)
 
 

@@ -1,0 +1,263 @@
+"""Every HTTP route of Mikrokort in one table: method, path, the handler it calls, and its group.
+
+The table is the single source for app.py (which registers it with Chalice for API Gateway and
+the embedded server) and for the tests that walk the routes. A handler is a function reference,
+so a typo fails at import and "go to definition" leads to the code (an area's module is imported
+when its first request comes, which keeps a Lambda's cold start short); each takes the deployment's
+`Services`, the framework-free `HttpRequest` and the path parameters, and returns an
+`HttpResponse`.
+
+The group states who may call a route and how it is shared across sites:
+- `PUBLIC`: open reads, cacheable, CORS for every origin (maps and GIS tools on other sites);
+- `PAGE`: HTML pages and forms of this site, no CORS;
+- `ADMIN`: API key required (X-API-Key), no CORS, never cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.services import Services
+from chalicelib.web.http import HttpRequest, HttpResponse
+
+Handler = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    name: str
+    cors: bool  # answered with Access-Control-Allow-Origin: * and a CORS preflight
+
+
+PUBLIC = RouteGroup("public", cors=True)
+PAGE = RouteGroup("page", cors=False)
+ADMIN = RouteGroup("admin", cors=False)
+
+JSON_BODY = ("application/json",)
+FORM_BODY = ("application/x-www-form-urlencoded", "application/json")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # unique; the Chalice view name
+    method: str
+    path: str  # Chalice/API Gateway template: /collections/{collection_id}/items
+    handler: Handler  # (services, request, **path parameters) -> HttpResponse
+    group: RouteGroup
+    content_types: tuple[str, ...] = JSON_BODY  # accepted request bodies (writes)
+
+
+def _route(
+    name: str,
+    method: str,
+    path: str,
+    handler: Callable[..., HttpResponse],
+    group: RouteGroup = PUBLIC,
+    content_types: tuple[str, ...] = JSON_BODY,
+) -> Route:
+    return Route(name, method, path, handler, group, content_types)
+
+
+# -- OGC API - Features -----------------------------------------------------------------------
+
+
+def _landing(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.features.landing(r)
+
+
+def _conformance(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.features.conformance(r)
+
+
+def _api(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.features.api(r)
+
+
+def _collections(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.features.collections(r)
+
+
+def _collection(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
+    return s.features.collection(r, collection_id)
+
+
+def _items(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
+    return s.features.items(r, collection_id)
+
+
+def _item(s: Services, r: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
+    return s.features.item(r, collection_id, feature_id)
+
+
+# -- matchmaking, the welcome feed, the map widget, publications ------------------------------
+
+
+def _new_businesses(s: Services, r: HttpRequest, code: str) -> HttpResponse:
+    from chalicelib.matchmaking import welcome
+
+    return welcome.new_businesses(s.store, r, code)
+
+
+def _search(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.matchmaking import search
+
+    return search.search(s.store, r)
+
+
+def _matches(s: Services, r: HttpRequest, business_id: str) -> HttpResponse:
+    from chalicelib.matchmaking import matches
+
+    return matches.matches(s.store, r, business_id)
+
+
+def _widget_asset(s: Services, r: HttpRequest, name: str) -> HttpResponse:
+    from chalicelib.mapwidget import widget
+
+    return widget.asset(r, name)
+
+
+def _demo_page(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.mapwidget import widget
+
+    return widget.demo_page(r)
+
+
+def _map_data(s: Services, r: HttpRequest, code: str) -> HttpResponse:
+    from chalicelib.mapwidget import widget
+
+    return widget.map_data(s.store, r, code)
+
+
+def _snapshots(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.publishing import publications
+
+    return publications.snapshots(s.blobs, r)
+
+
+def _snapshot_file(s: Services, r: HttpRequest, year: str, name: str) -> HttpResponse:
+    from chalicelib.publishing import publications
+
+    return publications.snapshot_file(s.blobs, r, year, name)
+
+
+def _barometer(s: Services, r: HttpRequest, year: str) -> HttpResponse:
+    from chalicelib.publishing import publications
+
+    return publications.barometer(s.store, s.blobs, s.settings.municipalities, r, year)
+
+
+# -- network self-registration (a public form of this site) -----------------------------------
+
+
+def _register_form(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.curation import selfregistration
+
+    return selfregistration.form_page(r)
+
+
+def _register_submit(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.curation import selfregistration
+
+    return selfregistration.submit(s.store, r)
+
+
+# -- administration -----------------------------------------------------------------------------
+
+
+def _create_network(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.admin.create_network(r)
+
+
+def _get_network(s: Services, r: HttpRequest, network_id: str) -> HttpResponse:
+    return s.admin.get_network(r, network_id)
+
+
+def _replace_network(s: Services, r: HttpRequest, network_id: str) -> HttpResponse:
+    return s.admin.replace_network(r, network_id)
+
+
+def _delete_network(s: Services, r: HttpRequest, network_id: str) -> HttpResponse:
+    return s.admin.delete_network(r, network_id)
+
+
+def _add_member(s: Services, r: HttpRequest, network_id: str, cvr: str) -> HttpResponse:
+    return s.admin.set_member(r, network_id, cvr, True)
+
+
+def _remove_member(s: Services, r: HttpRequest, network_id: str, cvr: str) -> HttpResponse:
+    return s.admin.set_member(r, network_id, cvr, False)
+
+
+def _get_business(s: Services, r: HttpRequest, cvr: str) -> HttpResponse:
+    return s.admin.get_business(r, cvr)
+
+
+def _curate_business(s: Services, r: HttpRequest, cvr: str) -> HttpResponse:
+    return s.admin.curate_business(r, cvr)
+
+
+def _municipality_contact(s: Services, r: HttpRequest, code: str) -> HttpResponse:
+    return s.admin.set_municipality_contact(r, code)
+
+
+def _submissions(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.admin.submissions(r)
+
+
+def _approve(s: Services, r: HttpRequest, submission_id: str) -> HttpResponse:
+    return s.admin.decide(r, submission_id, True)
+
+
+def _reject(s: Services, r: HttpRequest, submission_id: str) -> HttpResponse:
+    return s.admin.decide(r, submission_id, False)
+
+
+def _audit(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.admin.audit(r)
+
+
+NETWORK = "/admin/networks/{network_id}"
+MEMBER = "/admin/networks/{network_id}/members/{cvr}"
+
+ROUTES: tuple[Route, ...] = (
+    _route("landing", "GET", "/", _landing),
+    _route("conformance", "GET", "/conformance", _conformance),
+    _route("api", "GET", "/api", _api),
+    _route("collections", "GET", "/collections", _collections),
+    _route("collection", "GET", "/collections/{collection_id}", _collection),
+    _route("items", "GET", "/collections/{collection_id}/items", _items),
+    _route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
+    _route("new_businesses", "GET", "/municipalities/{code}/new-businesses", _new_businesses),
+    _route("search", "GET", "/search", _search),
+    _route("matches", "GET", "/businesses/{business_id}/matches", _matches),
+    _route("widget_asset", "GET", "/widget/{name}", _widget_asset),
+    _route("map_data", "GET", "/municipalities/{code}/map-data", _map_data),
+    _route("snapshots", "GET", "/snapshots", _snapshots),
+    _route("snapshot_file", "GET", "/snapshots/{year}/{name}", _snapshot_file),
+    _route("barometer", "GET", "/barometer/{year}", _barometer),
+    _route("demo_page", "GET", "/demo", _demo_page, PAGE),
+    _route("register_form", "GET", "/networks/register", _register_form, PAGE),
+    _route("register_submit", "POST", "/networks/register", _register_submit, PAGE, FORM_BODY),
+    _route("admin_create_network", "POST", "/admin/networks", _create_network, ADMIN),
+    _route("admin_get_network", "GET", NETWORK, _get_network, ADMIN),
+    _route("admin_replace_network", "PUT", NETWORK, _replace_network, ADMIN),
+    _route("admin_delete_network", "DELETE", NETWORK, _delete_network, ADMIN),
+    _route("admin_add_member", "PUT", MEMBER, _add_member, ADMIN),
+    _route("admin_remove_member", "DELETE", MEMBER, _remove_member, ADMIN),
+    _route("admin_get_business", "GET", "/admin/businesses/{cvr}", _get_business, ADMIN),
+    _route(
+        "admin_curate_business", "PUT", "/admin/businesses/{cvr}/curation", _curate_business, ADMIN
+    ),
+    _route(
+        "admin_municipality_contact",
+        "PUT",
+        "/admin/municipalities/{code}/contact",
+        _municipality_contact,
+        ADMIN,
+    ),
+    _route("admin_submissions", "GET", "/admin/submissions", _submissions, ADMIN),
+    _route("admin_approve", "POST", "/admin/submissions/{submission_id}/approve", _approve, ADMIN),
+    _route("admin_reject", "POST", "/admin/submissions/{submission_id}/reject", _reject, ADMIN),
+    _route("admin_audit", "GET", "/admin/audit", _audit, ADMIN),
+)
