@@ -1,15 +1,27 @@
 """The OpenAPI 3.0 document: every route, parameter and error response, self-contained.
 
 Each collection has its own literal paths, so each one lists exactly the filters it accepts and
-the schema of its features; generic clients and test tools read them without guessing.
+the schema of its features; generic clients and test tools read them without guessing. The
+schemas of feature properties and of request bodies are generated from the pydantic models that
+build and validate them, so the document cannot drift from what the service does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+
+from chalicelib.curation.selfregistration import NetworkSubmission
 from chalicelib.domain.geo import CRS84, EPSG4326
-from chalicelib.domain.models import EMPLOYEE_GROUPS
+from chalicelib.domain.models import Curation, MunicipalityContact, Network
+from chalicelib.domain.public import (
+    GeoJsonPoint,
+    PublicBusinessProperties,
+    PublicMunicipalityProperties,
+    PublicNetworkProperties,
+)
 from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.features.documents import GEOJSON, JSON, OPENAPI_JSON
 from chalicelib.web.params import LIMIT_DEFAULT, LIMIT_MAX
@@ -25,6 +37,135 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _NSTR = _nullable(_STR)
+
+
+class _NoFieldTitles(GenerateJsonSchema):
+    """Titles derived from field names ("Industry Code") only repeat the property names."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+_DEFS = "#/$defs/"
+_NULL = {"type": "null"}
+_UNSUPPORTED = ("prefixItems", "$defs", "if", "not", "patternProperties", "propertyNames")
+
+
+class _Converter:
+    """JSON Schema 2020-12 from pydantic, rewritten as OpenAPI 3.0 Schema Objects.
+
+    `anyOf [X, null]` becomes X with `nullable: true` (and null in its `enum`, if any); a
+    nullable reference is inlined, since OpenAPI 3.0.3 lets `nullable` act only beside a
+    `type`. `const` becomes a one-value `enum`, numeric `exclusiveMinimum`/`exclusiveMaximum`
+    the 3.0 boolean form. Other references point into `components/schemas` under the names
+    given; titles go. In responses, objects are left open (`additionalProperties: false`
+    dropped), since derived outputs such as search results add properties to the same features.
+    """
+
+    def __init__(self, defs: dict[str, Any], names: dict[str, str], response: bool) -> None:
+        self.defs, self.names, self.response = defs, names, response
+        self.used: set[str] = set()
+
+    def ref(self, target: str) -> dict[str, Any]:
+        name = target.removeprefix(_DEFS)
+        self.used.add(name)
+        return _ref("schemas", self.names.get(name, name))
+
+    def schema(self, node: dict[str, Any]) -> dict[str, Any]:
+        if [k for k in _UNSUPPORTED if k in node] or isinstance(node.get("type"), list):
+            raise ValueError(f"no OpenAPI 3.0 form for {node}")
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "title":
+                continue
+            if key == "$ref":
+                out["allOf"] = [self.ref(value)]  # 3.0 ignores keywords beside a $ref
+            elif key == "anyOf" and _NULL in value:
+                out.update(self.nullable([v for v in value if v != _NULL]))
+            elif key in ("anyOf", "oneOf", "allOf"):
+                out[key] = [self.schema(v) for v in value]
+            elif key == "properties":
+                out[key] = {name: self.schema(v) for name, v in value.items()}
+            elif key == "items" or (key == "additionalProperties" and isinstance(value, dict)):
+                out[key] = self.schema(value)
+            elif key == "additionalProperties" and value is False and self.response:
+                continue
+            elif key == "const":
+                out["enum"] = [value]
+            elif key in ("exclusiveMinimum", "exclusiveMaximum"):
+                out[key.replace("exclusiveM", "m")], out[key] = value, True
+            else:
+                out[key] = value
+        if set(out) == {"allOf"} and len(out["allOf"]) == 1:
+            return out["allOf"][0]
+        return out
+
+    def nullable(self, options: list[dict[str, Any]]) -> dict[str, Any]:
+        if len(options) != 1:
+            raise ValueError(f"no OpenAPI 3.0 form for a nullable union of {options}")
+        (option,) = options
+        if "$ref" in option:
+            option = self.defs[option["$ref"].removeprefix(_DEFS)]
+        schema = self.schema(option)
+        if "type" not in schema:
+            raise ValueError(f"nullable needs a type in OpenAPI 3.0: {schema}")
+        if "enum" in schema:  # an enum still restricts a nullable value: null is listed
+            schema["enum"] = [*schema["enum"], None]
+        return {**schema, "nullable": True}
+
+
+def model_schemas(models: dict[str, type[BaseModel]], mode: JsonSchemaMode) -> dict[str, Any]:
+    """Component schemas of pydantic models by component name, with every model they refer to.
+
+    `mode` is "validation" for request bodies (what the service accepts) and "serialization"
+    for responses (what it sends).
+    """
+    names = {model.__name__: name for name, model in models.items()}
+    _, top = models_json_schema(
+        [(model, mode) for model in models.values()],
+        ref_template=_DEFS + "{model}",
+        schema_generator=_NoFieldTitles,
+    )
+    defs: dict[str, Any] = top.get("$defs", {})
+    convert = _Converter(defs, names, response=mode == "serialization")
+    out: dict[str, Any] = {}
+    origin: dict[str, str] = {}  # component name -> the pydantic definition behind it
+    pending = [model.__name__ for model in models.values()]
+    while pending:
+        name = pending.pop()
+        target = names.get(name, name)
+        if origin.setdefault(target, name) != name:
+            raise ValueError(f"{origin[target]} and {name} would both be schema {target}")
+        if target not in out:
+            out[target] = convert.schema(defs[name])
+            pending += sorted(convert.used - set(origin.values()))
+    return out
+
+
+def _generated_schemas() -> dict[str, Any]:
+    """Feature properties (what is sent) and request bodies (what is accepted), by name."""
+    responses = model_schemas(
+        {
+            "Point": GeoJsonPoint,
+            "BusinessProperties": PublicBusinessProperties,
+            "NetworkProperties": PublicNetworkProperties,
+            "MunicipalityProperties": PublicMunicipalityProperties,
+        },
+        "serialization",
+    )
+    bodies = model_schemas(
+        {
+            "NetworkBody": Network,
+            "Curation": Curation,
+            "MunicipalityContact": MunicipalityContact,
+            "NetworkSubmission": NetworkSubmission,
+        },
+        "validation",
+    )
+    if clash := set(responses) & set(bodies):
+        raise ValueError(f"schemas generated twice under one name: {sorted(clash)}")
+    return {**responses, **bodies}
+
 
 _PARAMETERS: dict[str, dict[str, Any]] = {
     "bbox": {
@@ -324,14 +465,6 @@ _LINK = {
     },
 }
 
-_POINT = {
-    "type": "object",
-    "required": ["type", "coordinates"],
-    "properties": {
-        "type": {"type": "string", "enum": ["Point"]},
-        "coordinates": {"type": "array", "minItems": 2, "items": {"type": "number"}},
-    },
-}
 _POLYGON = {
     "type": "object",
     "required": ["type", "coordinates"],
@@ -366,78 +499,8 @@ _MULTIPOLYGON = {
     },
 }
 
-_BUSINESS_PROPERTIES = {
-    "type": "object",
-    "properties": {
-        "name": _STR,
-        "industry_code": _nullable({"type": "string", "pattern": "^[0-9]{6}$"}),
-        "industry_text": _NSTR,
-        "industry_section": _nullable({"type": "string", "pattern": "^[A-U]$"}),
-        "company_form": _NSTR,
-        "company_form_text": _NSTR,
-        "employees": _nullable({"type": "string", "enum": list(EMPLOYEE_GROUPS)}),
-        "status": {"type": "string", "enum": ["active", "ceased"]},
-        "founded": _nullable({"type": "string", "format": "date"}),
-        "ceased": _nullable({"type": "string", "format": "date"}),
-        "address": _nullable(
-            {
-                "type": "string",
-                "description": "Street address; null for personally owned "
-                "firms that did not opt in to show it.",
-            }
-        ),
-        "postcode": _NSTR,
-        "city": _NSTR,
-        "municipality": _NSTR,
-        "location_precision": _nullable(
-            {"type": "string", "enum": ["address", "grid", "postcode"]}
-        ),
-        "reklamebeskyttet": {"type": "boolean"},
-        "networks": {"type": "array", "items": _STR},
-        "phone": _NSTR,
-        "email": _NSTR,
-        "website": _NSTR,
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
-_NETWORK_PROPERTIES = {
-    "type": "object",
-    "properties": {
-        "name": _STR,
-        "description": _NSTR,
-        "website": _NSTR,
-        "email": _NSTR,
-        "phone": _NSTR,
-        "municipalities": {"type": "array", "items": _STR},
-        "meeting_place": _nullable(_ref("schemas", "Point")),
-        "meeting_place_name": _NSTR,
-        "tags": {"type": "array", "items": _STR},
-        "members": {"type": "array", "items": _STR},
-        "member_count": {"type": "integer"},
-        "founded": _nullable({"type": "string", "format": "date"}),
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
-_MUNICIPALITY_PROPERTIES = {
-    "type": "object",
-    "properties": {
-        "kommunekode": _STR,
-        "name": _STR,
-        "region": _NSTR,
-        "business_contact": _nullable(
-            {
-                "type": "object",
-                "properties": {
-                    "name": _STR,
-                    "email": _NSTR,
-                    "phone": _NSTR,
-                    "website": _NSTR,
-                    "note": _NSTR,
-                },
-            }
-        ),
-    },
-}
+_GENERATED = _generated_schemas()
+_NULLABLE_POINT = {**_GENERATED["Point"], "nullable": True}  # 3.0.3: `nullable` needs a `type`
 
 
 def _feature_schema(properties: str, geometry: dict[str, Any]) -> dict[str, Any]:
@@ -553,13 +616,9 @@ _SCHEMAS: dict[str, Any] = {
             "collections": {"type": "array", "items": _ref("schemas", "Collection")},
         },
     },
-    "Point": _POINT,
     "Polygon": _POLYGON,
     "MultiPolygon": _MULTIPOLYGON,
-    "BusinessProperties": _BUSINESS_PROPERTIES,
-    "NetworkProperties": _NETWORK_PROPERTIES,
-    "MunicipalityProperties": _MUNICIPALITY_PROPERTIES,
-    "Business": _feature_schema("BusinessProperties", _nullable(_ref("schemas", "Point"))),
+    "Business": _feature_schema("BusinessProperties", _NULLABLE_POINT),
     "Network": _feature_schema(
         "NetworkProperties",
         {
@@ -842,6 +901,8 @@ _SCHEMAS: dict[str, Any] = {
     "Networks": _collection_schema("Network"),
     "Municipalities": _collection_schema("Municipality"),
 }
+assert not set(_SCHEMAS) & set(_GENERATED), "a generated schema would replace a written one"
+_SCHEMAS.update(_GENERATED)
 
 _FEATURE_SCHEMA = {
     "businesses": ("Business", "Businesses"),
@@ -971,17 +1032,7 @@ def _json_ok(code: str, description: str) -> dict[str, Any]:
 def _write_paths() -> dict[str, Any]:
     net_id = _path_param("network_id", "A network id (slug).")
     cvr = _path_param("cvr", "A CVR number.")
-    network_body = {"type": "object", "required": ["id", "name"], "properties": {
-        "id": _STR, "name": _STR, "description": _NSTR, "website": _NSTR,
-        "contact": _OBJECT, "municipalities": {"type": "array", "items": _STR},
-        "meeting_place": _nullable(_OBJECT), "meeting_place_name": _NSTR,
-        "area": _nullable(_OBJECT), "tags": {"type": "array", "items": _STR},
-        "members": {"type": "array", "items": _STR}}}  # fmt: skip
-    curation_body = {"type": "object", "properties": {
-        "show_address": {"type": "boolean"}, "show_contact": {"type": "boolean"},
-        "hidden": {"type": "boolean"}, "location": _nullable(_OBJECT), "note": _NSTR}}  # fmt: skip
-    contact_body = {"type": "object", "required": ["name"], "properties": {
-        "name": _STR, "email": _NSTR, "phone": _NSTR, "website": _NSTR, "note": _NSTR}}  # fmt: skip
+    network_body = _ref("schemas", "NetworkBody")
     html = {"description": "An HTML page", "content": {"text/html": {"schema": _STR}}}
     return {
         "/networks/register": {
@@ -1006,7 +1057,7 @@ def _write_paths() -> dict[str, Any]:
                     }
                 },
                 ["413", "415", "422", "429"],
-                body=_OBJECT,
+                body=_ref("schemas", "NetworkSubmission"),
                 secured=False,
             ),
         },
@@ -1079,7 +1130,7 @@ def _write_paths() -> dict[str, Any]:
             [cvr, _IF_MATCH],
             _json_ok("200", "The curated fields; ETag header"),
             ["404", "412", "413", "415", "422", "428"],
-            body=curation_body,
+            body=_ref("schemas", "Curation"),
         ),
         "/admin/municipalities/{code}/contact": _write(
             "put",
@@ -1088,7 +1139,7 @@ def _write_paths() -> dict[str, Any]:
             [_path_param("code", "A kommunekode.")],
             _json_ok("200", "The contact"),
             ["404", "413", "415", "422"],
-            body=contact_body,
+            body=_ref("schemas", "MunicipalityContact"),
         ),
         "/admin/submissions": _write(
             "get",
