@@ -33,7 +33,6 @@ import orjson
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound, StoreUnavailable
 from chalicelib.domain.text import search_fold
 from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from chalicelib.store.base import StoreBase, check_precondition, content_digest
 from chalicelib.store.dynamo_keys import (
     ID_SHARDS,
     LEVELS,
@@ -43,6 +42,16 @@ from chalicelib.store.dynamo_keys import (
     strip_row,
     strip_sk,
     viewport_plan,
+)
+from chalicelib.store.shared import (
+    StoreBase,
+    check_precondition,
+    content_digest,
+    count_upsert,
+    feature_matches,
+    number_matched,
+    public_networks,
+    small_extent,
 )
 
 if TYPE_CHECKING:
@@ -216,19 +225,7 @@ class DynamoDBStore(StoreBase):
             bbox = tuple(float(item[k]["N"]) for k in ("minx", "miny", "maxx", "maxy"))
             founded = item.get("founded", {}).get("S")
             return Extent(bbox=bbox, interval=(founded, None))  # type: ignore[arg-type]
-        from chalicelib.domain.geo import geometry_bounds
-
-        bounds = [geometry_bounds(f["geometry"]) for f in self._small_features(collection)]
-        if not bounds:
-            return Extent(bbox=None)
-        return Extent(
-            bbox=(
-                min(b[0] for b in bounds),
-                min(b[1] for b in bounds),
-                max(b[2] for b in bounds),
-                max(b[3] for b in bounds),
-            )
-        )
+        return small_extent(self._small_features(collection))
 
     def _meta(self, name: str) -> dict[str, Any] | None:
         return self._call(
@@ -257,14 +254,10 @@ class DynamoDBStore(StoreBase):
         if collection == "municipalities":
             return [orjson.loads(i["feature"]["S"]) for i in self._partition("MUNICIPALITIES")]
         from chalicelib.domain.models import Network
-        from chalicelib.domain.privacy import public_network
 
         hidden = self._hidden()
-        out = []
-        for item in self._partition("NETWORKS"):
-            n = Network.model_validate_json(item["doc"]["B"])
-            out.append(public_network(n, [m for m in n.members if m not in hidden]))
-        return out
+        networks = [Network.model_validate_json(i["doc"]["B"]) for i in self._partition("NETWORKS")]
+        return public_networks(networks, hidden)
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         if q.network is not None:
@@ -330,20 +323,24 @@ class DynamoDBStore(StoreBase):
         elif resume is not None:  # a short page: the rest follows from where reading stopped
             more = True
             next_after = f"{plan}:{resume[0]}:{resume[1]}"
-        number_matched = None
+        matched = None
         if count:
-            if q.after is None and not more:
-                number_matched = len(taken)
-            elif not q.filters():
-                item = self._meta("COUNT")
-                number_matched = int(item["value"]["N"]) if item else 0
-            else:
-                number_matched = self._count(sources, filters, names, values)
+            matched = number_matched(
+                q,
+                len(taken),
+                more,
+                visible=self._visible_count,
+                selected=lambda: self._count(sources, filters, names, values),
+            )
         return FeaturePage(
             features=[item["feature"]["S"].encode() for _, item in taken],
             next_after=next_after,
-            number_matched=number_matched,
+            number_matched=matched,
         )
+
+    def _visible_count(self) -> int:
+        item = self._meta("COUNT")
+        return int(item["value"]["N"]) if item else 0
 
     def _query_args(
         self, src: _Source, filters: str, names: dict[str, str], values: dict[str, Any]
@@ -409,6 +406,7 @@ class DynamoDBStore(StoreBase):
 
     @staticmethod
     def _filter_expression(q: FeatureQuery) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """The FilterExpression of `shared.feature_matches`, less what the index key covers."""
         parts: list[str] = []
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -457,18 +455,20 @@ class DynamoDBStore(StoreBase):
         members = sorted(network.members) if network else []
         after = q.after.partition(":")[2] if q.after else ""
         candidates = [m for m in members if m > after]
+        # the members are the selection of `network`; the other filters are tested here
+        rest = q.model_copy(update={"network": None})
         matched: list[bytes] = []
         ids: list[str] = []
         for i in range(0, len(candidates), _BATCH_GET):
             chunk = candidates[i : i + _BATCH_GET]
             for item in sorted(
-                self._batch_get(
-                    chunk, "cvr, feature, " + ", ".join(a for a in _PROJECTED if a != "feature")
-                ),
-                key=lambda it: it["cvr"]["S"],
+                self._batch_get(chunk, "cvr, feature"), key=lambda it: it["cvr"]["S"]
             ):
-                if "feature" in item and _matches(item, q):
-                    matched.append(item["feature"]["S"].encode())
+                if "feature" not in item:
+                    continue
+                feature = item["feature"]["S"].encode()
+                if feature_matches(orjson.loads(feature), rest):
+                    matched.append(feature)
                     ids.append(item["cvr"]["S"])
             if len(matched) > q.limit:
                 break
@@ -476,7 +476,13 @@ class DynamoDBStore(StoreBase):
         return FeaturePage(
             features=matched[: q.limit],
             next_after=f"n:{ids[q.limit - 1]}" if more else None,
-            number_matched=len(matched) if count and not more and q.after is None else None,
+            number_matched=(
+                number_matched(
+                    q, len(matched), more, visible=self._visible_count, selected=lambda: None
+                )
+                if count
+                else None
+            ),
         )
 
     def _batch_get(self, cvrs: list[str], projection: str) -> list[dict[str, Any]]:
@@ -550,17 +556,14 @@ class DynamoDBStore(StoreBase):
                 )
             else:
                 b = b.model_copy(update={"networks": []})
-            item = _business_item(b, 1 if old is None else int(old["version"]["N"]) + 1)
-            if old is not None and old["content_hash"]["S"] == item["content_hash"]["S"]:
-                result.unchanged += 1
+            stored = (int(old["version"]["N"]), old["content_hash"]["S"]) if old else None
+            version = count_upsert(result, b.id, content_digest(b), stored)
+            if version is None:
                 continue
-            result.ids.append(b.id)
             if old is None:
-                inserts.append(item)
-                result.inserted += 1
+                inserts.append(_business_item(b, version))
             else:
                 updates.append((b, old))
-                result.updated += 1
         # counts follow each write at once, so a crash leaves at most one write uncounted
         shown = []
         for i in range(0, len(inserts), _BATCH_WRITE):
@@ -774,10 +777,10 @@ class DynamoDBStore(StoreBase):
                 Key={"pk": _s("NETWORKS"), "sk": _s(n.id)},
             ).get("Item")
             old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
-            if old_item and old_item["content_hash"]["S"] == digest:
-                result.unchanged += 1
+            stored = _stored(old_item)
+            if count_upsert(result, n.id, digest, stored) is None:
                 continue
-            version = int(old_item["version"]["N"]) if old_item else 0
+            version = stored[0] if stored else 0
             self._call(
                 "put_item",
                 TableName=self.table,
@@ -795,11 +798,6 @@ class DynamoDBStore(StoreBase):
             before = set(old.members) if old else set()
             after = set(n.members)
             self._set_memberships(n.id, add=sorted(after - before), remove=sorted(before - after))
-            result.ids.append(n.id)
-            if old_item:
-                result.updated += 1
-            else:
-                result.inserted += 1
         return result
 
     def _network_item(self, network_id: str) -> dict[str, Any] | None:
@@ -987,11 +985,10 @@ class DynamoDBStore(StoreBase):
                 ProjectionExpression="#v, content_hash",
                 ExpressionAttributeNames={"#v": "version"},
             ).get("Item")
-            if old and old["content_hash"]["S"] == digest:
-                result.unchanged += 1
+            version = count_upsert(result, m.kommunekode, digest, _stored(old))
+            if version is None:
                 continue
             feature = public_municipality(m)
-            version = int(old["version"]["N"]) if old else 0
             self._call(
                 "put_item",
                 TableName=self.table,
@@ -999,16 +996,16 @@ class DynamoDBStore(StoreBase):
                     **key,
                     "doc": {"B": doc},
                     "feature": _s(orjson.dumps(feature).decode()),
-                    "version": _n(version + 1),
+                    "version": _n(version),
                     "content_hash": _s(digest),
                 },
             )
-            result.ids.append(m.kommunekode)
-            if old:
-                result.updated += 1
-            else:
-                result.inserted += 1
         return result
+
+
+def _stored(item: dict[str, Any] | None) -> tuple[int, str] | None:
+    """The (version, content digest) of a stored document item, None when absent."""
+    return (int(item["version"]["N"]), item["content_hash"]["S"]) if item else None
 
 
 def _call_limit(need: int, share: float) -> int:
@@ -1089,38 +1086,3 @@ def _business_item(b: Business, version: int) -> dict[str, Any]:
             item[f"s{lv}pk"] = _s(strip_pk(lv, strip_row(lat, lv)))
             item[f"s{lv}sk"] = _s(strip_sk(lon, b.id))
     return item
-
-
-def _matches(item: dict[str, Any], q: FeatureQuery) -> bool:
-    """The filters of a query, on a fetched item (for paths that cannot filter in DynamoDB)."""
-
-    def s(name: str) -> str | None:
-        v = item.get(name)
-        return v["S"] if v else None
-
-    if q.bbox is not None:
-        if "lon" not in item:
-            return False
-        x, y = float(item["lon"]["N"]), float(item["lat"]["N"])
-        if not (q.bbox[0] <= x <= q.bbox[2] and q.bbox[1] <= y <= q.bbox[3]):
-            return False
-    if q.municipality is not None and s("municipality") != q.municipality:
-        return False
-    if q.industry is not None:
-        if q.industry.isalpha():
-            if s("section") != q.industry:
-                return False
-        elif not (s("industry_code") or "").startswith(q.industry):
-            return False
-    if q.status is not None and s("st") != q.status:
-        return False
-    if q.interval is not None:
-        start, end = q.interval
-        founded, ceased = s("founded"), s("ceased")
-        if end is not None and founded is not None and founded > end.isoformat():
-            return False
-        if start is not None and ceased is not None and ceased <= start.isoformat():
-            return False
-    if q.founded_from is not None and (s("founded") or "") < q.founded_from.isoformat():
-        return False
-    return not (q.q is not None and search_fold(q.q) not in (s("name_fold") or ""))

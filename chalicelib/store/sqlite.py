@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
-from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection, geometry_bounds
+from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection
 from chalicelib.domain.text import search_fold
 from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
-from chalicelib.store.base import StoreBase, check_precondition, content_digest
+from chalicelib.store.shared import (
+    StoreBase,
+    check_precondition,
+    content_digest,
+    count_upsert,
+    number_matched,
+    public_networks,
+    small_extent,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
@@ -182,17 +190,7 @@ class SQLiteStore(StoreBase):
             bbox = None if row[0] is None else (row[0], row[1], row[2], row[3])
             ext = Extent(bbox=bbox, interval=(row[4], None))
         else:
-            bounds = [geometry_bounds(f["geometry"]) for f in self._small_features(collection)]
-            ext = Extent(
-                bbox=(
-                    min(b[0] for b in bounds),
-                    min(b[1] for b in bounds),
-                    max(b[2] for b in bounds),
-                    max(b[3] for b in bounds),
-                )
-                if bounds
-                else None
-            )
+            ext = small_extent(self._small_features(collection))
         self._extent_cache[collection] = ext
         return ext
 
@@ -225,23 +223,24 @@ class SQLiteStore(StoreBase):
         more = len(ids) > q.limit
         ids = ids[: q.limit]
         rows = self._features_by_id(conn, ids)
-        number_matched = None
+        matched = None
         if count:
-            if q.after is None and not more:
-                number_matched = len(ids)  # the whole selection is on this page
-            elif not q.filters():
-                number_matched = conn.execute(
+            matched = number_matched(
+                q,
+                len(ids),
+                more,
+                visible=lambda: conn.execute(
                     "SELECT value FROM counters WHERE name = 'visible_businesses'"
-                ).fetchone()[0]
-            else:
-                number_matched = conn.execute(
+                ).fetchone()[0],
+                selected=lambda: conn.execute(
                     f"SELECT count(*) FROM {source} WHERE {clause}", args
-                ).fetchone()[0]
+                ).fetchone()[0],
+            )
         versions = array("q", [v for _, v, _ in rows]).tobytes()
         return FeaturePage(
             features=[f for _, _, f in rows],
             next_after=f"{ids[-1]:08d}" if more else None,
-            number_matched=number_matched,
+            number_matched=matched,
             validator=hashlib.blake2b(
                 array("q", ids).tobytes() + versions, digest_size=16
             ).hexdigest(),
@@ -262,6 +261,7 @@ class SQLiteStore(StoreBase):
 
     @staticmethod
     def _business_filters(q: FeatureQuery) -> tuple[list[str], list[Any]]:
+        """The WHERE clause of `shared.feature_matches` on the business columns."""
         where: list[str] = ["b.hidden = 0"]
         args: list[Any] = []
         if q.bbox is not None:
@@ -315,7 +315,6 @@ class SQLiteStore(StoreBase):
         if collection == "municipalities":
             return [orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")]
         from chalicelib.domain.models import Network
-        from chalicelib.domain.privacy import public_network
 
         hidden = {
             f"{r[0]:08d}"
@@ -324,11 +323,10 @@ class SQLiteStore(StoreBase):
                 "WHERE b.hidden = 1"
             )
         }
-        out = []
-        for (doc,) in conn.execute("SELECT doc FROM networks"):
-            n = Network.model_validate_json(doc)
-            out.append(public_network(n, [m for m in n.members if m not in hidden]))
-        return out
+        networks = [
+            Network.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM networks")
+        ]
+        return public_networks(networks, hidden)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -473,16 +471,9 @@ class SQLiteStore(StoreBase):
                 b = b.model_copy(update={"curated": Curation.model_validate_json(old[2])})
             b = b.model_copy(update={"networks": memberships.get(cvr, [])})
             digest = content_digest(b)
-            if old is not None and old[1] == digest:
-                result.unchanged += 1
-                continue
-            version = 1 if old is None else old[0] + 1
-            if old is None:
-                result.inserted += 1
-            else:
-                result.updated += 1
-            result.ids.append(b.id)
-            rows.append(_business_row(b, version, digest))
+            version = count_upsert(result, b.id, digest, old[:2] if old else None)
+            if version is not None:
+                rows.append(_business_row(b, version, digest))
         if rows:
             with conn:
                 self._write_business_rows(conn, rows)
@@ -619,8 +610,8 @@ class SQLiteStore(StoreBase):
         old = conn.execute(
             "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
         ).fetchone()
-        if old is not None and old[1] == digest:
-            result.unchanged += 1
+        version = count_upsert(result, n.id, digest, old)
+        if version is None:
             return
         before = {
             r[0]
@@ -631,7 +622,7 @@ class SQLiteStore(StoreBase):
             "INSERT INTO networks VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
             "version=excluded.version, content_hash=excluded.content_hash, "
             "doc=excluded.doc",
-            (n.id, 1 if old is None else old[0] + 1, digest, n.model_dump_json().encode()),
+            (n.id, version, digest, n.model_dump_json().encode()),
         )
         conn.executemany(
             "DELETE FROM network_members WHERE network_id = ? AND cvr = ?",
@@ -641,11 +632,6 @@ class SQLiteStore(StoreBase):
             "INSERT INTO network_members VALUES (?, ?)", [(n.id, c) for c in after - before]
         )
         self._rerender_businesses(sorted(before ^ after))
-        result.ids.append(n.id)
-        if old is None:
-            result.inserted += 1
-        else:
-            result.updated += 1
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
         from chalicelib.domain.privacy import public_municipality
@@ -660,8 +646,8 @@ class SQLiteStore(StoreBase):
                     "SELECT version, content_hash FROM municipalities WHERE kommunekode = ?",
                     (m.kommunekode,),
                 ).fetchone()
-                if old is not None and old[1] == digest:
-                    result.unchanged += 1
+                version = count_upsert(result, m.kommunekode, digest, old)
+                if version is None:
                     continue
                 feature = public_municipality(m)
                 conn.execute(
@@ -671,17 +657,12 @@ class SQLiteStore(StoreBase):
                     "doc=excluded.doc, feature=excluded.feature",
                     (
                         m.kommunekode,
-                        1 if old is None else old[0] + 1,
+                        version,
                         digest,
                         doc,
                         orjson.dumps(feature),
                     ),
                 )
-                result.ids.append(m.kommunekode)
-                if old is None:
-                    result.inserted += 1
-                else:
-                    result.updated += 1
         self._extent_cache.pop("municipalities", None)
         return result
 

@@ -1,0 +1,216 @@
+"""What every Store adapter shares: the rules that do not depend on the database.
+
+An adapter stores documents and answers business queries with its own indexes; whether a
+feature matches a query, how an upsert is counted, how numberMatched is found, and how the small
+collections (networks, municipalities) are filtered, paged and bounded is decided here once, so
+the adapters cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import BaseModel
+
+from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.domain.text import search_fold
+from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+
+if TYPE_CHECKING:
+    from chalicelib.domain.models import Network
+
+# The API accepts these filters on every collection; networks and municipalities have no such
+# properties, so there they select everything.
+_BUSINESS_ONLY = ("industry", "status", "interval", "network", "founded_from")
+
+
+# -- documents and upserts ---------------------------------------------------------------------
+
+
+def content_digest(model: BaseModel) -> str:
+    """What identifies a stored document's state: everything but the time it was written.
+
+    Equal digests mean an upsert changes nothing (no write, same version) in every adapter.
+    """
+    data = model.model_dump_json(exclude={"updated_at"}).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def count_upsert(
+    result: WriteResult, doc_id: str, digest: str, stored: tuple[int, str] | None
+) -> int | None:
+    """Count one upserted document; returns the version to write, or None when unchanged.
+
+    `stored` is the (version, content digest) found in the store, None for a new document.
+    """
+    if stored is not None and stored[1] == digest:
+        result.unchanged += 1
+        return None
+    result.ids.append(doc_id)
+    if stored is None:
+        result.inserted += 1
+        return 1
+    result.updated += 1
+    return stored[0] + 1
+
+
+def check_precondition(
+    network_id: str, current: str | None, if_match: str | None, create: bool
+) -> None:
+    """Create-only writes need absence; others need presence and, with If-Match, the digest."""
+    from chalicelib.domain.errors import Conflict, NotFound, PreconditionFailed
+
+    if create:
+        if current is not None:
+            raise Conflict(f"network {network_id} exists already")
+        return
+    if current is None:
+        raise NotFound(f"no network {network_id}")
+    if if_match is not None and if_match != current:
+        raise PreconditionFailed(
+            f"network {network_id} has changed since it was read (If-Match does not match)"
+        )
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
+    """Whether a public feature is in the selection of `q` (paging aside).
+
+    The one reading of FeatureQuery's filters in Python. The SQLite adapter's WHERE clause and
+    the DynamoDB adapter's FilterExpression say the same in their own languages, because those
+    filters must run inside the database; the contract tests hold all three to one answer.
+    """
+    props = feature["properties"]
+    if q.bbox is not None:
+        geometry = feature.get("geometry")
+        if geometry is None:
+            return False
+        minx, miny, maxx, maxy = geometry_bounds(geometry)
+        b = q.bbox
+        if minx > b[2] or maxx < b[0] or miny > b[3] or maxy < b[1]:
+            return False
+        if not geometry_intersects_bbox(geometry, b):
+            return False
+    if q.municipality is not None:
+        codes = props.get("municipalities") or [props.get("municipality", props.get("kommunekode"))]
+        if q.municipality not in codes:
+            return False
+    if q.industry is not None:
+        if q.industry.isalpha():
+            if props.get("industry_section") != q.industry:
+                return False
+        elif not (props.get("industry_code") or "").startswith(q.industry):
+            return False
+    if q.status is not None and props.get("status") != q.status:
+        return False
+    if q.interval is not None:
+        start, end = q.interval
+        founded, ceased = props.get("founded"), props.get("ceased")
+        if end is not None and founded is not None and founded > end.isoformat():
+            return False
+        if start is not None and ceased is not None and ceased <= start.isoformat():
+            return False
+    if q.network is not None and q.network not in (props.get("networks") or []):
+        return False
+    if q.founded_from is not None and (props.get("founded") or "") < q.founded_from.isoformat():
+        return False
+    return q.q is None or search_fold(q.q) in search_fold(props.get("name") or "")
+
+
+def number_matched(
+    q: FeatureQuery,
+    returned: int,
+    more: bool,
+    *,
+    visible: Callable[[], int],
+    selected: Callable[[], int | None],
+) -> int | None:
+    """numberMatched of a page, by the cheapest exact means.
+
+    A first page that holds the whole selection counts itself; an unfiltered query is the
+    number of visible businesses (a counter every adapter keeps); otherwise the adapter counts
+    the selection (`selected`), which may give up (None) where counting would cost too much.
+    """
+    if q.after is None and not more:
+        return returned
+    if not q.filters():
+        return visible()
+    return selected()
+
+
+# -- the small collections ---------------------------------------------------------------------
+# They hold tens to a few hundred features, so every adapter reads them whole and filters here.
+
+
+def select_small(features: list[dict[str, Any]], q: FeatureQuery, *, count: bool) -> FeaturePage:
+    """Filter features (already public) by the query, in id order, one page after `q.after`."""
+    q = q.model_copy(update=dict.fromkeys(_BUSINESS_ONLY))
+    matched = [f for f in sorted(features, key=lambda f: str(f["id"])) if feature_matches(f, q)]
+    start = 0
+    if q.after is not None:
+        start = next((i for i, f in enumerate(matched) if str(f["id"]) > q.after), len(matched))
+    page = matched[start : start + q.limit]
+    more = start + q.limit < len(matched)
+    return FeaturePage(
+        features=[orjson.dumps(f) for f in page],
+        next_after=str(page[-1]["id"]) if more and page else None,
+        number_matched=len(matched) if count else None,
+    )
+
+
+def small_extent(features: Iterable[dict[str, Any]]) -> Extent:
+    """The bounding box of a small collection's features (None when it is empty)."""
+    bounds = [geometry_bounds(f["geometry"]) for f in features]
+    if not bounds:
+        return Extent(bbox=None)
+    return Extent(
+        bbox=(
+            min(b[0] for b in bounds),
+            min(b[1] for b in bounds),
+            max(b[2] for b in bounds),
+            max(b[3] for b in bounds),
+        )
+    )
+
+
+def public_networks(networks: Iterable[Network], hidden: set[str]) -> list[dict[str, Any]]:
+    """The public features of networks; members hidden from the public are left out."""
+    from chalicelib.domain.privacy import public_network
+
+    return [public_network(n, [m for m in n.members if m not in hidden]) for n in networks]
+
+
+class StoreBase:
+    """Adapters implement the business queries and list the small collections' features."""
+
+    def query(
+        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
+    ) -> FeaturePage:
+        if collection == "businesses":
+            return self._query_businesses(q, count)
+        return select_small(self._small_features(collection), q, count=count)
+
+    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
+        if collection == "businesses":
+            if not (feature_id.isdigit() and len(feature_id) == 8):
+                return None
+            return self._business_feature(feature_id)
+        for f in self._small_features(collection):
+            if f["id"] == feature_id:
+                return orjson.dumps(f)
+        return None
+
+    def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
+        raise NotImplementedError
+
+    def _business_feature(self, cvr: str) -> bytes | None:
+        """The public feature of a visible business (the id is a well-formed CVR number)."""
+        raise NotImplementedError
+
+    def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
+        raise NotImplementedError
