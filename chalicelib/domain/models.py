@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.geo import in_denmark, validate_area
 from chalicelib.domain.industry import section_of
@@ -31,6 +31,20 @@ EMPLOYEE_GROUPS: dict[str, tuple[int, int | None]] = {
     "1000+": (1000, None),
 }
 MICRO_GROUPS = frozenset({"0", "1", "2-4", "5-9"})
+
+
+def _employee_group(value: str) -> str:
+    if value not in EMPLOYEE_GROUPS:
+        raise ValueError(f"employees must be one of {', '.join(EMPLOYEE_GROUPS)}")
+    return value
+
+
+# One of EMPLOYEE_GROUPS; its schema lists them, so API documents show the choices.
+EmployeeGroup = Annotated[
+    str,
+    AfterValidator(_employee_group),
+    Field(json_schema_extra={"enum": list(EMPLOYEE_GROUPS)}),
+]
 
 # Company forms (CVR kortBeskrivelse) owned by one or a few natural persons, whose registered
 # address is often the owner's home: the privacy rules coarsen them unless they opt in.
@@ -85,7 +99,7 @@ class Business(BaseModel):
     industry_text: str | None = Field(default=None, max_length=300)
     company_form: str | None = None
     company_form_text: str | None = Field(default=None, max_length=200)
-    employees: str | None = None
+    employees: EmployeeGroup | None = None
     status: Literal["active", "ceased"] = "active"
     founded: date | None = None
     ceased: date | None = None
@@ -110,13 +124,6 @@ class Business(BaseModel):
     def _company_form(cls, v: str | None) -> str | None:
         if v is not None and not _COMPANY_FORM.match(v):
             raise ValueError("company_form must be a CVR short form such as ENK, APS, A/S")
-        return v
-
-    @field_validator("employees")
-    @classmethod
-    def _employee_group(cls, v: str | None) -> str | None:
-        if v is not None and v not in EMPLOYEE_GROUPS:
-            raise ValueError(f"employees must be one of {', '.join(EMPLOYEE_GROUPS)}")
         return v
 
     @model_validator(mode="after")

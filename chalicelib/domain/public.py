@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from chalicelib.domain.models import (
-    EMPLOYEE_GROUPS,
     CvrNumber,
+    EmployeeGroup,
     Kommunekode,
     MunicipalityContact,
     Postcode,
@@ -25,22 +25,11 @@ def _seconds(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def _employee_group(value: str) -> str:
-    if value not in EMPLOYEE_GROUPS:
-        raise ValueError(f"employees must be one of {', '.join(EMPLOYEE_GROUPS)}")
-    return value
-
-
 # Published to the second with its UTC offset, as the features have always carried it.
 Timestamp = Annotated[
     datetime,
     PlainSerializer(_seconds, return_type=str, when_used="json"),
     Field(json_schema_extra={"type": "string", "format": "date-time"}),
-]
-EmployeeGroup = Annotated[
-    str,
-    AfterValidator(_employee_group),
-    Field(json_schema_extra={"enum": list(EMPLOYEE_GROUPS)}),
 ]
 
 
