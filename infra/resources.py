@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
-from chalicelib.store.dynamodb import _INDEXES, _PROJECTED
+from chalicelib.store.dynamodb.schema import INDEXES as _INDEXES
+from chalicelib.store.dynamodb.schema import PROJECTED as _PROJECTED
 
 APP = "mikrokort"
 

@@ -13,7 +13,7 @@ from chalice.test import Client
 
 from chalicelib.domain.errors import StoreUnavailable
 from chalicelib.store import FeatureQuery, open_store
-from chalicelib.store.dynamo_keys import MAX_STRIPS, viewport_plan
+from chalicelib.store.dynamodb.keys import MAX_STRIPS, viewport_plan
 from tests.conftest import BIN
 
 

@@ -288,8 +288,8 @@ def test_two_writers_racing_lose_no_update(store: Store) -> None:
 
 
 def test_dynamodb_pages_use_at_most_8_queries(loaded: Store, sample) -> None:
-    from chalicelib.store.dynamo_keys import MAX_QUERIES_PER_PAGE
     from chalicelib.store.dynamodb import DynamoDBStore
+    from chalicelib.store.dynamodb.keys import MAX_QUERIES_PER_PAGE
 
     if not isinstance(loaded, DynamoDBStore):
         pytest.skip("a DynamoDB property")
