@@ -178,10 +178,11 @@ class SQLiteStore(StoreBase):
         return bytes(row[0]) if row else None
 
     def extent(self, collection: CollectionId) -> Extent:
+        conn = self._conn()
+        self._forget_if_written_elsewhere(conn)
         cached = self._extent_cache.get(collection)
         if cached is not None:
             return cached
-        conn = self._conn()
         if collection == "businesses":
             row = conn.execute(
                 "SELECT min(lon), min(lat), max(lon), max(lat), min(founded) "
@@ -193,6 +194,20 @@ class SQLiteStore(StoreBase):
             ext = small_extent(self._small_features(collection))
         self._extent_cache[collection] = ext
         return ext
+
+    def _forget_if_written_elsewhere(self, conn: sqlite3.Connection) -> None:
+        """Drop the cached extents when another connection has committed since the last look.
+
+        This store's own writes drop them at once; `PRAGMA data_version` changes when any other
+        connection (another thread's, or another process such as an import job) commits, so a
+        cached extent never outlives the data it was computed from.
+        """
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        seen = getattr(self._local, "data_version", None)
+        if seen is None or seen[0] is not conn or seen[1] != version:
+            # versions of different connections do not compare: a new one starts afresh
+            self._extent_cache.clear()
+            self._local.data_version = (conn, version)
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         conn = self._conn()
