@@ -58,6 +58,7 @@ BUCKET_ID = "OpenDataBucket"
 BUCKET_POLICY_ID = "OpenDataBucketPolicy"
 CVR_SECRET_ID = "CvrSecret"
 CURSOR_SECRET_ID = "CursorSecret"
+CLIENT_SALT_ID = "ClientSalt"
 
 
 def table_name(stage: str) -> str:
@@ -332,6 +333,15 @@ def _secrets(stage: Stage) -> dict[str, Any]:
                 "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
             },
         },
+        # a secret of its own: knowing the cursor key must not help to reverse client hashes
+        CLIENT_SALT_ID: {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Description": "Salt of the hashed client addresses behind rate limits (generated)",
+                "GenerateSecretString": {"ExcludePunctuation": True, "PasswordLength": 48},
+                "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+            },
+        },
     }
 
 
@@ -373,6 +383,9 @@ def _environment(stage: Stage, fn: Function) -> dict[str, Any]:
     if fn.name == "api_handler":
         env["MIKROKORT_CURSOR_SECRET"] = _sub(
             f"{{{{resolve:secretsmanager:${{{CURSOR_SECRET_ID}}}:SecretString}}}}"
+        )
+        env["MIKROKORT_CLIENT_SALT"] = _sub(
+            f"{{{{resolve:secretsmanager:${{{CLIENT_SALT_ID}}}:SecretString}}}}"
         )
     if fn.name == "cvr_refresh":
         env["MIKROKORT_CVR_SECRET"] = {"Ref": CVR_SECRET_ID}  # the ARN: read at run time
