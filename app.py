@@ -1,8 +1,10 @@
-"""The Mikrokort Chalice app: the route table of chalicelib.routes, and the scheduled jobs.
+"""The Mikrokort Chalice app (API Gateway and Lambda): the route table of chalicelib.routes,
+and the scheduled jobs.
 
 Every route is registered from that table; each view turns Chalice's request into the
-framework-free `HttpRequest`, calls the route's handler and maps any error to its HTTP answer
-in one place.
+framework-free `HttpRequest` and lets `chalicelib.web.routing.respond` run the handler and
+finish the answer, exactly as the embedded server does. Lambda gives a container one request at
+a time, so reading `app.current_request` here is safe; the embedded server does not use it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Cron, Response
 
 from chalicelib.config import Settings
-from chalicelib.routes import ROUTES, Route
+from chalicelib.routes import ROUTES
 from chalicelib.services import Services
-from chalicelib.web import http
-from chalicelib.web.http import HttpRequest, error_response
+from chalicelib.web import routing
+from chalicelib.web.http import HttpRequest
+from chalicelib.web.routing import Route
 
 app = Chalice(app_name="mikrokort")
 app.debug = False
 
-_CORS = CORSConfig(allow_origin="*", expose_headers=["ETag", "Content-Crs"], max_age=86400)
+_CORS = CORSConfig(
+    allow_origin=routing.CORS_ALLOW_ORIGIN,
+    expose_headers=list(routing.CORS_EXPOSE_HEADERS),
+    max_age=routing.CORS_MAX_AGE,
+)
 _services: Services | None = None
 
 
@@ -75,18 +82,10 @@ def _base_url(r: Any, headers: dict[str, str], settings: Settings) -> str:
 
 
 def _respond(route: Route, params: dict[str, str]) -> Response:
-    """Run one route's handler; every error becomes its HTTP answer here."""
     s = services()
-    try:
-        result = route.handler(s, _request(s.settings), **params)
-    except Exception as exc:  # one place maps every error to HTTP
-        result = error_response(exc)
-    headers = {"Content-Type": result.media_type, **http.security_headers(result.media_type)}
-    headers.update(result.headers)
-    if route.group.cors and result.status != 304:
-        headers.setdefault("Access-Control-Allow-Origin", "*")
+    result = routing.respond(route, s, _request(s.settings), params)
     # API Gateway's proxy integration takes a str body.
-    return Response(body=result.body.decode(), headers=headers, status_code=result.status)
+    return Response(body=result.body.decode(), headers=result.headers, status_code=result.status)
 
 
 def _view(route: Route) -> Any:

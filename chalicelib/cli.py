@@ -13,12 +13,21 @@ if TYPE_CHECKING:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from chalicelib.web.localserver import make_server
+    import logging
 
-    server = make_server(args.host, args.port, quiet=args.quiet)
-    print(f"Mikrokort serving on http://{args.host}:{server.server.server_port}/", flush=True)
+    from chalicelib.config import Settings
+    from chalicelib.routes import ROUTES
+    from chalicelib.services import Services
+    from chalicelib.web.wsgi import ServerOptions, WsgiApp, make_server
+
+    settings = Settings.from_env()
+    app = WsgiApp(ROUTES, Services(settings))
+    options = ServerOptions(threads=args.threads, trusted_proxy=settings.trusted_proxy)
+    server = make_server(app, args.host, args.port, options)
+    logging.getLogger("waitress").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    print(f"Mikrokort serving on http://{args.host}:{server.effective_port}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        server.server.serve_forever()
+        server.run()
     return 0
 
 
@@ -262,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    serve.add_argument("--quiet", action="store_true", help="no request log")
+    serve.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    serve.add_argument(
+        "--threads", type=int, default=8, help="requests answered at once (default 8)"
+    )
     serve.set_defaults(run=_serve)
     init = sub.add_parser("init", help="create the table and indexes where missing")
     init.set_defaults(run=_init)

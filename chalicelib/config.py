@@ -45,6 +45,8 @@ class Settings:
     cvr_user: str = ""
     cvr_password: str = ""
     cvr_secret: str = ""  # an SSM parameter or Secrets Manager name holding the password
+    # the reverse proxy in front of `mikrokort serve`: only its X-Forwarded-* headers are believed
+    trusted_proxy: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +77,7 @@ class Settings:
             cvr_user=env.get("MIKROKORT_CVR_USER", ""),
             cvr_password=env.get("MIKROKORT_CVR_PASSWORD", ""),
             cvr_secret=env.get("MIKROKORT_CVR_SECRET", ""),
+            trusted_proxy=get("MIKROKORT_TRUSTED_PROXY"),
         )
 
 

@@ -1,51 +1,24 @@
 """Every HTTP route of Mikrokort in one table: method, path, the handler it calls, and its group.
 
-The table is the single source for app.py (which registers it with Chalice for API Gateway and
-the embedded server) and for the tests that walk the routes. A handler is a function reference,
-so a typo fails at import and "go to definition" leads to the code (an area's module is imported
-when its first request comes, which keeps a Lambda's cold start short); each takes the deployment's
-`Services`, the framework-free `HttpRequest` and the path parameters, and returns an
-`HttpResponse`.
+The table is the single source for app.py (which registers it with Chalice for API Gateway),
+for the embedded server (chalicelib.web.wsgi) and for the tests that walk the routes. A handler
+is a function reference, so a typo fails at import and "go to definition" leads to the code (an
+area's module is imported when its first request comes, which keeps a Lambda's cold start
+short); each takes the deployment's `Services`, the framework-free `HttpRequest` and the path
+parameters, and returns an `HttpResponse`.
 
-The group states who may call a route and how it is shared across sites:
-- `PUBLIC`: open reads, cacheable, CORS for every origin (maps and GIS tools on other sites);
-- `PAGE`: HTML pages and forms of this site, no CORS;
-- `ADMIN`: API key required (X-API-Key), no CORS, never cached.
+The group (chalicelib.web.routing) states who may call a route and how it is shared across
+sites: `PUBLIC` open reads, cacheable, CORS for every origin (maps and GIS tools on other sites);
+`PAGE` HTML pages and forms of this site, no CORS; `ADMIN` API key required, no CORS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from chalicelib.services import Services
 from chalicelib.web.http import HttpRequest, HttpResponse
-
-Handler = Callable[..., HttpResponse]
-
-
-@dataclass(frozen=True)
-class RouteGroup:
-    name: str
-    cors: bool  # answered with Access-Control-Allow-Origin: * and a CORS preflight
-
-
-PUBLIC = RouteGroup("public", cors=True)
-PAGE = RouteGroup("page", cors=False)
-ADMIN = RouteGroup("admin", cors=False)
-
-JSON_BODY = ("application/json",)
-FORM_BODY = ("application/x-www-form-urlencoded", "application/json")
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str  # unique; the Chalice view name
-    method: str
-    path: str  # Chalice/API Gateway template: /collections/{collection_id}/items
-    handler: Handler  # (services, request, **path parameters) -> HttpResponse
-    group: RouteGroup
-    content_types: tuple[str, ...] = JSON_BODY  # accepted request bodies (writes)
+from chalicelib.web.routing import ADMIN, FORM_BODY, JSON_BODY, PAGE, PUBLIC, Route, RouteGroup
 
 
 def _route(

@@ -402,7 +402,7 @@ def test_api_is_throttled_compressed_and_answers_json(templates: dict, stage: st
 def test_secrets_and_environment(templates: dict, stage: str) -> None:
     t = templates[stage]
     secrets = _resources(t, "AWS::SecretsManager::Secret")
-    assert set(secrets) == {"CvrSecret", "CursorSecret"}
+    assert set(secrets) == {"CvrSecret", "CursorSecret", "ClientSalt"}
     cvr = secrets["CvrSecret"]["Properties"]
     assert cvr["Name"] == f"mikrokort/{stage}/cvr"
     # until an operator sets it, the secret has no user: the refresh says "not configured"
@@ -421,6 +421,11 @@ def test_secrets_and_environment(templates: dict, stage: str) -> None:
     assert (
         "{{resolve:secretsmanager:${CursorSecret}"
         in env["api_handler"]["MIKROKORT_CURSOR_SECRET"]["Fn::Sub"]
+    )
+    # the rate-limit salt is a secret of its own, never the cursor key
+    assert (
+        "{{resolve:secretsmanager:${ClientSalt}"
+        in env["api_handler"]["MIKROKORT_CLIENT_SALT"]["Fn::Sub"]
     )
     assert "MIKROKORT_BLOBS" not in env["cvr_refresh"]  # the refresh has no business in S3
 
@@ -633,7 +638,13 @@ def deployed_dev(
             arn = sm.create_secret(Name=name, SecretString=secret)["ARN"]
         except sm.exceptions.ResourceExistsException:
             arn = sm.put_secret_value(SecretId=name, SecretString=secret)["ARN"]
-        refs = {"CvrSecret": arn, "CursorSecret": "cursor-arn", "PublicUrl": "", "GeocoderUrl": ""}
+        refs = {
+            "CvrSecret": arn,
+            "CursorSecret": "cursor-arn",
+            "ClientSalt": "salt-arn",
+            "PublicUrl": "",
+            "GeocoderUrl": "",
+        }
         resolve = Resolver(t, refs)
         resolve.vars["GeocoderToken"] = ""
         env = {}
@@ -803,7 +814,8 @@ def test_lambda_requirements_follow_requirements_txt() -> None:
 
     project = pins(ROOT / "requirements.txt")
     lam = pins(ROOT / "infra" / "requirements-lambda.txt")
-    assert set(project) - set(lam) == {"chalice", "boto3"}  # Chalice's runtime, Lambda's SDK
+    # Chalice's runtime, Lambda's SDK, and the embedded mode's HTTP server
+    assert set(project) - set(lam) == {"chalice", "boto3", "waitress"}
     assert {k: project[k] for k in lam if k in project} == {k: lam[k] for k in lam if k in project}
     assert set(lam) - set(project) == {"numpy"}  # pinned for Lambda's glibc (see the file)
 
