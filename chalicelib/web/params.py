@@ -24,6 +24,26 @@ COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
 }
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Python's int() and float() also read Arabic-Indic or superscript digits, "1_000", " 7 ", "nan"
+# and "inf"; a number in a URL is only ever ASCII digits.
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def ascii_int(text: str) -> int:
+    """An integer written with ASCII digits only (ValueError otherwise)."""
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"not an integer: {text!r}")
+    return int(text)
+
+
+def ascii_float(text: str) -> float:
+    """A decimal number written with ASCII digits only, never nan or inf (ValueError otherwise)."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a number: {text!r}")
+    return float(text)
+
+
 _SECTION = re.compile(r"^[A-Ua-u]$")
 _CODE_PREFIX = re.compile(r"^[0-9]{2,6}$")
 
@@ -59,7 +79,7 @@ def parse_bbox(value: str, crs: str = CRS84) -> BBox:
             f"bbox needs 4 numbers (or 6 with heights), got {len(parts)}", parameter="bbox"
         )
     try:
-        nums = [float(p) for p in parts]
+        nums = [ascii_float(p.strip()) for p in parts]
     except ValueError:
         raise InvalidParameter(
             "bbox must be comma-separated numbers: minLon,minLat,maxLon,maxLat", parameter="bbox"
@@ -91,7 +111,7 @@ def parse_limit(value: str | None) -> int:
     if value is None:
         return LIMIT_DEFAULT
     try:
-        n = int(value)
+        n = ascii_int(value)
     except ValueError:
         raise InvalidParameter(
             f"limit must be an integer from 1 to {LIMIT_MAX}", parameter="limit"
@@ -132,7 +152,9 @@ def parse_datetime(value: str) -> tuple[date | None, date | None]:
 
 
 def parse_municipality(value: str) -> str:
-    if not (value.isdigit() and len(value) in (3, 4)) or (len(value) == 4 and value[0] != "0"):
+    if not (value.isascii() and value.isdigit() and len(value) in (3, 4)) or (
+        len(value) == 4 and value[0] != "0"
+    ):
         raise InvalidParameter(
             "municipality must be a kommunekode such as 376 (or 0376)", parameter="municipality"
         )

@@ -100,3 +100,25 @@ def test_unknown_and_repeated_parameters() -> None:
         P.single_values({"bbox": ["1,2,3,4", "1,2,3,4"]}, ("bbox",))
     assert err.value.parameter == "bbox"
     assert P.single_values({"bbox": ["1,2,3,4"]}, ("bbox",)) == {"bbox": "1,2,3,4"}
+
+
+@pytest.mark.parametrize("text", ["١٠", "1_0", " 10", "10 ", "²", "+", "", "0x10", "1e3"])
+def test_only_ascii_digits_are_an_integer(text: str) -> None:
+    with pytest.raises(InvalidParameter):
+        P.parse_limit(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "١", "1_0", "1,5", "."])
+def test_only_ascii_decimals_are_a_number(text: str) -> None:
+    with pytest.raises(ValueError):
+        P.ascii_float(text)
+
+
+def test_ascii_numbers_are_read() -> None:
+    assert P.ascii_int("0042") == 42 and P.ascii_float("-11.5e0") == -11.5
+    assert P.ascii_float(".5") == 0.5 and P.ascii_float("12.") == 12.0
+    assert P.parse_bbox("11.8,54.7,11.9,54.8") == (11.8, 54.7, 11.9, 54.8)
+    with pytest.raises(InvalidParameter):
+        P.parse_bbox("11.8,54.7,11.9,٥٤")
+    with pytest.raises(InvalidParameter):
+        P.parse_municipality("٣٧٦")
