@@ -59,9 +59,19 @@ def decode_cursor(token: str, selection: str, secret: bytes) -> Cursor:
         raise bad
     try:
         doc = orjson.loads(payload)
-        cursor = Cursor(after=str(doc["a"]), number_matched=doc["n"], selection=str(doc["s"]))
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+    except orjson.JSONDecodeError:
         raise bad from None
-    if cursor.selection != selection:
+    # Signed is not enough: a key can leak (or be the development default), so every field is
+    # checked for its type and size before it reaches a store or a document.
+    if not isinstance(doc, dict) or set(doc) != {"a", "n", "s"}:
         raise bad
-    return cursor
+    after, matched, sel = doc["a"], doc["n"], doc["s"]
+    if not (isinstance(after, str) and 0 < len(after) <= 200 and after.isprintable()):
+        raise bad
+    if matched is not None and (
+        isinstance(matched, bool) or not isinstance(matched, int) or not 0 <= matched < 2**53
+    ):
+        raise bad
+    if sel != selection:
+        raise bad
+    return Cursor(after=after, number_matched=matched, selection=sel)

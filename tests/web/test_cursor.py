@@ -56,3 +56,50 @@ def test_a_cursor_signed_with_another_key_is_refused() -> None:
     token = Cursor("12345678", 10, sel).encode(b"another deployment")
     with pytest.raises(InvalidParameter):
         decode_cursor(token, sel, KEY)
+
+
+def _signed(doc: object) -> str:
+    """A cursor as someone holding the key could make it, with any content."""
+    import base64
+    import hashlib
+    import hmac
+
+    import orjson
+
+    payload = orjson.dumps(doc)
+    sig = hmac.new(KEY, payload, hashlib.sha256).digest()[:16]
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return f"{b64(payload)}.{b64(sig)}"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"a": "12345678", "n": "4990", "s": "SEL"},
+        {"a": "12345678", "n": {"x": 1}, "s": "SEL"},
+        {"a": "12345678", "n": True, "s": "SEL"},
+        {"a": "12345678", "n": -1, "s": "SEL"},
+        {"a": 12345678, "n": 1, "s": "SEL"},
+        {"a": "", "n": 1, "s": "SEL"},
+        {"a": "x" * 201, "n": 1, "s": "SEL"},
+        {"a": "1\n2", "n": 1, "s": "SEL"},
+        {"a": "12345678", "n": 1, "s": "SEL", "extra": 1},
+        ["12345678", 1, "SEL"],
+        "text",
+    ],
+)
+def test_a_signed_cursor_with_wrong_fields_is_refused(doc: object) -> None:
+    sel = selection_digest("businesses", {})
+    if isinstance(doc, dict):
+        doc = {k: (sel if v == "SEL" else v) for k, v in doc.items()}
+    with pytest.raises(InvalidParameter) as err:
+        decode_cursor(_signed(doc), sel, KEY)
+    assert err.value.parameter == "cursor"
+
+
+def test_a_signed_cursor_with_right_fields_is_read() -> None:
+    sel = selection_digest("businesses", {})
+    assert decode_cursor(_signed({"a": "1", "n": None, "s": sel}), sel, KEY).number_matched is None
