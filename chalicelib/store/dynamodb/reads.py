@@ -1,4 +1,7 @@
-"""Reads: features by index (the viewport plan, listings, network members), extent, documents."""
+"""Reads: features by index (the viewport plan, listings, network members), extent, documents.
+
+Every call goes through `Connection._call` (boto3 GetItem, Query, BatchGetItem).
+"""
 
 from __future__ import annotations
 

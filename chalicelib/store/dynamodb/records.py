@@ -1,5 +1,5 @@
 """Operational records (job state, run reports, quarantine, geocoding cache): one partition per
-kind, listed by key.
+kind, listed by key (boto3 BatchWriteItem, BatchGetItem, Query through `Connection._call`).
 """
 
 from __future__ import annotations

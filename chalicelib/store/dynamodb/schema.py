@@ -1,4 +1,7 @@
-"""The table and its indexes, defined once for `create_table`, the deployment and the tests."""
+"""The table and its indexes, defined once for `create_table`, the deployment and the tests.
+
+`create_table` calls boto3 directly (CreateTable and its waiter), before the table exists.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Writes: upserts, curation and network edits, with the visible count, hidden set and extent
 kept in step; every overwrite is conditional on the version read.
+
+Every call goes through `Connection._call` (boto3 PutItem, UpdateItem, DeleteItem,
+BatchWriteItem).
 """
 
 from __future__ import annotations
