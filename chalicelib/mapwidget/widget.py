@@ -31,7 +31,7 @@ import orjson
 from chalicelib import PACKAGE_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.store import FeatureQuery
+from chalicelib.store import FeatureQuery, iter_public_features
 from chalicelib.web import params as P
 from chalicelib.web.http import JSON, etag_of, negotiate, ok
 
@@ -224,8 +224,9 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     municipality = store.get_feature("municipalities", kommunekode)
     if municipality is None:
         raise NotFound(f"no municipality {code} in this service")
-    businesses = _all(store, "businesses", FeatureQuery(municipality=kommunekode, status="active"))
-    networks = _all(store, "networks", FeatureQuery())
+    selection = FeatureQuery(municipality=kommunekode, status="active")
+    businesses = list(iter_public_features(store, "businesses", selection, page_size=PAGE))
+    networks = list(iter_public_features(store, "networks", page_size=PAGE))
     tiles = tile_settings(req.settings)
     # The answer is a function of these public features: their digest is the ETag, and a
     # repeated request for unchanged data skips parsing and building (about 0.5 s at 20,000).
@@ -318,18 +319,6 @@ def build_map_data(
         "tiles": tiles,
         "attribution": DATA_ATTRIBUTION,
     }
-
-
-def _all(store: Store, collection: str, query: FeatureQuery) -> list[bytes]:
-    """Every public feature of a selection, page by page (as the store returns them)."""
-    out: list[bytes] = []
-    query = query.model_copy(update={"limit": PAGE})
-    while True:
-        page = store.query(collection, query)  # type: ignore[arg-type]
-        out.extend(page.features)
-        if page.next_after is None:
-            return out
-        query = query.model_copy(update={"after": page.next_after})
 
 
 @contextmanager

@@ -175,12 +175,12 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             f["properties"].update(score=score, distance_km=round(d, 3) if d is not None else None)
             suggestions.append({**f, "reasons": reasons})
     suggestions.sort(key=lambda f: (-f["properties"]["score"], f["id"]))
-    from chalicelib.publishing.snapshot import public_features
+    from chalicelib.store import load_public_features
 
     networks = suggest_networks(
         point,
         props.get("industry_section"),
-        public_features(store, "networks"),
+        load_public_features(store, "networks"),
         neighbours,
         exclude=set(props.get("networks") or []),
         limit=5,

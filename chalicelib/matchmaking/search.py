@@ -21,7 +21,7 @@ from chalicelib.domain.geo import in_denmark
 from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS
 from chalicelib.domain.text import search_fold
 from chalicelib.matchmaking.nearby import distance_km
-from chalicelib.store import FeatureQuery
+from chalicelib.store import FeatureQuery, iter_public_pages
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
@@ -148,15 +148,14 @@ def candidates(store: Store, p: SearchParams) -> list[dict[str, Any]]:
         queries += [FeatureQuery(industry=i, status="active") for i in p.industries]
     seen: dict[str, dict[str, Any]] = {}
     for query in queries:
-        q = query.model_copy(update={"limit": 5000})
-        while len(seen) < MAX_CANDIDATES:
-            page = store.query("businesses", q)
-            for raw in page.features:
+        if len(seen) >= MAX_CANDIDATES:
+            break
+        for page in iter_public_pages(store, "businesses", query, page_size=5000):
+            for raw in page:
                 f = orjson.loads(raw)
                 seen.setdefault(f["id"], f)
-            if page.next_after is None:
+            if len(seen) >= MAX_CANDIDATES:
                 break
-            q = q.model_copy(update={"after": page.next_after})
     return list(seen.values())
 
 

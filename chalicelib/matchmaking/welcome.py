@@ -18,7 +18,7 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.store import FeatureQuery, Store
+from chalicelib.store import FeatureQuery, Store, load_public_features
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
@@ -109,9 +109,7 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
             }
         )
     page = store.query("businesses", query)
-    networks = [
-        orjson.loads(f) for f in store.query("networks", FeatureQuery(limit=10_000)).features
-    ]
+    networks = load_public_features(store, "networks")
     entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
     entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
     href = f"{req.base_url}/municipalities/{kommunekode}/new-businesses"

@@ -3,12 +3,10 @@ portals such as opendata.dk (CKAN harvests DCAT), and the licence and attributio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
-
-if TYPE_CHECKING:
-    from chalicelib.publishing.snapshot import PublishedFile
 
 LICENCE = {
     "name": "CC-BY-4.0",
@@ -57,6 +55,16 @@ _DESCRIPTIONS = {
     "barometer_en.html": "Press release (English, HTML)",
     "LICENSE.md": "Licence and attribution",
 }
+
+
+@dataclass
+class PublishedFile:
+    """One file of a published snapshot, as its metadata documents describe it."""
+
+    name: str
+    size: int
+    sha256: str
+    media_type: str
 
 
 def attribution(year: int) -> str:

@@ -160,11 +160,8 @@ def _live_barometer(
 ) -> dict[str, Any]:
     """Computed from the store (not yet published); reused for a few minutes."""
     from chalicelib.publishing.barometer import BarometerBuilder, load_parameters
-    from chalicelib.publishing.snapshot import (
-        municipality_names,
-        public_business_pages,
-        public_features,
-    )
+    from chalicelib.publishing.snapshot import municipality_names
+    from chalicelib.store import iter_public_features, load_public_features
 
     now = time.monotonic()
     with _live_lock:
@@ -173,10 +170,9 @@ def _live_barometer(
             return hit[1]
     names = municipality_names(store, municipalities)
     builder = BarometerBuilder(year, names, load_parameters(settings.barometer_config))
-    for features in public_business_pages(store):
-        for f in features:
-            builder.add(f["properties"])
-    doc = builder.result(public_features(store, "networks"))
+    for raw in iter_public_features(store, "businesses"):
+        builder.add(orjson.loads(raw)["properties"])
+    doc = builder.result(load_public_features(store, "networks"))
     doc["computed"] = datetime.now(UTC).isoformat(timespec="seconds")
     with _live_lock:
         _live[year] = (now, doc)

@@ -29,11 +29,12 @@ from chalicelib.blobs import AlreadyExists, BlobStore
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.publishing import press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
-from chalicelib.store import FeatureQuery
+from chalicelib.publishing.opendata import PublishedFile, attribution, datapackage, dcat
+from chalicelib.store import iter_public_pages, load_public_features
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
-    from chalicelib.store import Store
+    from chalicelib.store import CollectionId, Store
 
 PREFIX = "snapshots"
 LATEST = f"{PREFIX}/latest.json"
@@ -64,14 +65,6 @@ CSV_COLUMNS = [
 ]
 GEOJSON = "application/geo+json"
 _YEAR = re.compile(r"^(\d{4})$")
-
-
-@dataclass
-class PublishedFile:
-    name: str
-    size: int
-    sha256: str
-    media_type: str
 
 
 @dataclass
@@ -188,8 +181,6 @@ class SnapshotPublisher:
             )
         for name, svg in press.charts(barometer, "da").items():
             files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
-        from chalicelib.publishing.opendata import attribution, datapackage, dcat
-
         files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
         files.append(
             self._put(
@@ -275,8 +266,8 @@ class SnapshotPublisher:
 
     # -- small files ---------------------------------------------------------------------------
 
-    def _features(self, collection: str) -> list[dict[str, Any]]:
-        return public_features(self.store, collection)
+    def _features(self, collection: CollectionId) -> list[dict[str, Any]]:
+        return load_public_features(self.store, collection)
 
     def _municipality_names(self) -> dict[str, str]:
         return municipality_names(self.store, self.municipalities)
@@ -300,24 +291,15 @@ class SnapshotPublisher:
 
 
 def public_business_pages(store: Store) -> Iterator[list[dict[str, Any]]]:
-    """Every public business feature, a page at a time (bounded memory)."""
-    q = FeatureQuery(limit=PAGE)
-    while True:
-        page = store.query("businesses", q)
-        yield [orjson.loads(f) for f in page.features]
-        if page.next_after is None:
-            return
-        q = q.model_copy(update={"after": page.next_after})
-
-
-def public_features(store: Store, collection: str) -> list[dict[str, Any]]:
-    """All public features of a small collection (networks, municipalities)."""
-    page = store.query(collection, FeatureQuery(limit=10_000))  # type: ignore[arg-type]
-    return [orjson.loads(f) for f in page.features]
+    """Every public business feature, parsed a page at a time (bounded memory)."""
+    for page in iter_public_pages(store, "businesses", page_size=PAGE):
+        yield [orjson.loads(f) for f in page]
 
 
 def municipality_names(store: Store, codes: tuple[str, ...]) -> dict[str, str]:
-    names = {f["id"]: f["properties"]["name"] for f in public_features(store, "municipalities")}
+    """The names of these municipalities; a code the store does not know stands for itself."""
+    stored = load_public_features(store, "municipalities")
+    names = {f["id"]: f["properties"]["name"] for f in stored}
     return {code: names.get(code, code) for code in codes}
 
 

@@ -6,11 +6,12 @@ Adapters: `sqlite` (the embedded default) and, for scale-out, `dynamodb`. Both a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import StoreUnavailable
@@ -151,6 +152,49 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+PUBLIC_PAGE = 5000  # features per query when reading a whole selection
+
+
+def iter_public_pages(
+    store: Store,
+    collection: CollectionId,
+    query: FeatureQuery | None = None,
+    *,
+    page_size: int = PUBLIC_PAGE,
+) -> Iterator[list[bytes]]:
+    """Every public feature of a selection, a page at a time, in the store's paging order.
+
+    Memory stays bounded by one page, and a caller that has read enough stops early: the next
+    page is only queried when it is asked for.
+    """
+    q = (query or FeatureQuery()).model_copy(update={"limit": page_size})
+    while True:
+        page = store.query(collection, q)
+        yield page.features
+        if page.next_after is None:
+            return
+        q = q.model_copy(update={"after": page.next_after})
+
+
+def iter_public_features(
+    store: Store,
+    collection: CollectionId,
+    query: FeatureQuery | None = None,
+    *,
+    page_size: int = PUBLIC_PAGE,
+) -> Iterator[bytes]:
+    """Every public feature of a selection (GeoJSON documents), one at a time."""
+    for page in iter_public_pages(store, collection, query, page_size=page_size):
+        yield from page
+
+
+def load_public_features(
+    store: Store, collection: CollectionId, query: FeatureQuery | None = None
+) -> list[dict[str, Any]]:
+    """Every public feature of a selection, parsed: for the small collections."""
+    return [orjson.loads(f) for f in iter_public_features(store, collection, query)]
 
 
 def open_store(url: str) -> Store:
