@@ -208,7 +208,7 @@ def _number(
     if value is None:
         return default
     try:
-        n = int(value) if integer else float(value)
+        n = P.ascii_int(value) if integer else P.ascii_float(value)
     except ValueError:
         n = -1
     if not 0 < n <= top:

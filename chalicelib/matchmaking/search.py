@@ -69,7 +69,7 @@ def parse(values: dict[str, str]) -> SearchParams:
         if point is None:
             raise InvalidParameter("radius needs a point", parameter="radius")
         try:
-            radius = float(values["radius"])
+            radius = P.ascii_float(values["radius"])
         except ValueError:
             radius = math.nan
         if not 0 < radius <= RADIUS_MAX_KM:
@@ -114,7 +114,7 @@ def parse(values: dict[str, str]) -> SearchParams:
 def _parse_point(value: str) -> tuple[float, float]:
     parts = value.split(",")
     try:
-        lon, lat = (float(p) for p in parts)
+        lon, lat = (P.ascii_float(p.strip()) for p in parts)
     except ValueError:
         raise InvalidParameter(
             "point must be 'longitude,latitude' in WGS84, e.g. 11.87,54.77", parameter="point"
@@ -231,7 +231,13 @@ def search(store: Store, req: HttpRequest) -> HttpResponse:
     selection = selection_digest("search", p.selection())
     offset = 0
     if "cursor" in values:
-        offset = int(decode_cursor(values["cursor"], selection, req.settings.cursor_secret).after)
+        after = decode_cursor(values["cursor"], selection, req.settings.cursor_secret).after
+        try:
+            offset = P.ascii_int(after)
+        except ValueError:
+            offset = -1
+        if not 0 <= offset <= MAX_CANDIDATES:
+            raise InvalidParameter("the cursor is not valid for this search", parameter="cursor")
     ranked = rank(candidates(store, p), p)
     page = ranked[offset : offset + p.limit]
     href = f"{req.base_url}/search"
