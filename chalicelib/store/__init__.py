@@ -6,195 +6,35 @@ Adapters: `sqlite` (the embedded default) and, for scale-out, `dynamodb`. Both a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-import orjson
-from pydantic import BaseModel, ConfigDict, Field
-
 from chalicelib.domain.errors import StoreUnavailable
+from chalicelib.store.port import (
+    COLLECTIONS,
+    PUBLIC_PAGE,
+    CollectionId,
+    Extent,
+    FeaturePage,
+    FeatureQuery,
+    Store,
+    WriteResult,
+    iter_public_features,
+    iter_public_pages,
+    load_public_features,
+)
 
-if TYPE_CHECKING:
-    from chalicelib.domain.models import Business, Curation, Municipality, Network
-
-CollectionId = Literal["businesses", "networks", "municipalities"]
-COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")
-
-
-class FeatureQuery(BaseModel):
-    """One typed query for a collection's items: every filter the OGC API offers."""
-
-    model_config = ConfigDict(frozen=True)
-
-    bbox: tuple[float, float, float, float] | None = None
-    interval: tuple[date | None, date | None] | None = None
-    municipality: str | None = None
-    industry: str | None = None  # a section letter or a prefix of the 6-digit code
-    network: str | None = None
-    status: Literal["active", "ceased"] | None = None
-    q: str | None = None
-    founded_from: date | None = None  # registered on or after (the welcome feed)
-    limit: int = Field(default=100, ge=1, le=10_000)
-    after: str | None = None  # keyset position: the last id of the previous page
-
-    def filters(self) -> dict[str, object]:
-        """The selection without paging: what a cursor must stay bound to."""
-        return self.model_dump(exclude={"limit", "after"}, exclude_none=True, mode="json")
-
-
-@dataclass
-class FeaturePage:
-    features: list[bytes]  # GeoJSON Feature documents, privacy rules applied
-    next_after: str | None  # keyset position of the next page, None on the last page
-    number_matched: int | None = None
-    validator: str | None = None  # changes whenever a feature of the page changes (for ETags)
-
-
-@dataclass
-class Extent:
-    bbox: tuple[float, float, float, float] | None
-    interval: tuple[str | None, str | None] | None = None
-
-
-@dataclass
-class WriteResult:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ids: list[str] = field(default_factory=list)
-
-    def __iadd__(self, other: WriteResult) -> WriteResult:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.ids.extend(other.ids)
-        return self
-
-
-class Store(Protocol):
-    """Persistence of businesses, networks and municipalities, with public feature queries."""
-
-    def query(
-        self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
-    ) -> FeaturePage:
-        """A page of public features in id order; `count` asks for numberMatched too."""
-        ...
-
-    def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
-        """One public feature, or None when absent or hidden."""
-        ...
-
-    def extent(self, collection: CollectionId) -> Extent: ...
-
-    def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
-        """Insert or update by CVR number; an unchanged business is not rewritten.
-
-        Curated fields of an existing business are kept: they belong to people, not the register.
-        """
-        ...
-
-    def get_business(self, business_id: str) -> Business | None: ...
-
-    def curate_business(
-        self, business_id: str, curation: Curation, expected_version: int | None = None
-    ) -> int:
-        """Replace a business's curated fields; returns the new version.
-
-        With `expected_version`, a write against another version raises Conflict (no lost
-        update); without it, a concurrent change is re-read and the curation applied on top.
-        """
-        ...
-
-    def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
-        """The stored businesses among these ids (absent ones are left out), in one round."""
-        ...
-
-    def upsert_networks(self, networks: Iterable[Network]) -> WriteResult: ...
-
-    def get_network(self, network_id: str) -> Network | None: ...
-
-    def network_digest(self, network_id: str) -> str | None:
-        """The content digest of a stored network (its ETag), or None when absent."""
-        ...
-
-    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
-        """Write one network only over the state read: `create` refuses an existing id
-        (Conflict); `if_match` refuses a network changed since (PreconditionFailed). Returns
-        the new digest."""
-        ...
-
-    def delete_network(self, network_id: str, if_match: str | None) -> None: ...
-
-    def business_version(self, business_id: str) -> int | None:
-        """The stored version of a business (for ETags and curation), None when absent."""
-        ...
-
-    def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult: ...
-
-    # Small operational records beside the data: job state and checkpoints, run reports,
-    # quarantined documents, the geocoding cache. `kind` names a family, `key` a record in it;
-    # listing is by key order, so keys that start with a timestamp list chronologically.
-
-    def put_records(self, kind: str, records: dict[str, dict[str, Any]]) -> None: ...
-
-    def get_records(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]: ...
-
-    def list_records(
-        self, kind: str, *, limit: int = 100, newest_first: bool = False
-    ) -> list[tuple[str, dict[str, Any]]]: ...
-
-    def delete_records(self, kind: str, keys: Iterable[str]) -> None: ...
-
-    def create_table(self) -> bool:
-        """Create what the store needs (tables, indexes); False when it exists already."""
-        ...
-
-    def close(self) -> None: ...
-
-
-PUBLIC_PAGE = 5000  # features per query when reading a whole selection
-
-
-def iter_public_pages(
-    store: Store,
-    collection: CollectionId,
-    query: FeatureQuery | None = None,
-    *,
-    page_size: int = PUBLIC_PAGE,
-) -> Iterator[list[bytes]]:
-    """Every public feature of a selection, a page at a time, in the store's paging order.
-
-    Memory stays bounded by one page, and a caller that has read enough stops early: the next
-    page is only queried when it is asked for.
-    """
-    q = (query or FeatureQuery()).model_copy(update={"limit": page_size})
-    while True:
-        page = store.query(collection, q)
-        yield page.features
-        if page.next_after is None:
-            return
-        q = q.model_copy(update={"after": page.next_after})
-
-
-def iter_public_features(
-    store: Store,
-    collection: CollectionId,
-    query: FeatureQuery | None = None,
-    *,
-    page_size: int = PUBLIC_PAGE,
-) -> Iterator[bytes]:
-    """Every public feature of a selection (GeoJSON documents), one at a time."""
-    for page in iter_public_pages(store, collection, query, page_size=page_size):
-        yield from page
-
-
-def load_public_features(
-    store: Store, collection: CollectionId, query: FeatureQuery | None = None
-) -> list[dict[str, Any]]:
-    """Every public feature of a selection, parsed: for the small collections."""
-    return [orjson.loads(f) for f in iter_public_features(store, collection, query)]
+__all__ = [
+    "COLLECTIONS",
+    "PUBLIC_PAGE",
+    "CollectionId",
+    "Extent",
+    "FeaturePage",
+    "FeatureQuery",
+    "Store",
+    "WriteResult",
+    "iter_public_features",
+    "iter_public_pages",
+    "load_public_features",
+    "open_store",
+]
 
 
 def open_store(url: str) -> Store:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
 from chalicelib.domain.text import search_fold
-from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Network

@@ -20,7 +20,7 @@ import orjson
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
 from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection
 from chalicelib.domain.text import search_fold
-from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
 from chalicelib.store.shared import (
     StoreBase,
     check_precondition,

@@ -14,7 +14,6 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.text import search_fold
-from chalicelib.store import CollectionId, Extent, FeaturePage, FeatureQuery
 from chalicelib.store.dynamodb.connection import BATCH_GET, Connection
 from chalicelib.store.dynamodb.items import attr_n, attr_s, business_from
 from chalicelib.store.dynamodb.keys import (
@@ -24,6 +23,7 @@ from chalicelib.store.dynamodb.keys import (
     viewport_plan,
 )
 from chalicelib.store.dynamodb.schema import INDEXES
+from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuery
 from chalicelib.store.shared import (
     feature_matches,
     number_matched,

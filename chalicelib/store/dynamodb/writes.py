@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.store import WriteResult
 from chalicelib.store.dynamodb.connection import BATCH_GET, BATCH_WRITE, backoff
 from chalicelib.store.dynamodb.items import (
     attr_n,
@@ -24,6 +23,7 @@ from chalicelib.store.dynamodb.items import (
     stored_state,
 )
 from chalicelib.store.dynamodb.reads import Reads
+from chalicelib.store.port import WriteResult
 from chalicelib.store.shared import check_precondition, content_digest, count_upsert
 
 if TYPE_CHECKING:
