@@ -27,6 +27,7 @@ import orjson
 
 from chalicelib.blobs import AlreadyExists, BlobStore
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
+from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS
 from chalicelib.publishing import press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.publishing.opendata import PublishedFile, attribution, datapackage, dcat
@@ -39,30 +40,8 @@ if TYPE_CHECKING:
 PREFIX = "snapshots"
 LATEST = f"{PREFIX}/latest.json"
 PAGE = 5000
-CSV_COLUMNS = [
-    "id",
-    "name",
-    "industry_code",
-    "industry_text",
-    "industry_section",
-    "company_form",
-    "company_form_text",
-    "employees",
-    "status",
-    "founded",
-    "ceased",
-    "address",
-    "postcode",
-    "city",
-    "municipality",
-    "lon",
-    "lat",
-    "location_precision",
-    "networks",
-    "phone",
-    "email",
-    "website",
-]
+# the CSV columns are the public business shape's fields, in its order
+CSV_COLUMNS = list(PUBLIC_BUSINESS_COLUMNS)
 GEOJSON = "application/geo+json"
 _YEAR = re.compile(r"^(\d{4})$")
 
