@@ -9,17 +9,20 @@ a time, so reading `app.current_request` here is safe; the embedded server does 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Cron, Response
 
 from chalicelib.config import Settings
+from chalicelib.domain.errors import NotConfigured
 from chalicelib.routes import ROUTES
 from chalicelib.services import Services
 from chalicelib.web import routing
-from chalicelib.web.http import HttpRequest
+from chalicelib.web.http import HttpRequest, error_response
 from chalicelib.web.routing import Route
 
+log = logging.getLogger("mikrokort")
 app = Chalice(app_name="mikrokort")
 app.debug = False
 
@@ -83,7 +86,14 @@ def _base_url(r: Any, headers: dict[str, str], settings: Settings) -> str:
 
 def _respond(route: Route, params: dict[str, str]) -> Response:
     s = services()
-    result = routing.respond(route, s, _request(s.settings), params)
+    try:
+        if s.settings.on_lambda:  # never serve the public with the development secrets
+            s.settings.require_secrets()
+    except NotConfigured as exc:
+        log.error("%s", exc.description)
+        result = error_response(exc)
+    else:
+        result = routing.respond(route, s, _request(s.settings), params)
     # API Gateway's proxy integration takes a str body.
     return Response(body=result.body.decode(), headers=result.headers, status_code=result.status)
 

@@ -21,6 +21,9 @@ def _serve(args: argparse.Namespace) -> int:
     from chalicelib.web.wsgi import ServerOptions, WsgiApp, make_server
 
     settings = Settings.from_env()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        # reachable from other machines: the development secrets would be public knowledge
+        settings.require_secrets()
     app = WsgiApp(ROUTES, Services(settings))
     options = ServerOptions(threads=args.threads, trusted_proxy=settings.trusted_proxy)
     server = make_server(app, args.host, args.port, options)

@@ -47,6 +47,27 @@ class Settings:
     cvr_secret: str = ""  # an SSM parameter or Secrets Manager name holding the password
     # the reverse proxy in front of `mikrokort serve`: only its X-Forwarded-* headers are believed
     trusted_proxy: str | None = None
+    on_lambda: bool = False  # set by the Lambda runtime (AWS_LAMBDA_FUNCTION_NAME)
+
+    def default_secrets(self) -> list[str]:
+        """The secrets still at their built-in development values (public in this source)."""
+        names = []
+        if self.cursor_secret == DEFAULT_CURSOR_SECRET:
+            names.append("MIKROKORT_CURSOR_SECRET")
+        if self.client_salt == DEFAULT_CLIENT_SALT:
+            names.append("MIKROKORT_CLIENT_SALT")
+        return names
+
+    def require_secrets(self) -> None:
+        """Refuse to serve the public with secrets anyone can read here: forged cursors and
+        reversible client hashes would follow."""
+        missing = self.default_secrets()
+        if missing:
+            from chalicelib.domain.errors import NotConfigured
+
+            raise NotConfigured(
+                f"set {' and '.join(missing)} to secrets of this deployment before serving it"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +99,7 @@ class Settings:
             cvr_password=env.get("MIKROKORT_CVR_PASSWORD", ""),
             cvr_secret=env.get("MIKROKORT_CVR_SECRET", ""),
             trusted_proxy=get("MIKROKORT_TRUSTED_PROXY"),
+            on_lambda=bool(get("AWS_LAMBDA_FUNCTION_NAME")),
         )
 
 

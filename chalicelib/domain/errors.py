@@ -56,6 +56,13 @@ class StoreUnavailable(MikrokortError):
     code = "StoreUnavailable"
 
 
+class NotConfigured(MikrokortError):
+    """The deployment is missing a setting it must have (a secret left at its default)."""
+
+    status = 503
+    code = "NotConfigured"
+
+
 class Unauthorized(MikrokortError):
     """No API key, an unknown one, or a revoked one."""
 
