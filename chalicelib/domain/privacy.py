@@ -18,6 +18,41 @@ from chalicelib.domain.public import (
     PublicNetworkProperties,
 )
 
+# Forms that are a legal person of their own (companies, cooperatives, foundations, public
+# bodies): the address and contact details are the firm's, not a person's home. Every other form,
+# and a missing one, is treated as personally owned: when the register does not say who stands
+# behind a firm, the rules must protect a person rather than publish one.
+ENTITY_FORMS = frozenset(
+    {
+        "A/S",  # aktieselskab
+        "APS",  # anpartsselskab
+        "IVS",  # iværksætterselskab
+        "P/S",  # partnerselskab
+        "K/S",  # kommanditselskab
+        "KAS",  # kommanditaktieselskab
+        "SMBA",  # selskab med begrænset ansvar
+        "FMBA",  # forening med begrænset ansvar
+        "AMBA",  # andelsselskab med begrænset ansvar
+        "FON",  # fond
+        "EFO",  # erhvervsdrivende fond
+        "SE",  # europæisk selskab
+        "SCE",  # europæisk andelsselskab
+        "KOM",  # kommune
+        "REG",  # region
+        "STA",  # statslig administrativ enhed
+    }
+)
+
+
+def is_personally_owned_form(form: str | None) -> bool:
+    """Fails closed: only a form known to be a company of its own is not personally owned."""
+    return (form or "").strip().upper() not in ENTITY_FORMS
+
+
+def personally_owned(b: Business) -> bool:
+    """Whether the privacy rules protect this business as a person's (unknown forms included)."""
+    return is_personally_owned_form(b.company_form)
+
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:
     """The point to publish and its precision, after curation and coarsening."""
@@ -27,19 +62,19 @@ def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None
         point, precision = b.location, b.location_precision or "address"
     else:
         return None, None
-    if precision == "address" and b.personally_owned and not b.curated.show_address:
+    if precision == "address" and personally_owned(b) and not b.curated.show_address:
         return snap_to_grid(point.lon, point.lat), "grid"
     return (round(point.lon, 6), round(point.lat, 6)), precision
 
 
 def shows_address(b: Business) -> bool:
-    return not b.personally_owned or b.curated.show_address
+    return not personally_owned(b) or b.curated.show_address
 
 
 def shows_contact(b: Business) -> bool:
     if b.reklamebeskyttet:
         return False
-    return not b.personally_owned or b.curated.show_contact
+    return not personally_owned(b) or b.curated.show_contact
 
 
 def public_business(b: Business) -> dict[str, Any] | None:

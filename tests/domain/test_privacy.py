@@ -1,8 +1,17 @@
 """The privacy rules of the design, on hand-built businesses."""
 
+import orjson
+import pytest
+
 from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
-from chalicelib.domain.models import Curation, Point
-from chalicelib.domain.privacy import public_business
+from chalicelib.domain.models import PERSONALLY_OWNED_FORMS, Curation, Point
+from chalicelib.domain.privacy import (
+    ENTITY_FORMS,
+    is_personally_owned_form,
+    personally_owned,
+    public_business,
+)
+from chalicelib.store import open_store
 from tests.factories import business, personal
 
 
@@ -74,3 +83,41 @@ def test_postcode_precision_is_published_as_is() -> None:
     assert f is not None
     assert f["properties"]["location_precision"] == "postcode"
     assert f["geometry"]["coordinates"] == [11.8729, 54.7691]
+
+
+def _unprotected(f: dict) -> bool:
+    p = f["properties"]
+    return p["address"] is not None or any(p[k] is not None for k in ("phone", "email", "website"))
+
+
+@pytest.mark.parametrize("form", [None, "XYZ", "ØVR", "UDL", "ENK", "PMV", "I/S", "DØD", "FFO"])
+def test_unknown_or_missing_company_form_is_treated_as_personally_owned(form: str | None) -> None:
+    f = public_business(business(company_form=form))
+    assert f is not None
+    assert not _unprotected(f)
+    assert f["properties"]["location_precision"] == "grid"
+    assert f["geometry"]["coordinates"] != [11.8729, 54.7691]
+    assert _on_grid_centre(*f["geometry"]["coordinates"])
+
+
+@pytest.mark.parametrize("form", ["APS", "A/S", "IVS", "K/S", "P/S", "SMBA", "FMBA", "AMBA"])
+def test_companies_of_their_own_still_show_address_and_contact(form: str) -> None:
+    f = public_business(business(company_form=form))
+    assert f is not None and _unprotected(f)
+    assert f["properties"]["location_precision"] == "address"
+
+
+def test_the_rule_fails_closed_on_the_form_alone() -> None:
+    assert is_personally_owned_form(None) and is_personally_owned_form("")
+    assert is_personally_owned_form("unknown") and is_personally_owned_form(" aps ") is False
+    assert not ENTITY_FORMS & PERSONALLY_OWNED_FORMS
+    assert all(personally_owned(business(company_form=f)) for f in PERSONALLY_OWNED_FORMS)
+
+
+def test_an_unknown_form_stored_and_read_back_is_published_without_address(tmp_path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'privacy.db'}")
+    store.create_table()
+    store.upsert_businesses([business("10000004", company_form=None)])
+    f = orjson.loads(store.get_feature("businesses", "10000004"))
+    store.close()
+    assert not _unprotected(f) and f["properties"]["location_precision"] == "grid"
