@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.domain.errors import NotConfigured
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = "sqlite:///.data/mikrokort.db"
 DEFAULT_BLOBS = "file:///.data/blobs"
@@ -48,6 +50,9 @@ class Settings:
     # the reverse proxy in front of `mikrokort serve`: only its X-Forwarded-* headers are believed
     trusted_proxy: str | None = None
     on_lambda: bool = False  # set by the Lambda runtime (AWS_LAMBDA_FUNCTION_NAME)
+    # per client address, on the expensive routes of the embedded server (AWS: a WAF rule)
+    rate_limit_per_minute: int = 120
+    rate_limit_burst: int = 60
 
     def default_secrets(self) -> list[str]:
         """The secrets still at their built-in development values (public in this source)."""
@@ -63,8 +68,6 @@ class Settings:
         reversible client hashes would follow."""
         missing = self.default_secrets()
         if missing:
-            from chalicelib.domain.errors import NotConfigured
-
             raise NotConfigured(
                 f"set {' and '.join(missing)} to secrets of this deployment before serving it"
             )
@@ -100,7 +103,17 @@ class Settings:
             cvr_secret=env.get("MIKROKORT_CVR_SECRET", ""),
             trusted_proxy=get("MIKROKORT_TRUSTED_PROXY"),
             on_lambda=bool(get("AWS_LAMBDA_FUNCTION_NAME")),
+            rate_limit_per_minute=_count(get("MIKROKORT_RATE_LIMIT"), 120, "MIKROKORT_RATE_LIMIT"),
+            rate_limit_burst=_count(get("MIKROKORT_RATE_BURST"), 60, "MIKROKORT_RATE_BURST"),
         )
+
+
+def _count(text: str | None, default: int, name: str) -> int:
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()):
+        raise NotConfigured(f"{name} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def _project_relative(url: str) -> str:

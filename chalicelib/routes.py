@@ -28,8 +28,10 @@ def _route(
     handler: Callable[..., HttpResponse],
     group: RouteGroup = PUBLIC,
     content_types: tuple[str, ...] = JSON_BODY,
+    *,
+    limited: bool = False,
 ) -> Route:
-    return Route(name, method, path, handler, group, content_types)
+    return Route(name, method, path, handler, group, content_types, limited)
 
 
 # -- OGC API - Features -----------------------------------------------------------------------
@@ -201,17 +203,31 @@ ROUTES: tuple[Route, ...] = (
     _route("collection", "GET", "/collections/{collection_id}", _collection),
     _route("items", "GET", "/collections/{collection_id}/items", _items),
     _route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
-    _route("new_businesses", "GET", "/municipalities/{code}/new-businesses", _new_businesses),
-    _route("search", "GET", "/search", _search),
-    _route("matches", "GET", "/businesses/{business_id}/matches", _matches),
+    _route(
+        "new_businesses",
+        "GET",
+        "/municipalities/{code}/new-businesses",
+        _new_businesses,
+        limited=True,
+    ),
+    _route("search", "GET", "/search", _search, limited=True),
+    _route("matches", "GET", "/businesses/{business_id}/matches", _matches, limited=True),
     _route("widget_asset", "GET", "/widget/{name}", _widget_asset),
-    _route("map_data", "GET", "/municipalities/{code}/map-data", _map_data),
+    _route("map_data", "GET", "/municipalities/{code}/map-data", _map_data, limited=True),
     _route("snapshots", "GET", "/snapshots", _snapshots),
     _route("snapshot_file", "GET", "/snapshots/{year}/{name}", _snapshot_file),
-    _route("barometer", "GET", "/barometer/{year}", _barometer),
+    _route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
     _route("demo_page", "GET", "/demo", _demo_page, PAGE),
     _route("register_form", "GET", "/networks/register", _register_form, PAGE),
-    _route("register_submit", "POST", "/networks/register", _register_submit, PAGE, FORM_BODY),
+    _route(
+        "register_submit",
+        "POST",
+        "/networks/register",
+        _register_submit,
+        PAGE,
+        FORM_BODY,
+        limited=True,
+    ),
     _route("admin_create_network", "POST", "/admin/networks", _create_network, ADMIN),
     _route("admin_get_network", "GET", NETWORK, _get_network, ADMIN),
     _route("admin_replace_network", "PUT", NETWORK, _replace_network, ADMIN),

@@ -31,6 +31,8 @@ class Stage:
     deletion_protection: bool  # the table refuses DeleteTable (it is retained either way)
     rate_limit: float  # API Gateway steady requests per second, every method
     burst_limit: int  # API Gateway burst (token bucket size)
+    # requests to the expensive routes one client address may make in 5 minutes (AWS WAF)
+    expensive_per_client: int = 300
 
 
 STAGES = {
@@ -450,6 +452,114 @@ def _api(stage: Stage) -> dict[str, Any]:
     }
 
 
+# The routes whose work grows with their parameters (search, matches, the welcome feed, map
+# data, the live barometer) and the self-registration form: limited per client address, like
+# `mikrokort serve` limits them (chalicelib/web/ratelimit.py).
+_EXPENSIVE = ("/search", "/businesses/", "/municipalities/", "/barometer/")
+# as API Gateway's own domain sees them (/api is Chalice's stage) and behind a custom domain
+EXPENSIVE_PATH_PREFIXES = tuple(p for path in _EXPENSIVE for p in (path, "/api" + path))
+EXPENSIVE_PATH_SUFFIXES = ("/networks/register",)  # POST only
+WEB_ACL_ID = "ApiWebAcl"
+WEB_ACL_ASSOCIATION_ID = "ApiWebAclAssociation"
+
+
+def _web_acl(stage: Stage) -> dict[str, Any]:
+    """API Gateway throttles a whole stage; a per-client limit needs AWS WAF's rate rule."""
+    matches = [
+        {
+            "ByteMatchStatement": {
+                "FieldToMatch": {"UriPath": {}},
+                "PositionalConstraint": "STARTS_WITH",
+                "SearchString": prefix,
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+            }
+        }
+        for prefix in EXPENSIVE_PATH_PREFIXES
+    ] + [
+        {  # the form's GET is a page; only its POST writes
+            "AndStatement": {
+                "Statements": [
+                    {
+                        "ByteMatchStatement": {
+                            "FieldToMatch": {"UriPath": {}},
+                            "PositionalConstraint": "ENDS_WITH",
+                            "SearchString": suffix,
+                            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                        }
+                    },
+                    {
+                        "ByteMatchStatement": {
+                            "FieldToMatch": {"Method": {}},
+                            "PositionalConstraint": "EXACTLY",
+                            "SearchString": "POST",
+                            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                        }
+                    },
+                ]
+            }
+        }
+        for suffix in EXPENSIVE_PATH_SUFFIXES
+    ]
+    body = json.dumps({"code": "TooManyRequests", "description": "Slow down and retry later."})
+    return {
+        "Type": "AWS::WAFv2::WebACL",
+        "Properties": {
+            "Name": f"{APP}-{stage.name}",
+            "Scope": "REGIONAL",
+            "DefaultAction": {"Allow": {}},
+            "CustomResponseBodies": {
+                "TooManyRequests": {"ContentType": "APPLICATION_JSON", "Content": body}
+            },
+            "Rules": [
+                {
+                    "Name": "expensive-routes-per-client",
+                    "Priority": 0,
+                    "Statement": {
+                        "RateBasedStatement": {
+                            "Limit": stage.expensive_per_client,
+                            "AggregateKeyType": "IP",
+                            "ScopeDownStatement": {"OrStatement": {"Statements": matches}},
+                        }
+                    },
+                    "Action": {
+                        "Block": {
+                            "CustomResponse": {
+                                "ResponseCode": 429,
+                                "CustomResponseBodyKey": "TooManyRequests",
+                                "ResponseHeaders": [{"Name": "Retry-After", "Value": "300"}],
+                            }
+                        }
+                    },
+                    "VisibilityConfig": {
+                        "SampledRequestsEnabled": True,
+                        "CloudWatchMetricsEnabled": True,
+                        "MetricName": f"{APP}-{stage.name}-expensive",
+                    },
+                }
+            ],
+            "VisibilityConfig": {
+                "SampledRequestsEnabled": True,
+                "CloudWatchMetricsEnabled": True,
+                "MetricName": f"{APP}-{stage.name}",
+            },
+            "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+        },
+    }
+
+
+def _web_acl_association() -> dict[str, Any]:
+    return {
+        "Type": "AWS::WAFv2::WebACLAssociation",
+        "DependsOn": "RestAPIapiStage",  # the stage SAM makes for Chalice's `api` stage
+        "Properties": {
+            "ResourceArn": _sub(
+                "arn:aws:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/api"
+            ),
+            "WebACLArn": {"Fn::GetAtt": [WEB_ACL_ID, "Arn"]},
+        },
+    }
+
+
 def resources(stage_name: str) -> dict[str, Any]:
     """The template to merge into Chalice's for this stage."""
     stage = STAGES[stage_name]
@@ -459,6 +569,8 @@ def resources(stage_name: str) -> dict[str, Any]:
         BUCKET_POLICY_ID: _bucket_policy(),
         **_secrets(stage),
         "RestAPI": _api(stage),
+        WEB_ACL_ID: _web_acl(stage),
+        WEB_ACL_ASSOCIATION_ID: _web_acl_association(),
     }
     for fn in FUNCTIONS:
         res[fn.role_id] = _role(stage, fn)

@@ -63,6 +63,9 @@ class Route:
     handler: Handler  # (services, request, **path parameters) -> HttpResponse
     group: RouteGroup
     content_types: tuple[str, ...] = JSON_BODY  # request bodies accepted
+    # work that grows with the parameters (or a form that writes): limited per client address,
+    # by the embedded server (web/ratelimit.py) and on AWS by a WAF rate rule (infra)
+    limited: bool = False
 
 
 def respond(route: Route, services: Any, req: HttpRequest, params: dict[str, str]) -> HttpResponse:

@@ -26,6 +26,7 @@ import orjson
 
 from chalicelib.config import Settings
 from chalicelib.web.http import JSON, HttpRequest, HttpResponse, security_headers
+from chalicelib.web.ratelimit import RateLimiter
 from chalicelib.web.routing import Route, RouteTable, cors_headers, respond
 
 MAX_REQUEST_BODY = 1024 * 1024  # the largest route takes 512 KB; nothing needs more
@@ -57,6 +58,8 @@ class WsgiApp:
 
     def __post_init__(self) -> None:
         self.table = RouteTable(self.routes)
+        s = self.services.settings
+        self.limiter = RateLimiter(s.rate_limit_per_minute, s.rate_limit_burst)
 
     @property
     def settings(self) -> Settings:
@@ -93,6 +96,14 @@ class WsgiApp:
                 {"Allow": ", ".join(found.allowed)},
             )
         route = found.route
+        client = environ.get("REMOTE_ADDR") or ""
+        if route.limited and (wait := self.limiter.take(client)):
+            return _json(
+                429,
+                "TooManyRequests",
+                f"too many requests from your address; retry in {wait:.0f} s",
+                {"Retry-After": f"{wait:.0f}"},
+            )
         headers = _headers(environ)
         content_type = headers.get("content-type", "application/json")
         if not _content_type_ok(content_type, route.content_types):
@@ -120,7 +131,7 @@ class WsgiApp:
             base_url=self._base_url(environ, headers),
             method="GET" if method == "HEAD" else method,
             body=body,
-            client=environ.get("REMOTE_ADDR"),
+            client=client or None,
             settings=self.settings,
         )
         return respond(route, self.services, req, found.params)

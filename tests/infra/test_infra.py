@@ -858,3 +858,48 @@ def test_package_gets_bytecode_and_widget_but_not_the_runtime_sdk(tmp_path: Path
     assert facts["zipped_bytes"] == dest.stat().st_size
     with zipfile.ZipFile(io.BytesIO(dest.read_bytes())) as z:
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in z.infolist())  # reproducible
+
+
+def _waf_match(statement: dict, method: str, path: str) -> bool:
+    """AWS WAF's byte match and AND, for the constraints the template uses."""
+    if "AndStatement" in statement:
+        return all(_waf_match(s, method, path) for s in statement["AndStatement"]["Statements"])
+    m = statement["ByteMatchStatement"]
+    value = method if "Method" in m["FieldToMatch"] else path
+    text, where = m["SearchString"], m["PositionalConstraint"]
+    return (
+        (where == "STARTS_WITH" and value.startswith(text))
+        or (where == "ENDS_WITH" and value.endswith(text))
+        or (where == "EXACTLY" and value == text)
+    )
+
+
+def _waf_matches(statements: list[dict], method: str, path: str) -> bool:
+    return any(_waf_match(s, method, path) for s in statements)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_expensive_routes_are_limited_per_client_on_aws_as_in_the_embedded_server(
+    templates: dict, stage: str
+) -> None:
+    import re
+
+    from chalicelib.routes import ROUTES
+
+    t = templates[stage]
+    (acl_id,) = _resources(t, "AWS::WAFv2::WebACL")
+    (assoc_id,) = _resources(t, "AWS::WAFv2::WebACLAssociation")
+    acl = _props(t, acl_id)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP" and 100 <= rate["Limit"] <= 10_000
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    statements = rate["ScopeDownStatement"]["OrStatement"]["Statements"]
+    for route in ROUTES:
+        path = re.sub(r"\{\w+\}", "x", route.path)
+        for seen in (path, "/api" + path):  # API Gateway's domain, and a custom domain
+            assert _waf_matches(statements, route.method, seen) == route.limited, (route.name, seen)
+    assoc = _props(t, assoc_id)
+    assert assoc["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    assert "/restapis/${RestAPI}/stages/api" in assoc["ResourceArn"]["Fn::Sub"]

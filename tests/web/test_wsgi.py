@@ -205,3 +205,53 @@ def test_the_server_answers_over_http(served: str) -> None:
     r = requests.get(served + "/networks/n1", timeout=5)
     assert r.status_code == 200 and r.json()["path_params"] == {"nid": "n1"}
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_limited_routes_are_limited_per_client_address() -> None:
+    limited = Route("search", "GET", "/search", _echo, PUBLIC, limited=True)
+    app = WsgiApp(
+        (*ROUTES, limited), _Services(Settings(rate_limit_per_minute=1, rate_limit_burst=3))
+    )
+
+    answers = [call(app, "GET", "/search")["status"] for _ in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
+    refused = call(app, "GET", "/search")
+    assert orjson.loads(refused["body"])["code"] == "TooManyRequests"
+    assert int(refused["headers"]["Retry-After"]) >= 1
+    # routes that are not limited, and other clients, are not affected
+    assert call(app, "GET", "/networks/n1")["status"] == 200
+    environ_other = {"REMOTE_ADDR": "192.0.2.8"}
+    assert _call_from(app, "/search", environ_other)["status"] == 200
+
+
+def _call_from(app: WsgiApp, path: str, extra: dict[str, str]) -> dict:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        **extra,
+    }
+    out: dict = {}
+
+    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
+        out["status"] = int(status.split()[0])
+
+    b"".join(app(environ, start_response))
+    return out
+
+
+def test_the_bucket_refills_and_the_table_stays_bounded() -> None:
+    from chalicelib.web.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(per_minute=60, burst=2, max_clients=100, clock=lambda: now[0])
+    assert [limiter.take("a") for _ in range(3)] == [0, 0, 1]
+    now[0] += 1.0  # one request a second comes back
+    assert limiter.take("a") == 0 and limiter.take("a") > 0
+    for n in range(1000):
+        limiter.take(f"client-{n}")
+    assert len(limiter) == 100
