@@ -5,7 +5,7 @@ adapter by URL (chalicelib.store.open_store) closes no import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -70,6 +70,44 @@ class WriteResult:
         return self
 
 
+@dataclass(frozen=True)
+class Record:
+    """An operational record (an audit entry) that lands in the same transaction as the write
+    it describes, so the log can never say something the store does not hold, nor miss a write.
+
+    `build` gets the state the write replaced and the state it wrote (None for absent), both as
+    read inside the transaction, and returns the record's document. Without a `key` the store
+    names it by the time of the write, taken inside the transaction (or for each attempt of a
+    retried conditional write), so the log lists writes to one thing in the order they landed.
+    """
+
+    kind: str
+    build: Callable[[Any, Any], dict[str, Any]]
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A counter changed by `delta` together with a `write_records` call; with `cap`, the whole
+    call is refused (LimitReached) when the counter would pass it. Counters live beside the
+    records of `kind` and read back as `{"n": value}`. `seed` is the value an absent counter
+    starts from (the queue's length before counters existed)."""
+
+    kind: str
+    key: str
+    delta: int = 1
+    cap: int | None = None
+    seed: int = 0
+
+
+class LimitReached(Exception):
+    """A `Counter` of `write_records` would have passed its cap: nothing was written."""
+
+    def __init__(self, counter: Counter) -> None:
+        super().__init__(f"{counter.kind}/{counter.key} is at its cap of {counter.cap}")
+        self.counter = counter
+
+
 class Store(Protocol):
     """Persistence of businesses, networks and municipalities, with public feature queries."""
 
@@ -94,13 +132,24 @@ class Store(Protocol):
 
     def get_business(self, business_id: str) -> Business | None: ...
 
+    def get_business_versioned(self, business_id: str) -> tuple[Business, int] | None:
+        """A business and its version from one read (the body and its ETag agree)."""
+        ...
+
     def curate_business(
-        self, business_id: str, curation: Curation, expected_version: int | None = None
+        self,
+        business_id: str,
+        curation: Curation,
+        expected_version: int | None = None,
+        *,
+        record: Record | None = None,
     ) -> int:
         """Replace a business's curated fields; returns the new version.
 
         With `expected_version`, a write against another version raises Conflict (no lost
         update); without it, a concurrent change is re-read and the curation applied on top.
+        The register fields are those stored when the write lands, never an older copy.
+        `record` (built from the business before and after) is written in the same transaction.
         """
         ...
 
@@ -116,13 +165,26 @@ class Store(Protocol):
         """The content digest of a stored network (its ETag), or None when absent."""
         ...
 
-    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
-        """Write one network only over the state read: `create` refuses an existing id
-        (Conflict); `if_match` refuses a network changed since (PreconditionFailed). Returns
-        the new digest."""
+    def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
+        """A network and its digest (its ETag) from one read."""
         ...
 
-    def delete_network(self, network_id: str, if_match: str | None) -> None: ...
+    def put_network(
+        self,
+        network: Network,
+        if_match: str | None,
+        *,
+        create: bool = False,
+        record: Record | None = None,
+    ) -> str:
+        """Write one network only over the state read: `create` refuses an existing id
+        (Conflict); `if_match` refuses a network changed since (PreconditionFailed). Returns
+        the new digest. `record` (built from the network before and after) lands with it."""
+        ...
+
+    def delete_network(
+        self, network_id: str, if_match: str | None, *, record: Record | None = None
+    ) -> None: ...
 
     def business_version(self, business_id: str) -> int | None:
         """The stored version of a business (for ETags and curation), None when absent."""
@@ -143,6 +205,22 @@ class Store(Protocol):
     ) -> list[tuple[str, dict[str, Any]]]: ...
 
     def delete_records(self, kind: str, keys: Iterable[str]) -> None: ...
+
+    def write_records(
+        self,
+        puts: dict[str, dict[str, dict[str, Any]]] | None = None,
+        *,
+        deletes: dict[str, list[str]] | None = None,
+        counters: Iterable[Counter] = (),
+        expect: tuple[str, str, str, Any] | None = None,
+    ) -> None:
+        """Records put and deleted (by kind) and counters moved, all or nothing.
+
+        A counter that would pass its cap raises LimitReached; `expect` = (kind, key, field,
+        value) raises Conflict unless that stored record's field has that value (a record that
+        is put under `expect` must carry the field at its top level). Nothing is written then.
+        """
+        ...
 
     def create_table(self) -> bool:
         """Create what the store needs (tables, indexes); False when it exists already."""

@@ -9,7 +9,9 @@ the adapters cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,7 +19,15 @@ from pydantic import BaseModel
 
 from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
 from chalicelib.domain.text import search_fold
-from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from chalicelib.store.port import (
+    CollectionId,
+    Counter,
+    Extent,
+    FeaturePage,
+    FeatureQuery,
+    Record,
+    WriteResult,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Network
@@ -55,6 +65,27 @@ def count_upsert(
         return 1
     result.updated += 1
     return stored[0] + 1
+
+
+def time_key() -> str:
+    """A record key that sorts by time (microseconds), unique by a random tail."""
+    now = datetime.now(UTC)
+    return f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}-{secrets.token_hex(3)}"
+
+
+def record_item(record: Record, before: Any, after: Any) -> tuple[str, dict[str, Any]]:
+    """The key and document of a record written with a change (named now when it has no key)."""
+    return record.key or time_key(), record.build(before, after)
+
+
+def counter_value(counter: Counter, current: int | None) -> int:
+    """The value `counter` moves to from `current` (None: absent); LimitReached past its cap."""
+    from chalicelib.store.port import LimitReached
+
+    value = (counter.seed if current is None else current) + counter.delta
+    if counter.cap is not None and counter.delta > 0 and value > counter.cap:
+        raise LimitReached(counter)
+    return value
 
 
 def check_precondition(

@@ -3,10 +3,17 @@
 Each business row carries its public GeoJSON Feature, rendered at write time with the privacy
 rules, and its public point in an R*Tree. A viewport query is then an index range scan plus a
 string join: its cost follows the number of features it returns, not the size of the table.
+
+Concurrency: the API, the import and the nightly refresh may be separate processes on one file,
+so no Python lock can order their writes. Every read-modify-write runs in one `BEGIN IMMEDIATE`
+transaction (SQLite's write lock, shared by every process; others wait up to the busy timeout),
+and every read that takes more than one statement runs in one read transaction (a WAL
+snapshot), so a page, an ETag and its body always describe one state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -20,14 +27,24 @@ import orjson
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
 from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection
 from chalicelib.domain.text import search_fold
-from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuery, WriteResult
+from chalicelib.store.port import (
+    CollectionId,
+    Counter,
+    Extent,
+    FeaturePage,
+    FeatureQuery,
+    Record,
+    WriteResult,
+)
 from chalicelib.store.shared import (
     StoreBase,
     check_precondition,
     content_digest,
     count_upsert,
+    counter_value,
     number_matched,
     public_networks,
+    record_item,
     small_extent,
 )
 
@@ -104,6 +121,7 @@ CREATE TABLE IF NOT EXISTS municipalities (
 # the primary key and testing coordinates: cheaper than collecting and sorting most of the R*Tree.
 _WIDE_VIEWPORT_SHARE = 0.25
 _BATCH = 1000
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write transaction
 
 
 class SQLiteStore(StoreBase):
@@ -118,12 +136,15 @@ class SQLiteStore(StoreBase):
                 raise StoreUnavailable(f"cannot create the folder for {path}: {exc}") from None
         self._local = threading.local()
         self._shared: sqlite3.Connection | None = None
-        self._write_lock = threading.Lock()
+        # An in-memory database is one connection that the threads of this process share (no
+        # other process can open it): its transactions take turns on this lock. A file has a
+        # connection per thread and needs no lock: SQLite orders their transactions itself.
+        self._memory_turn = threading.RLock()
         self._extent_cache: dict[str, Extent] = {}
-        conn = self._conn()
-        with conn:
+        with self._tx() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            conn.executescript(_SCHEMA)
+            for statement in _statements(_SCHEMA):
+                conn.execute(statement)
             if 0 < version < 2:
                 self._refold_names(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -143,20 +164,58 @@ class SQLiteStore(StoreBase):
     def _conn(self) -> sqlite3.Connection:
         if self.path == ":memory:":
             if self._shared is None:
-                self._shared = sqlite3.connect(":memory:", check_same_thread=False)
+                self._shared = sqlite3.connect(
+                    ":memory:", check_same_thread=False, isolation_level=None
+                )
             return self._shared
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30)
+                # autocommit mode: transactions are begun explicitly (see _tx), never implicitly
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from None
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA mmap_size=268435456")
             self._local.conn = conn
         return conn
+
+    @contextlib.contextmanager
+    def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction: `BEGIN IMMEDIATE` for a write (the database's write lock, taken
+        before the first read, so what is read is still true when it is written), a plain
+        `BEGIN` for a read (one snapshot for all its statements). Nested calls join the
+        outermost transaction; a write may not start inside a read."""
+        turn = self._memory_turn if self.path == ":memory:" else contextlib.nullcontext()
+        with turn:
+            conn = self._conn()
+            depth = getattr(self._local, "depth", 0)
+            if depth:
+                if write and not self._local.writing:
+                    raise RuntimeError("a write transaction cannot start inside a read")
+                self._local.depth = depth + 1
+                try:
+                    yield conn
+                finally:
+                    self._local.depth = depth
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+                raise StoreUnavailable(f"the database is busy: {exc}") from None
+            self._local.depth, self._local.writing = 1, write
+            try:
+                yield conn
+            except BaseException:
+                self._local.depth = 0
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._local.depth = 0
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -172,7 +231,11 @@ class SQLiteStore(StoreBase):
     def _business_feature(self, cvr: str) -> bytes | None:
         row = (
             self._conn()
-            .execute("SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0", (int(cvr),))
+            .execute(
+                "SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0 "
+                "AND feature IS NOT NULL",
+                (int(cvr),),
+            )
             .fetchone()
         )
         return bytes(row[0]) if row else None
@@ -210,7 +273,14 @@ class SQLiteStore(StoreBase):
             self._local.data_version = (conn, version)
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
-        conn = self._conn()
+        """Ids, features and the count from one snapshot: a business hidden meanwhile is either
+        in the page with its feature or not in it at all."""
+        with self._tx(write=False) as conn:
+            return self._query_businesses_in(conn, q, count)
+
+    def _query_businesses_in(
+        self, conn: sqlite3.Connection, q: FeatureQuery, count: bool
+    ) -> FeaturePage:
         where, args = self._business_filters(q)
         use_rtree = q.bbox is not None and not self._is_wide(q.bbox)
         if use_rtree:
@@ -326,111 +396,127 @@ class SQLiteStore(StoreBase):
         return bbox_area(inter) / total > _WIDE_VIEWPORT_SHARE
 
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
-        conn = self._conn()
-        if collection == "municipalities":
-            return [orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")]
         from chalicelib.domain.models import Network
 
-        hidden = {
-            f"{r[0]:08d}"
-            for r in conn.execute(
-                "SELECT m.cvr FROM network_members m JOIN businesses b ON b.cvr = m.cvr "
-                "WHERE b.hidden = 1"
-            )
-        }
-        networks = [
-            Network.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM networks")
-        ]
+        with self._tx(write=False) as conn:
+            if collection == "municipalities":
+                return [
+                    orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")
+                ]
+            hidden = {
+                f"{r[0]:08d}"
+                for r in conn.execute(
+                    "SELECT m.cvr FROM network_members m JOIN businesses b ON b.cvr = m.cvr "
+                    "WHERE b.hidden = 1"
+                )
+            }
+            networks = [
+                Network.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM networks")
+            ]
         return public_networks(networks, hidden)
 
-    # -- writes --------------------------------------------------------------------------------
+    # -- documents -----------------------------------------------------------------------------
 
     def get_business(self, business_id: str) -> Business | None:
-        from chalicelib.domain.models import Business
+        found = self.get_business_versioned(business_id)
+        return found[0] if found else None
 
+    def get_business_versioned(self, business_id: str) -> tuple[Business, int] | None:
         if not business_id.isdigit():
             return None
-        row = (
-            self._conn()
-            .execute("SELECT doc FROM business_docs WHERE cvr = ?", (int(business_id),))
-            .fetchone()
-        )
+        with self._tx(write=False) as conn:
+            return self._business_in(conn, int(business_id))
+
+    def _business_in(self, conn: sqlite3.Connection, cvr: int) -> tuple[Business, int] | None:
+        """The stored business (memberships included) and its version, in the caller's
+        transaction."""
+        from chalicelib.domain.models import Business
+
+        row = conn.execute(
+            "SELECT b.version, d.doc FROM businesses b JOIN business_docs d ON d.cvr = b.cvr "
+            "WHERE b.cvr = ?",
+            (cvr,),
+        ).fetchone()
         if row is None:
             return None
-        b = Business.model_validate_json(row[0])
-        b.networks = self._networks_of([int(business_id)]).get(int(business_id), [])
-        return b
+        b = Business.model_validate_json(row[1])
+        b.networks = self._networks_of([cvr]).get(cvr, [])
+        return b, row[0]
 
     def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
         from chalicelib.domain.models import Business
 
         cvrs = sorted({int(i) for i in business_ids if i.isdigit()})
         out: dict[str, Business] = {}
-        conn = self._conn()
-        memberships = self._networks_of(cvrs)
-        for i in range(0, len(cvrs), 900):
-            part = cvrs[i : i + 900]
-            marks = ",".join("?" * len(part))
-            for cvr, doc in conn.execute(
-                f"SELECT cvr, doc FROM business_docs WHERE cvr IN ({marks})", part
-            ):
-                b = Business.model_validate_json(doc)
-                b.networks = memberships.get(cvr, [])
-                out[b.id] = b
+        with self._tx(write=False) as conn:
+            memberships = self._networks_of(cvrs)
+            for i in range(0, len(cvrs), 900):
+                part = cvrs[i : i + 900]
+                marks = ",".join("?" * len(part))
+                for cvr, doc in conn.execute(
+                    f"SELECT cvr, doc FROM business_docs WHERE cvr IN ({marks})", part
+                ):
+                    b = Business.model_validate_json(doc)
+                    b.networks = memberships.get(cvr, [])
+                    out[b.id] = b
         return out
 
     def curate_business(
-        self, business_id: str, curation: Curation, expected_version: int | None = None
+        self,
+        business_id: str,
+        curation: Curation,
+        expected_version: int | None = None,
+        *,
+        record: Record | None = None,
     ) -> int:
-        from chalicelib.domain.models import Business
-
+        """Read, check and write in one write transaction: the register fields written are the
+        ones stored at that moment, so neither a refresh nor a curation undoes the other."""
         if not business_id.isdigit():
             raise NotFound(f"no business {business_id}")
-        conn = self._conn()
-        with self._write_lock:
-            row = conn.execute(
-                "SELECT b.version, d.doc FROM businesses b JOIN business_docs d ON d.cvr = b.cvr "
-                "WHERE b.cvr = ?",
-                (int(business_id),),
-            ).fetchone()
-            if row is None:
+        with self._tx() as conn:
+            found = self._business_in(conn, int(business_id))
+            if found is None:
                 raise NotFound(f"no business {business_id}")
-            version, doc = row
+            before, version = found
             if expected_version is not None and version != expected_version:
                 raise Conflict(
                     f"business {business_id} is at version {version}, not {expected_version}"
                 )
-            networks = self._networks_of([int(business_id)]).get(int(business_id), [])
-            b = Business.model_validate_json(doc).model_copy(
-                update={"curated": curation, "networks": networks}
-            )
-            new = _business_row(b, version + 1, content_digest(b))
-            with conn:
-                self._write_business_rows(conn, [new])
+            b = before.model_copy(update={"curated": curation})
+            self._write_business_rows(conn, [_business_row(b, version + 1, content_digest(b))])
+            if record is not None:
+                self._put_records_in(conn, record.kind, dict([record_item(record, before, b)]))
         self._extent_cache.pop("businesses", None)
         return version + 1
 
     # -- operational records -------------------------------------------------------------------
 
     def put_records(self, kind: str, records: dict[str, dict[str, Any]]) -> None:
-        conn = self._conn()
-        with self._write_lock, conn:
-            conn.executemany(
-                "INSERT INTO records VALUES (?, ?, ?) "
-                "ON CONFLICT(kind, key) DO UPDATE SET doc=excluded.doc",
-                [(kind, k, orjson.dumps(v)) for k, v in records.items()],
-            )
+        with self._tx() as conn:
+            self._put_records_in(conn, kind, records)
+
+    @staticmethod
+    def _put_records_in(
+        conn: sqlite3.Connection, kind: str, records: dict[str, dict[str, Any]]
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO records VALUES (?, ?, ?) "
+            "ON CONFLICT(kind, key) DO UPDATE SET doc=excluded.doc",
+            [(kind, k, orjson.dumps(v)) for k, v in records.items()],
+        )
 
     def get_records(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         keys = list(dict.fromkeys(keys))
         out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(keys), 900):
-            part = keys[i : i + 900]
-            marks = ",".join("?" * len(part))
-            for key, doc in self._conn().execute(
-                f"SELECT key, doc FROM records WHERE kind = ? AND key IN ({marks})", [kind, *part]
-            ):
-                out[key] = orjson.loads(doc)
+        with self._tx(write=False) as conn:
+            for i in range(0, len(keys), 900):
+                part = keys[i : i + 900]
+                marks = ",".join("?" * len(part))
+                for key, doc in conn.execute(
+                    f"SELECT key, doc FROM records WHERE kind = ? AND key IN ({marks})",
+                    [kind, *part],
+                ):
+                    out[key] = orjson.loads(doc)
         return out
 
     def list_records(
@@ -444,53 +530,88 @@ class SQLiteStore(StoreBase):
         return [(k, orjson.loads(d)) for k, d in rows]
 
     def delete_records(self, kind: str, keys: Iterable[str]) -> None:
-        conn = self._conn()
-        with self._write_lock, conn:
+        with self._tx() as conn:
             conn.executemany(
                 "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, k) for k in keys]
             )
 
+    def write_records(
+        self,
+        puts: dict[str, dict[str, dict[str, Any]]] | None = None,
+        *,
+        deletes: dict[str, list[str]] | None = None,
+        counters: Iterable[Counter] = (),
+        expect: tuple[str, str, str, Any] | None = None,
+    ) -> None:
+        """All in one write transaction: the counters are read and moved under the write lock,
+        so concurrent callers (threads or processes) cannot both pass a cap."""
+        with self._tx() as conn:
+            if expect is not None:
+                kind, key, name, value = expect
+                row = conn.execute(
+                    "SELECT doc FROM records WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+                if row is None or orjson.loads(row[0]).get(name) != value:
+                    raise Conflict(f"{kind} {key} is no longer {name}={value}")
+            for counter in counters:
+                row = conn.execute(
+                    "SELECT doc FROM records WHERE kind = ? AND key = ?",
+                    (counter.kind, counter.key),
+                ).fetchone()
+                current = int(orjson.loads(row[0]).get("n", 0)) if row else None
+                value = counter_value(counter, current)
+                self._put_records_in(conn, counter.kind, {counter.key: {"n": value}})
+            for kind, records in (puts or {}).items():
+                self._put_records_in(conn, kind, records)
+            for kind, keys in (deletes or {}).items():
+                conn.executemany(
+                    "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, k) for k in keys]
+                )
+
     def create_table(self) -> bool:
         return False  # the schema is created when the database is opened
+
+    # -- register writes -----------------------------------------------------------------------
 
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         result = WriteResult()
         for chunk in _chunks(businesses, _BATCH):
-            with self._write_lock:
-                result += self._upsert_business_chunk(chunk)
+            result += self._upsert_business_chunk(chunk)
         self._extent_cache.pop("businesses", None)
         return result
 
     def _upsert_business_chunk(self, chunk: list[Business]) -> WriteResult:
+        """One chunk in one write transaction: the curated fields and memberships kept are the
+        ones stored when the chunk is written, and the feature is rendered from them."""
         from chalicelib.domain.models import Curation
 
-        conn = self._conn()
         chunk = list({b.id: b for b in chunk}.values())  # the last copy of a repeated id wins
         ids = [int(b.id) for b in chunk]
         marks = ",".join("?" * len(ids))
-        existing = {
-            r[0]: (r[1], r[2], r[3])
-            for r in conn.execute(
-                f"SELECT b.cvr, b.version, b.content_hash, json_extract(d.doc, '$.curated') "
-                f"FROM businesses b JOIN business_docs d ON d.cvr = b.cvr WHERE b.cvr IN ({marks})",
-                ids,
-            )
-        }
-        memberships = self._networks_of(ids)
         result = WriteResult()
-        rows = []
-        for b in chunk:
-            cvr = int(b.id)
-            old = existing.get(cvr)
-            if old is not None:  # curated fields belong to people: keep the stored ones
-                b = b.model_copy(update={"curated": Curation.model_validate_json(old[2])})
-            b = b.model_copy(update={"networks": memberships.get(cvr, [])})
-            digest = content_digest(b)
-            version = count_upsert(result, b.id, digest, old[:2] if old else None)
-            if version is not None:
-                rows.append(_business_row(b, version, digest))
-        if rows:
-            with conn:
+        with self._tx() as conn:
+            existing = {
+                r[0]: (r[1], r[2], r[3])
+                for r in conn.execute(
+                    f"SELECT b.cvr, b.version, b.content_hash, json_extract(d.doc, '$.curated') "
+                    f"FROM businesses b JOIN business_docs d ON d.cvr = b.cvr "
+                    f"WHERE b.cvr IN ({marks})",
+                    ids,
+                )
+            }
+            memberships = self._networks_of(ids)
+            rows = []
+            for b in chunk:
+                cvr = int(b.id)
+                old = existing.get(cvr)
+                if old is not None:  # curated fields belong to people: keep the stored ones
+                    b = b.model_copy(update={"curated": Curation.model_validate_json(old[2])})
+                b = b.model_copy(update={"networks": memberships.get(cvr, [])})
+                digest = content_digest(b)
+                version = count_upsert(result, b.id, digest, old[:2] if old else None)
+                if version is not None:
+                    rows.append(_business_row(b, version, digest))
+            if rows:
                 self._write_business_rows(conn, rows)
         return result
 
@@ -531,11 +652,11 @@ class SQLiteStore(StoreBase):
                 out.setdefault(cvr, []).append(network_id)
         return out
 
-    def _rerender_businesses(self, cvrs: list[int]) -> None:
-        """Write the features of businesses whose network memberships changed."""
+    def _rerender_businesses(self, conn: sqlite3.Connection, cvrs: list[int]) -> None:
+        """Write the features of businesses whose network memberships changed (inside the
+        caller's write transaction, from the stored documents)."""
         from chalicelib.domain.models import Business
 
-        conn = self._conn()
         memberships = self._networks_of(cvrs)
         rows = []
         for i in range(0, len(cvrs), 900):
@@ -553,39 +674,62 @@ class SQLiteStore(StoreBase):
         if rows:
             self._write_business_rows(conn, rows)
 
+    # -- networks ------------------------------------------------------------------------------
+
     def get_network(self, network_id: str) -> Network | None:
+        found = self.get_network_versioned(network_id)
+        return found[0] if found else None
+
+    def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
         from chalicelib.domain.models import Network
 
         row = (
-            self._conn().execute("SELECT doc FROM networks WHERE id = ?", (network_id,)).fetchone()
+            self._conn()
+            .execute("SELECT doc, content_hash FROM networks WHERE id = ?", (network_id,))
+            .fetchone()
         )
-        return Network.model_validate_json(row[0]) if row else None
+        return (Network.model_validate_json(row[0]), row[1]) if row else None
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
-        conn = self._conn()
         result = WriteResult()
-        with self._write_lock, conn:
+        with self._tx() as conn:
             for n in networks:
                 self._write_network(conn, n, result)
         self._extent_cache.pop("networks", None)
         return result
 
-    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
-        conn = self._conn()
-        with self._write_lock, conn:
+    def put_network(
+        self,
+        network: Network,
+        if_match: str | None,
+        *,
+        create: bool = False,
+        record: Record | None = None,
+    ) -> str:
+        from chalicelib.domain.models import Network
+
+        with self._tx() as conn:
             row = conn.execute(
-                "SELECT content_hash FROM networks WHERE id = ?", (network.id,)
+                "SELECT content_hash, doc FROM networks WHERE id = ?", (network.id,)
             ).fetchone()
             check_precondition(network.id, row[0] if row else None, if_match, create)
             self._write_network(conn, network, WriteResult())
+            if record is not None:
+                before = Network.model_validate_json(row[1]) if row else None
+                self._put_records_in(
+                    conn, record.kind, dict([record_item(record, before, network)])
+                )
         self._extent_cache.pop("networks", None)
         return content_digest(network)
 
-    def delete_network(self, network_id: str, if_match: str | None) -> None:
-        conn = self._conn()
-        with self._write_lock, conn:
+    def delete_network(
+        self, network_id: str, if_match: str | None, *, record: Record | None = None
+    ) -> None:
+        from chalicelib.domain.models import Network
+
+        with self._tx() as conn:
             row = conn.execute(
-                "SELECT content_hash FROM networks WHERE id = ?", (network_id,)
+                "SELECT content_hash, doc FROM networks WHERE id = ?", (network_id,)
             ).fetchone()
             if row is None:
                 raise NotFound(f"no network {network_id}")
@@ -598,7 +742,10 @@ class SQLiteStore(StoreBase):
             ]
             conn.execute("DELETE FROM network_members WHERE network_id = ?", (network_id,))
             conn.execute("DELETE FROM networks WHERE id = ?", (network_id,))
-            self._rerender_businesses(sorted(members))
+            self._rerender_businesses(conn, sorted(members))
+            if record is not None:
+                before = Network.model_validate_json(row[1])
+                self._put_records_in(conn, record.kind, dict([record_item(record, before, None)]))
         self._extent_cache.pop("networks", None)
 
     def network_digest(self, network_id: str) -> str | None:
@@ -620,7 +767,7 @@ class SQLiteStore(StoreBase):
         return row[0] if row else None
 
     def _write_network(self, conn: sqlite3.Connection, n: Network, result: WriteResult) -> None:
-        """Insert or replace one network and its memberships (caller holds the write lock)."""
+        """Insert or replace one network and its memberships (in the caller's transaction)."""
         digest = content_digest(n)
         old = conn.execute(
             "SELECT version, content_hash FROM networks WHERE id = ?", (n.id,)
@@ -646,14 +793,13 @@ class SQLiteStore(StoreBase):
         conn.executemany(
             "INSERT INTO network_members VALUES (?, ?)", [(n.id, c) for c in after - before]
         )
-        self._rerender_businesses(sorted(before ^ after))
+        self._rerender_businesses(conn, sorted(before ^ after))
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
         from chalicelib.domain.privacy import public_municipality
 
-        conn = self._conn()
         result = WriteResult()
-        with self._write_lock, conn:
+        with self._tx() as conn:
             for m in municipalities:
                 doc = m.model_dump_json().encode()
                 digest = content_digest(m)
@@ -670,13 +816,7 @@ class SQLiteStore(StoreBase):
                     "ON CONFLICT(kommunekode) DO UPDATE SET version=excluded.version, "
                     "content_hash=excluded.content_hash, "
                     "doc=excluded.doc, feature=excluded.feature",
-                    (
-                        m.kommunekode,
-                        version,
-                        digest,
-                        doc,
-                        orjson.dumps(feature),
-                    ),
+                    (m.kommunekode, version, digest, doc, orjson.dumps(feature)),
                 )
         self._extent_cache.pop("municipalities", None)
         return result
@@ -704,6 +844,17 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         b.model_dump_json().encode(),
         orjson.dumps(feature) if feature else None,
     )
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, one at a time (executescript would commit the transaction
+    the schema is created in, so two processes opening a new file could race)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
