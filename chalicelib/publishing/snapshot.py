@@ -223,8 +223,8 @@ class SnapshotPublisher:
                     geo.write((b"" if first else b",\n") + orjson.dumps(feature))
                     first = False
                     row = _csv_row(feature)
-                    std.write(_csv_line(row, ","))
-                    excel.write(_csv_line(_decimal_comma(row), ";"))
+                    std.write(_csv_line(_neutralised(row), ","))
+                    excel.write(_csv_line(_neutralised(_decimal_comma(row)), ";"))
                 done += len(features)
                 if self.progress:
                     self.progress(done)
@@ -297,6 +297,29 @@ def _csv_row(feature: dict[str, Any]) -> list[str]:
         "networks": ";".join(p.get("networks") or []),
     }
     return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and the
+# line breaks, strips them and reads what follows): a register name such as `=HYPERLINK(...)` or
+# `=cmd|...` would run in the reader's Excel. OWASP's rule: such a cell gets a leading quote,
+# which Excel takes as "text".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Columns whose genuine values are numbers: a number is left as it is (a negative longitude
+# is not a formula); anything else in them is neutralised like any other cell.
+_NUMERIC_COLUMNS = frozenset({"lon", "lat", "postcode"})
+_NUMBER = re.compile(r"^-?[0-9]+(?:[.,][0-9]+)?(?:[eE]-?[0-9]+)?$")
+
+
+def neutralise_cell(value: str) -> str:
+    """The cell as a spreadsheet shows it as text: a quote before a formula's first character."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _neutralised(row: list[str]) -> list[str]:
+    return [
+        v if (c in _NUMERIC_COLUMNS and _NUMBER.match(v)) else neutralise_cell(v)
+        for c, v in zip(CSV_COLUMNS, row, strict=True)
+    ]
 
 
 def _decimal_comma(row: list[str]) -> list[str]:
