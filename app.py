@@ -66,7 +66,7 @@ def _request(settings: Settings) -> HttpRequest:
         params=params,
         headers=headers,
         base_url=_base_url(r, headers, settings),
-        method=r.method,
+        method="GET" if r.method == "HEAD" else r.method,  # HEAD is GET without the body
         body=body,
         client=identity.get("sourceIp"),
         settings=settings,
@@ -94,8 +94,9 @@ def _respond(route: Route, params: dict[str, str]) -> Response:
         result = error_response(exc)
     else:
         result = routing.respond(route, s, _request(s.settings), params)
-    # API Gateway's proxy integration takes a str body.
-    return Response(body=result.body.decode(), headers=result.headers, status_code=result.status)
+    # API Gateway's proxy integration takes a str body; HEAD has the headers of GET, no body.
+    body = "" if app.current_request.method == "HEAD" else result.body.decode()
+    return Response(body=body, headers=result.headers, status_code=result.status)
 
 
 def _view(route: Route) -> Any:
@@ -110,7 +111,7 @@ def _view(route: Route) -> Any:
 for _route in ROUTES:
     app.route(
         _route.path,
-        methods=[_route.method],
+        methods=[_route.method, "HEAD"] if _route.method == "GET" else [_route.method],
         name=_route.name,
         cors=_CORS if _route.group.cors else False,
         content_types=list(_route.content_types),

@@ -53,6 +53,9 @@ class Settings:
     # per client address, on the expensive routes of the embedded server (AWS: a WAF rule)
     rate_limit_per_minute: int = 120
     rate_limit_burst: int = 60
+    # the largest items page in bytes: a synchronous Lambda answer is at most 6 MB, and API
+    # Gateway's proxy event escapes the body's quotes, so a page stops well before
+    page_max_bytes: int = 4_500_000
 
     def default_secrets(self) -> list[str]:
         """The secrets still at their built-in development values (public in this source)."""

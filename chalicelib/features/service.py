@@ -81,6 +81,10 @@ class FeaturesService:
             query = query.model_copy(update={"after": cursor.after})
             number_matched = cursor.number_matched
         page = self.store.query(cid, query, count="cursor" not in values)
+        fit = _fitting(page.features, req.settings.page_max_bytes)
+        if fit < len(page.features):  # too large for one answer: a shorter page, then `next`
+            query = query.model_copy(update={"limit": fit})
+            page = self.store.query(cid, query, count="cursor" not in values)
         if page.number_matched is not None:
             number_matched = page.number_matched
         features = page.features if crs == CRS84 else [D.swap_axes(f) for f in page.features]
@@ -118,6 +122,20 @@ class FeaturesService:
         return ok(
             req, body, media, etag=etag_of(body), max_age=60, extra={"Content-Crs": f"<{crs}>"}
         )
+
+
+_PAGE_OVERHEAD = 16 * 1024  # links, numberMatched, timeStamp around the features
+
+
+def _fitting(features: list[bytes], max_bytes: int) -> int:
+    """How many of the features fit in an answer of at most `max_bytes` (at least one)."""
+    budget = max_bytes - _PAGE_OVERHEAD
+    total = 0
+    for n, feature in enumerate(features):
+        total += len(feature) + 1
+        if total > budget:
+            return max(n, 1)
+    return len(features)
 
 
 def _known(collection_id: str) -> str:

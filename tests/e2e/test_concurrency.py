@@ -35,15 +35,14 @@ BUSINESSES = 40
 
 
 def _cvr(n: int) -> str:
-    """The n-th CVR number with a valid check digit (modulus 11)."""
+    """The n-th of a series of distinct CVR numbers with a valid check digit (modulus 11)."""
     weights = (2, 7, 6, 5, 4, 3, 2)
-    base = 20_000_000 + n * 13
-    while True:
-        digits = [int(c) for c in str(base)[:7]]
-        check = (11 - sum(w * d for w, d in zip(weights, digits, strict=True)) % 11) % 11
+    for first in range(2, 10):  # disjoint ranges: a prefix whose check digit would be 10 moves on
+        prefix = str(first * 1_000_000 + n)
+        check = (11 - sum(w * int(d) for w, d in zip(weights, prefix, strict=True)) % 11) % 11
         if check < 10:
-            return f"{str(base)[:7]}{check}"
-        base += 10
+            return prefix + str(check)
+    raise ValueError(n)
 
 
 @dataclass

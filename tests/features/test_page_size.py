@@ -1,0 +1,88 @@
+"""Every answer fits what API Gateway and Lambda can return: an items page stops at a byte
+budget as well as at `limit`, and goes on with `next`; HEAD is answered wherever GET is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from chalice.test import Client
+
+from chalicelib.config import Settings
+from chalicelib.domain.reference import load_municipalities
+from chalicelib.store import open_store
+from tests.e2e.test_concurrency import _cvr
+from tests.factories import business
+
+BUDGET = 40_000
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    import app as application
+
+    folder = tmp_path_factory.mktemp("pages")
+    settings = Settings(store_url=f"sqlite:///{folder / 'm.db'}", page_max_bytes=BUDGET)
+    store = open_store(settings.store_url)
+    store.create_table()
+    store.upsert_businesses(
+        [business(_cvr(n), name=f"Firma {n:04d} " + "ø" * (n % 40)) for n in range(400)]
+    )
+    store.upsert_municipalities(load_municipalities(("376", "390")))
+    store.close()
+    application.configure(settings)
+    with Client(application.app) as c:
+        yield c
+    application.configure()
+
+
+def _walk(client: Client, path: str) -> list[dict]:
+    pages = []
+    while path:
+        r = client.http.get(path)
+        assert r.status_code == 200, r.body[:200]
+        assert len(r.body) <= BUDGET
+        doc = orjson.loads(r.body)
+        pages.append(doc)
+        nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+        path = nxt[0].split("://", 1)[1].split("/", 1)[1] if nxt else ""
+        path = "/" + path if path else ""
+    return pages
+
+
+def test_a_large_limit_is_cut_by_bytes_and_every_feature_comes_once(client: Client) -> None:
+    pages = _walk(client, "/collections/businesses/items?limit=10000")
+    ids = [f["id"] for p in pages for f in p["features"]]
+    assert len(pages) > 1  # 400 businesses do not fit in 40 KB
+    assert len(ids) == len(set(ids)) == 400
+    assert {p["numberMatched"] for p in pages} == {400}
+    assert all(p["numberReturned"] == len(p["features"]) for p in pages)
+
+
+def test_a_feature_larger_than_the_budget_still_comes_alone(client: Client) -> None:
+    r = client.http.get("/collections/municipalities/items?limit=10")
+    doc = orjson.loads(r.body)
+    assert r.status_code == 200 and doc["numberReturned"] == 1  # a DAGI boundary is big
+    pages = _walk_loose(client, "/collections/municipalities/items?limit=10")
+    assert sorted(f["id"] for p in pages for f in p["features"]) == ["376", "390"]
+
+
+def _walk_loose(client: Client, path: str) -> list[dict]:
+    pages = []
+    while path:
+        doc = orjson.loads(client.http.get(path).body)
+        pages.append(doc)
+        nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+        path = "/" + nxt[0].split("://", 1)[1].split("/", 1)[1] if nxt else ""
+    return pages
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/collections/businesses/items?limit=3", "/collections/municipalities/items/376"]
+)
+def test_head_is_answered_wherever_get_is(client: Client, path: str) -> None:
+    get = client.http.get(path)
+    head = client.http.request("HEAD", path)
+    assert head.status_code == get.status_code == 200
+    assert head.body in (b"", None) and head.headers["ETag"] == get.headers["ETag"]
