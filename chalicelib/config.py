@@ -17,7 +17,7 @@ from chalicelib.domain.errors import NotConfigured
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = "sqlite:///.data/mikrokort.db"
-DEFAULT_BLOBS = "file:///.data/blobs"
+DEFAULT_BLOBS = ".data/blobs"  # a plain path: relative to the project folder
 DEFAULT_MUNICIPALITIES = "376,390"
 DEFAULT_CVR_URL = "http://distribution.virk.dk"
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -30,7 +30,7 @@ DEFAULT_CLIENT_SALT = b"mikrokort-client-v1"
 @dataclass(frozen=True)
 class Settings:
     store_url: str = "sqlite:///" + str(PROJECT_ROOT / ".data" / "mikrokort.db")
-    blobs_url: str = "file:///" + str(PROJECT_ROOT / ".data" / "blobs")
+    blobs_url: str = str(PROJECT_ROOT / ".data" / "blobs")
     municipalities: tuple[str, ...] = ("376", "390")
     public_url: str | None = None
     geocoder_url: str | None = None
@@ -120,10 +120,15 @@ def _count(text: str | None, default: int, name: str) -> int:
 
 
 def _project_relative(url: str) -> str:
-    """`sqlite:///.data/x.db` and `file:///.data/x` are relative to the project folder."""
-    for scheme in ("sqlite:///", "file:///"):
-        if url.startswith(scheme):
-            path = url.removeprefix(scheme)
-            if path and not path.startswith("/") and path != ":memory:":
-                return scheme + str(PROJECT_ROOT / path)
+    """Relative places are relative to the project folder, whatever the working directory:
+    `sqlite:///.data/x.db` (SQLAlchemy's form; `sqlite:////abs/x.db` is absolute) and a plain
+    folder path such as `.data/blobs`. A `file:` URL is always absolute (RFC 8089:
+    `file:///srv/mikrokort/blobs` is the folder /srv/mikrokort/blobs)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and not path.startswith("/") and path != ":memory:":
+            return "sqlite:///" + str(PROJECT_ROOT / path)
+        return url
+    if "://" not in url and not url.startswith("/"):
+        return str(PROJECT_ROOT / url)
     return url
