@@ -1,4 +1,5 @@
-"""The client and the calls every part of the adapter makes: errors mapped, batches retried."""
+"""The client and the calls every part of the adapter makes: errors mapped, batches retried,
+writes that must land together sent as one TransactWriteItems."""
 
 from __future__ import annotations
 
@@ -74,7 +75,11 @@ class Connection(StoreBase):
     def close(self) -> None:
         pass
 
-    def _batch_get(self, cvrs: list[str], projection: str) -> list[dict[str, Any]]:
+    def _batch_get(
+        self, cvrs: list[str], projection: str, *, consistent: bool = False
+    ) -> list[dict[str, Any]]:
+        """Business items by CVR number; `consistent` for the reads a write is conditioned on
+        (an eventually consistent copy would only make the condition fail and retry)."""
         attrs = [a.strip() for a in projection.split(",")]
         names = {f"#a{i}": a for i, a in enumerate(attrs)}  # sidesteps reserved words
         request: dict[str, Any] = {
@@ -82,6 +87,7 @@ class Connection(StoreBase):
                 "Keys": [{"pk": attr_s(business_pk(c)), "sk": attr_s("BIZ")} for c in cvrs],
                 "ProjectionExpression": ", ".join(names),
                 "ExpressionAttributeNames": names,
+                "ConsistentRead": consistent,
             }
         }
         items: list[dict[str, Any]] = []
@@ -107,6 +113,31 @@ class Connection(StoreBase):
             else:
                 raise StoreUnavailable("DynamoDB kept returning unprocessed items; try again")
 
+    def _write_together(self, ops: list[dict[str, Any]]) -> int | None:
+        """Send writes that must land together: one alone as its own call, several as one
+        TransactWriteItems (all or nothing). Returns None when written, the index of the first
+        operation whose condition failed, or -1 when a concurrent transaction got in the way
+        (the caller re-reads and tries again)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if len(ops) == 1:
+                [(kind, args)] = ops[0].items()
+                call = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+                self._call(call[kind], **args)
+            else:
+                self._call("transact_write_items", TransactItems=ops)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                return 0
+            if code == "TransactionCanceledException":
+                return _failed_condition(exc.response)
+            if code == "TransactionConflictException":
+                return -1
+            raise
+        return None
+
     def _meta(self, name: str) -> dict[str, Any] | None:
         return self._call(
             "get_item", TableName=self.table, Key={"pk": attr_s("META"), "sk": attr_s(name)}
@@ -125,3 +156,19 @@ class Connection(StoreBase):
             if "LastEvaluatedKey" not in resp:
                 return items
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _failed_condition(response: dict[str, Any]) -> int:
+    """The index of the first operation of a cancelled transaction whose condition failed;
+    -1 when it was cancelled by a conflicting transaction instead."""
+    reasons = response.get("CancellationReasons")
+    if reasons is None:  # some servers give the reasons only in the message
+        message = response.get("Error", {}).get("Message", "")
+        listed = message.rpartition("[")[2].rstrip("]").split(",")
+        reasons = [{"Code": r.strip()} for r in listed]
+    codes = [r.get("Code") for r in reasons]
+    if "ConditionalCheckFailed" in codes:
+        return codes.index("ConditionalCheckFailed")
+    if any(c in ("TransactionConflict", "ThrottlingError") for c in codes):
+        return -1
+    raise StoreUnavailable(f"DynamoDB cancelled a transaction: {', '.join(map(str, codes))}")

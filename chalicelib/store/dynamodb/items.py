@@ -29,6 +29,19 @@ def attr_n(v: float | int) -> dict[str, str]:
     return {"N": repr(v) if isinstance(v, float) else str(v)}
 
 
+MIRRORED = ("status",)  # record fields also kept as attributes, for conditions on them
+
+
+def record_item(kind: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The item of an operational record: its JSON document, and the fields that conditional
+    writes test (a record's `status`) as attributes of their own."""
+    item: dict[str, Any] = {"pk": attr_s(f"REC#{kind}"), "sk": attr_s(key), "doc": attr_b(doc)}
+    for name in MIRRORED:
+        if isinstance(doc.get(name), str):
+            item[f"r_{name}"] = attr_s(doc[name])
+    return item
+
+
 def stored_state(item: dict[str, Any] | None) -> tuple[int, str] | None:
     """The (version, content digest) of a stored document item, None when absent."""
     return (int(item["version"]["N"]), item["content_hash"]["S"]) if item else None

@@ -296,9 +296,11 @@ class Reads(Connection):
         for i in range(0, len(candidates), BATCH_GET):
             chunk = candidates[i : i + BATCH_GET]
             for item in sorted(
-                self._batch_get(chunk, "cvr, feature"), key=lambda it: it["cvr"]["S"]
+                self._batch_get(chunk, "cvr, feature, nets"), key=lambda it: it["cvr"]["S"]
             ):
-                if "feature" not in item:
+                # each feature is taken with its own memberships: one that left the network
+                # since its document was read is not shown as a member
+                if "feature" not in item or q.network not in item.get("nets", {}).get("SS", []):
                     continue
                 feature = item["feature"]["S"].encode()
                 if feature_matches(orjson.loads(feature), rest):
@@ -334,25 +336,36 @@ class Reads(Connection):
         return out
 
     def _read_business(self, cvr: str) -> tuple[Business, dict[str, Any]] | None:
-        """The business and its raw item (version, flags) in one read."""
-        items = self._batch_get([cvr], "cvr, version, content_hash, curated, nets, hidden, doc")
+        """The business and its raw item (version, flags) in one strongly consistent read."""
+        items = self._batch_get(
+            [cvr], "cvr, version, content_hash, curated, nets, hidden, doc", consistent=True
+        )
         return (business_from(items[0]), items[0]) if items else None
+
+    def get_business_versioned(self, business_id: str) -> tuple[Business, int] | None:
+        found = self._read_business(business_id) if business_id.isdigit() else None
+        return (found[0], int(found[1]["version"]["N"])) if found else None
 
     def get_network(self, network_id: str) -> Network | None:
         from chalicelib.domain.models import Network
 
-        item = self._call(
-            "get_item",
-            TableName=self.table,
-            Key={"pk": attr_s("NETWORKS"), "sk": attr_s(network_id)},
-        ).get("Item")
+        item = self._network_item(network_id)
         return Network.model_validate_json(item["doc"]["B"]) if item else None
 
-    def _network_item(self, network_id: str) -> dict[str, Any] | None:
+    def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
+        from chalicelib.domain.models import Network
+
+        item = self._network_item(network_id, consistent=True)
+        if item is None:
+            return None
+        return Network.model_validate_json(item["doc"]["B"]), item["content_hash"]["S"]
+
+    def _network_item(self, network_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
         return self._call(
             "get_item",
             TableName=self.table,
             Key={"pk": attr_s("NETWORKS"), "sk": attr_s(network_id)},
+            ConsistentRead=consistent,
         ).get("Item")
 
     def network_digest(self, network_id: str) -> str | None:

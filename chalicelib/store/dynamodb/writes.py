@@ -1,8 +1,11 @@
 """Writes: upserts, curation and network edits, with the visible count, hidden set and extent
-kept in step; every overwrite is conditional on the version read.
+kept in step; every write is conditional on the state read (a version, a content digest, or
+absence), and re-read and retried when another writer got there first. A curation or network
+edit and its audit record go in one TransactWriteItems, so the log never disagrees with the
+data; the visible count and hidden set follow right after each write.
 
 Every call goes through `Connection._call` (boto3 PutItem, UpdateItem, DeleteItem,
-BatchWriteItem).
+TransactWriteItems).
 """
 
 from __future__ import annotations
@@ -13,21 +16,26 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.store.dynamodb.connection import BATCH_GET, BATCH_WRITE, backoff
+from chalicelib.store.dynamodb.connection import BATCH_GET, backoff
 from chalicelib.store.dynamodb.items import (
     attr_n,
     attr_s,
     business_from,
     business_item,
     keep_people_fields,
+    record_item,
     stored_state,
 )
 from chalicelib.store.dynamodb.reads import Reads
 from chalicelib.store.port import WriteResult
 from chalicelib.store.shared import check_precondition, content_digest, count_upsert
+from chalicelib.store.shared import record_item as record_doc
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
+    from chalicelib.store.port import Record
+
+ATTEMPTS = 8
 
 
 class Writes(Reads):
@@ -46,7 +54,9 @@ class Writes(Reads):
         return result
 
     def _existing(self, cvrs: list[str]) -> dict[str, dict[str, Any]]:
-        items = self._batch_get(cvrs, "cvr, version, content_hash, curated, nets, hidden")
+        items = self._batch_get(
+            cvrs, "cvr, version, content_hash, curated, nets, hidden, doc", consistent=True
+        )
         return {i["cvr"]["S"]: i for i in items}
 
     def _upsert_chunk(self, chunk: list[Business]) -> WriteResult:
@@ -78,11 +88,11 @@ class Writes(Reads):
                 updates.append((b, old))
         # counts follow each write at once, so a crash leaves at most one write uncounted
         shown = []
-        for i in range(0, len(inserts), BATCH_WRITE):
-            group = inserts[i : i + BATCH_WRITE]
-            self._batch_put(group)
-            self._account_visibility([(item, None) for item in group], widen=False)
-            shown += [item for item in group if not item["hidden"]["BOOL"]]
+        for item in inserts:
+            written, replaced = self._insert(item)
+            self._account_visibility([(written, replaced)], widen=False)
+            if not written["hidden"]["BOOL"]:
+                shown.append(written)
         for b, old in updates:
             written = self._put_update(b, old)
             self._account_visibility([(written, old)], widen=False)
@@ -122,8 +132,34 @@ class Writes(Reads):
         if visible and widen:
             self._widen_extent(visible)
 
-    def _batch_put(self, items: list[dict[str, Any]]) -> None:
-        self._batch_write([{"PutRequest": {"Item": it}} for it in items])
+    def _insert(self, item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Put a new business only where none is stored; when another writer stored it
+        meanwhile (and people may have curated it since), update that one instead, keeping its
+        people-owned fields. Returns the item written and the item it replaced."""
+        if self._write_together([{"Put": self._put_args(item, None)}]) is None:
+            return item, None
+        b = business_from(item)
+        fresh = self._read_business(b.id)
+        if fresh is None:
+            raise Conflict(f"business {b.id} was deleted while it was being written")
+        old = fresh[1]
+        return self._put_update(keep_people_fields(b, old), old), old
+
+    def _put_args(self, item: dict[str, Any], version: int | None) -> dict[str, Any]:
+        """PutItem arguments conditioned on the version read (None: on absence)."""
+        if version is None:
+            return {
+                "TableName": self.table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        return {
+            "TableName": self.table,
+            "Item": item,
+            "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":v": attr_n(version)},
+        }
 
     def _put_update(
         self,
@@ -138,7 +174,7 @@ class Writes(Reads):
         Returns the item written; `old` is updated in place to the item it replaced.
         """
         merge = merge or keep_people_fields
-        for attempt in range(8):
+        for attempt in range(ATTEMPTS):
             version = int(old["version"]["N"])
             item = business_item(b, version + 1)
             if self._put_if_version(item, version):
@@ -155,28 +191,21 @@ class Writes(Reads):
 
     def _put_if_version(self, item: dict[str, Any], version: int) -> bool:
         """PutItem only over the version read; False when another writer changed it first."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item=item,
-                ConditionExpression="#v = :v",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues={":v": attr_n(version)},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return self._write_together([{"Put": self._put_args(item, version)}]) is None
 
     def curate_business(
-        self, business_id: str, curation: Curation, expected_version: int | None = None
+        self,
+        business_id: str,
+        curation: Curation,
+        expected_version: int | None = None,
+        *,
+        record: Record | None = None,
     ) -> int:
-        """Replace the curated fields; with `expected_version`, refuse a stale write (409)."""
-        for attempt in range(8):
+        """Replace the curated fields of the business as stored now (its register fields are
+        never an older copy's): the put is conditioned on the version read, and goes in one
+        transaction with `record`. With
+        `expected_version`, a stale write is refused (Conflict); without, it is retried."""
+        for attempt in range(ATTEMPTS):
             found = self._read_business(business_id) if business_id.isdigit() else None
             if found is None:
                 raise NotFound(f"no business {business_id}")
@@ -186,14 +215,21 @@ class Writes(Reads):
                 raise Conflict(
                     f"business {business_id} is at version {version}, not {expected_version}"
                 )
-            item = business_item(current.model_copy(update={"curated": curation}), version + 1)
-            if not self._put_if_version(item, version):
-                if expected_version is not None:
-                    raise Conflict(f"business {business_id} changed meanwhile")
-                backoff(attempt)
-                continue
-            self._account_visibility([(item, old)])
-            return version + 1
+            after = current.model_copy(update={"curated": curation})
+            item = business_item(after, version + 1)
+            ops = [{"Put": self._put_args(item, version)}]
+            if record is not None:
+                key, doc = record_doc(record, current, after)
+                ops.append(
+                    {"Put": {"TableName": self.table, "Item": record_item(record.kind, key, doc)}}
+                )
+            failed = self._write_together(ops)
+            if failed is None:
+                self._account_visibility([(item, old)])
+                return version + 1
+            if failed == 0 and expected_version is not None:
+                raise Conflict(f"business {business_id} changed meanwhile")
+            backoff(attempt)
         raise Conflict(f"business {business_id} is being changed by another writer; try again")
 
     def _add_count(self, n: int) -> None:
@@ -249,133 +285,135 @@ class Writes(Reads):
                     raise
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.errors import PreconditionFailed
 
         result = WriteResult()
         for n in networks:
-            doc = n.model_dump_json().encode()
             digest = content_digest(n)
-            old_item = self._call(
-                "get_item",
-                TableName=self.table,
-                Key={"pk": attr_s("NETWORKS"), "sk": attr_s(n.id)},
-            ).get("Item")
-            old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
-            stored = stored_state(old_item)
-            if count_upsert(result, n.id, digest, stored) is None:
-                continue
-            version = stored[0] if stored else 0
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item={
-                    "pk": attr_s("NETWORKS"),
-                    "sk": attr_s(n.id),
-                    "doc": {"B": doc},
-                    "version": attr_n(version + 1),
-                    "content_hash": attr_s(digest),
-                },
-                ConditionExpression="attribute_not_exists(pk) OR #v = :v",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues={":v": attr_n(version)},
-            )
-            before = set(old.members) if old else set()
-            after = set(n.members)
-            self._set_memberships(n.id, add=sorted(after - before), remove=sorted(before - after))
+            for attempt in range(ATTEMPTS):
+                stored = stored_state(self._network_item(n.id, consistent=True))
+                if stored is not None and stored[1] == digest:
+                    result.unchanged += 1
+                    break
+                try:
+                    self.put_network(n, stored[1] if stored else None, create=stored is None)
+                except (Conflict, PreconditionFailed):  # changed meanwhile: read it again
+                    backoff(attempt)
+                    continue
+                count_upsert(result, n.id, digest, stored)
+                break
+            else:
+                raise Conflict(f"network {n.id} is being changed by others; try again")
         return result
 
-    def put_network(self, network: Network, if_match: str | None, *, create: bool = False) -> str:
-        """Write one network only over the state read (create-only, or If-Match its digest)."""
-        from botocore.exceptions import ClientError
-
+    def put_network(
+        self,
+        network: Network,
+        if_match: str | None,
+        *,
+        create: bool = False,
+        record: Record | None = None,
+    ) -> str:
+        """Write one network only over the state read (create-only, or If-Match its digest),
+        with `record` in the same transaction; then bring its members' items in step."""
         from chalicelib.domain.errors import PreconditionFailed
         from chalicelib.domain.models import Network
 
-        old_item = self._network_item(network.id)
+        old_item = self._network_item(network.id, consistent=True)
         current = old_item["content_hash"]["S"] if old_item else None
         check_precondition(network.id, current, if_match, create)
         digest = content_digest(network)
-        if current == digest:
+        old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
+        if current == digest and record is None:
             return digest
         version = int(old_item["version"]["N"]) if old_item else 0
-        condition = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if old_item is None
-            else {
-                "ConditionExpression": "content_hash = :h",
-                "ExpressionAttributeValues": {":h": attr_s(current or "")},
-            }
-        )
-        try:
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item={
-                    "pk": attr_s("NETWORKS"),
-                    "sk": attr_s(network.id),
-                    "doc": {"B": network.model_dump_json().encode()},
-                    "version": attr_n(version + 1),
-                    "content_hash": attr_s(digest),
-                },
-                **condition,
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {
+                "pk": attr_s("NETWORKS"),
+                "sk": attr_s(network.id),
+                "doc": {"B": network.model_dump_json().encode()},
+                "version": attr_n(version + 1),
+                "content_hash": attr_s(digest),
+            },
+            **_digest_condition(current),
+        }
+        ops = [{"Put": put}]
+        if record is not None:
+            key, doc = record_doc(record, old, network)
+            ops.append(
+                {"Put": {"TableName": self.table, "Item": record_item(record.kind, key, doc)}}
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            raise PreconditionFailed(f"network {network.id} changed meanwhile") from None
-        old = Network.model_validate_json(old_item["doc"]["B"]) if old_item else None
+        failed = self._write_together(ops)
+        if failed is not None:
+            if create and failed == 0:
+                raise Conflict(f"network {network.id} exists already")
+            raise PreconditionFailed(f"network {network.id} changed meanwhile")
         before = set(old.members) if old else set()
-        after = set(network.members)
-        self._set_memberships(network.id, add=sorted(after - before), remove=sorted(before - after))
+        self._sync_memberships(network.id, sorted(before ^ set(network.members)))
         return digest
 
-    def delete_network(self, network_id: str, if_match: str | None) -> None:
-        from botocore.exceptions import ClientError
-
+    def delete_network(
+        self, network_id: str, if_match: str | None, *, record: Record | None = None
+    ) -> None:
         from chalicelib.domain.errors import PreconditionFailed
         from chalicelib.domain.models import Network
 
-        old_item = self._network_item(network_id)
+        old_item = self._network_item(network_id, consistent=True)
         current = old_item["content_hash"]["S"] if old_item else None
         check_precondition(network_id, current, if_match, False)
         assert old_item is not None
-        try:
-            self._call(
-                "delete_item",
-                TableName=self.table,
-                Key={"pk": attr_s("NETWORKS"), "sk": attr_s(network_id)},
-                ConditionExpression="content_hash = :h",
-                ExpressionAttributeValues={":h": attr_s(current or "")},
+        old = Network.model_validate_json(old_item["doc"]["B"])
+        ops: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": attr_s("NETWORKS"), "sk": attr_s(network_id)},
+                    **_digest_condition(current),
+                }
+            }
+        ]
+        if record is not None:
+            key, doc = record_doc(record, old, None)
+            ops.append(
+                {"Put": {"TableName": self.table, "Item": record_item(record.kind, key, doc)}}
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            raise PreconditionFailed(f"network {network_id} changed meanwhile") from None
-        members = Network.model_validate_json(old_item["doc"]["B"]).members
-        self._set_memberships(network_id, add=[], remove=sorted(members))
+        if self._write_together(ops) is not None:
+            raise PreconditionFailed(f"network {network_id} changed meanwhile")
+        self._sync_memberships(network_id, sorted(old.members))
 
-    def _set_memberships(self, network_id: str, add: list[str], remove: list[str]) -> None:
-        """Add or remove a network on businesses and re-render their public features."""
+    def _members_now(self, network_id: str) -> set[str]:
+        from chalicelib.domain.models import Network
 
-        changes = {cvr: True for cvr in add} | {cvr: False for cvr in remove}
-        cvrs = sorted(changes)
+        item = self._network_item(network_id, consistent=True)
+        return set(Network.model_validate_json(item["doc"]["B"]).members) if item else set()
+
+    def _sync_memberships(self, network_id: str, cvrs: list[str]) -> None:
+        """Make these businesses' items agree with the network as stored now (member or not),
+        re-rendering their public features. Each is decided from a fresh read of the network
+        on every attempt, not from the change that triggered it, so two edits of one network
+        that land in one order cannot leave the memberships in the other."""
+
+        def synced(b: Business, members: set[str]) -> Business:
+            nets = set(b.networks) - {network_id} | ({network_id} if b.id in members else set())
+            return b.model_copy(update={"networks": sorted(nets)})
+
+        def on_fresh(_: Business, fresh: dict[str, Any]) -> Business:
+            """After a lost race: the fresh item as it is, synced with a fresh network read."""
+            return synced(business_from(fresh), self._members_now(network_id))
+
         for i in range(0, len(cvrs), BATCH_GET):
+            members = self._members_now(network_id)
             items = self._batch_get(
-                cvrs[i : i + BATCH_GET], "cvr, version, content_hash, curated, nets, hidden, doc"
+                cvrs[i : i + BATCH_GET],
+                "cvr, version, content_hash, curated, nets, hidden, doc",
+                consistent=True,
             )
             for old in items:
-                joined = changes[old["cvr"]["S"]]
-
-                def member(_: Business, fresh: dict[str, Any], joined: bool = joined) -> Business:
-                    """The fresh item as it is (register fields, curation), membership changed."""
-                    b = business_from(fresh)
-                    nets = (
-                        set(b.networks) | {network_id} if joined else set(b.networks) - {network_id}
-                    )
-                    return b.model_copy(update={"networks": sorted(nets)})
-
-                b = member(business_from(old), old)
-                written = self._put_update(b, old, merge=member)
+                b = synced(business_from(old), members)
+                if b.networks == sorted(old.get("nets", {}).get("SS", [])):
+                    continue  # already in step
+                written = self._put_update(b, old, merge=on_fresh)
                 self._account_visibility([(written, old)], widen=False)
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
@@ -409,3 +447,13 @@ class Writes(Reads):
                 },
             )
         return result
+
+
+def _digest_condition(current: str | None) -> dict[str, Any]:
+    """The condition of a network write: absent when read absent, else the digest read."""
+    if current is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "content_hash = :h",
+        "ExpressionAttributeValues": {":h": attr_s(current)},
+    }
