@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections import Counter
-from pathlib import Path
 
 from shapely.geometry import Point, shape
 
 from chalicelib.demo.generate import generate_businesses, generate_networks
 from chalicelib.domain.industry import section_of
 from chalicelib.domain.reference import load_municipalities
-from tests.conftest import BIN, SHARED
+from tests.conftest import FIXTURES
 
 
 def test_boundaries_are_the_real_dagi_ones() -> None:
     ours = {m.kommunekode: shape(m.boundary) for m in load_municipalities(["376", "390"])}
-    ref = json.loads((SHARED / "data" / "kommuner_0376_0390_dagi2014_wgs84.geojson").read_text())
+    ref = json.loads((FIXTURES / "kommuner_0376_0390_dagi2014_wgs84.geojson").read_text())
     for f in ref["features"]:
         code = f["properties"]["kommunekode"][-3:]
         assert ours[code].symmetric_difference(shape(f["geometry"])).area < 1e-9
@@ -62,14 +59,3 @@ def test_networks_have_places_valid_areas_and_members() -> None:
     for n in networks:
         if n.area:
             assert shape(n.area).is_valid
-
-
-def test_seed_twice_changes_nothing(tmp_path: Path) -> None:
-    env = {**os.environ, "MIKROKORT_STORE": f"sqlite:///{tmp_path / 'x.db'}"}
-    cmd = [str(BIN / "mikrokort"), "seed", "--demo", "--count", "300"]
-    first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    assert "businesses: 300 new, 0 updated, 0 unchanged" in first
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    assert "businesses: 0 new, 0 updated, 300 unchanged" in second
-    assert "networks: 0 new, 0 updated" in second
-    assert "synthetic" in second

@@ -20,10 +20,10 @@ from chalicelib.intake.cvr.mapping import (
     loaded_at,
     map_company,
 )
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.standins.cvr_documents import address_id_of, company_document, hit
 
-CVR_DIR = SHARED / "data" / "cvr"
+CVR_DIR = FIXTURES / "cvr"
 CET = timezone(timedelta(hours=1))
 
 

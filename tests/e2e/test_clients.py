@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 
-pytestmark = pytest.mark.slow
-
 
 def _need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        pytest.fail(f"{tool} is missing: `make test` installs Debian's gdal-bin")
+        pytest.fail(f"{tool} is missing: `make test-e2e` installs Debian's gdal-bin")
     return path
 
 
