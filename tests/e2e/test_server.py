@@ -1,6 +1,6 @@
-"""What only the embedded server does (chalicelib/web/localserver.py), over real TCP: the
-`mikrokort serve` process, JSON answers where http.server or Chalice's gateway would answer
-otherwise, and links that name the address the client connected to."""
+"""What only the embedded server does (`mikrokort serve`, chalicelib/web/wsgi.py), over real
+TCP: the process answers on the port it printed, JSON for what no route answers and for the
+server's own errors, links that name the address the client connected to, keep-alive."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The OGC API - Features service over real HTTP (`mikrokort serve` on the demo data)."""
+"""The OGC API - Features service, in-process through the Chalice app, on the demo data."""
 
 from __future__ import annotations
 
@@ -14,26 +14,26 @@ from tests.conftest import walk
 GEOJSON = "application/geo+json"
 
 
-def test_landing_page_links(server: str, http: requests.Session) -> None:
-    r = http.get(server + "/")
+def test_landing_page_links(api: str, http: requests.Session) -> None:
+    r = http.get(api + "/")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"
     rels = {link["rel"]: link for link in r.json()["links"]}
     assert {"self", "service-desc", "conformance", "data"} <= set(rels)
     assert rels["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
-    assert all(link["href"].startswith(server) for link in rels.values())
+    assert all(link["href"].startswith(api) for link in rels.values())
 
 
-def test_conformance_classes(server: str, http: requests.Session) -> None:
-    classes = http.get(server + "/conformance").json()["conformsTo"]
+def test_conformance_classes(api: str, http: requests.Session) -> None:
+    classes = http.get(api + "/conformance").json()["conformsTo"]
     for c in ("core", "geojson", "oas30"):
         assert f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}" in classes
 
 
 def test_openapi_is_self_contained_and_declares_every_parameter(
-    server: str, http: requests.Session
+    api: str, http: requests.Session
 ) -> None:
-    r = http.get(server + "/api")
+    r = http.get(api + "/api")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
     doc = r.json()
@@ -88,20 +88,20 @@ def _walk_values(node, key):
             yield from _walk_values(v, key)
 
 
-def test_collections_and_collection_agree(server: str, http: requests.Session) -> None:
-    listed = {c["id"]: c for c in http.get(server + "/collections").json()["collections"]}
+def test_collections_and_collection_agree(api: str, http: requests.Session) -> None:
+    listed = {c["id"]: c for c in http.get(api + "/collections").json()["collections"]}
     assert set(listed) == {"businesses", "networks", "municipalities"}
     for cid, c in listed.items():
-        one = http.get(f"{server}/collections/{cid}").json()
+        one = http.get(f"{api}/collections/{cid}").json()
         for key in ("id", "title", "description", "extent"):
             assert one[key] == c[key]
         assert any(link["rel"] == "items" and link["type"] == GEOJSON for link in one["links"])
 
 
 def test_items_are_geojson_with_links_counts_and_timestamp(
-    server: str, http: requests.Session
+    api: str, http: requests.Session
 ) -> None:
-    r = http.get(server + "/collections/businesses/items", params={"limit": 10})
+    r = http.get(api + "/collections/businesses/items", params={"limit": 10})
     assert r.status_code == 200
     assert r.headers["Content-Type"] == GEOJSON
     doc = r.json()
@@ -113,23 +113,23 @@ def test_items_are_geojson_with_links_counts_and_timestamp(
     assert doc["timeStamp"].endswith("Z")
 
 
-def test_paging_walks_every_feature_exactly_once(server: str, http: requests.Session) -> None:
-    pages = walk(http, server + "/collections/businesses/items", limit=350)
+def test_paging_walks_every_feature_exactly_once(api: str, http: requests.Session) -> None:
+    pages = walk(http, api + "/collections/businesses/items", limit=350)
     ids = [f["id"] for p in pages for f in p["features"]]
     assert len(pages) >= 3
     assert len(ids) == len(set(ids)) == pages[0]["numberMatched"]
     assert all(p["numberMatched"] == pages[0]["numberMatched"] for p in pages)
     again = [
         f["id"]
-        for p in walk(http, server + "/collections/businesses/items", limit=350)
+        for p in walk(http, api + "/collections/businesses/items", limit=350)
         for f in p["features"]
     ]
     assert again == ids  # stable order
 
 
-def test_filtered_paging_keeps_its_filters(server: str, http: requests.Session) -> None:
+def test_filtered_paging_keeps_its_filters(api: str, http: requests.Session) -> None:
     params = {"bbox": "11.6,54.6,12.1,54.95", "industry": "F", "limit": 25}
-    pages = walk(http, server + "/collections/businesses/items", **params)
+    pages = walk(http, api + "/collections/businesses/items", **params)
     feats = [f for p in pages for f in p["features"]]
     assert len(feats) == pages[0]["numberMatched"] > 25
     for f in feats:
@@ -138,8 +138,8 @@ def test_filtered_paging_keeps_its_filters(server: str, http: requests.Session) 
         assert f["properties"]["industry_section"] == "F"
 
 
-def test_property_filters(server: str, http: requests.Session) -> None:
-    url = server + "/collections/businesses/items"
+def test_property_filters(api: str, http: requests.Session) -> None:
+    url = api + "/collections/businesses/items"
     for params, check in [
         ({"municipality": "390"}, lambda p: p["municipality"] == "390"),
         ({"municipality": "0376"}, lambda p: p["municipality"] == "376"),
@@ -156,16 +156,16 @@ def test_property_filters(server: str, http: requests.Session) -> None:
         doc = http.get(url, params={**params, "limit": 10_000}).json()
         assert doc["features"], params
         assert all(check(f["properties"]) for f in doc["features"]), params
-    nets = http.get(server + "/collections/networks/items").json()["features"]
+    nets = http.get(api + "/collections/networks/items").json()["features"]
     net = max(nets, key=lambda n: n["properties"]["member_count"])
     members = http.get(url, params={"network": net["id"], "limit": 1000}).json()["features"]
     assert sorted(f["id"] for f in members) == sorted(net["properties"]["members"])
 
 
-def test_single_feature_and_its_links(server: str, http: requests.Session) -> None:
-    first = http.get(server + "/collections/businesses/items", params={"limit": 1}).json()
+def test_single_feature_and_its_links(api: str, http: requests.Session) -> None:
+    first = http.get(api + "/collections/businesses/items", params={"limit": 1}).json()
     fid = first["features"][0]["id"]
-    r = http.get(f"{server}/collections/businesses/items/{fid}")
+    r = http.get(f"{api}/collections/businesses/items/{fid}")
     assert r.status_code == 200 and r.headers["Content-Type"] == GEOJSON
     doc = r.json()
     assert doc["id"] == fid and doc["type"] == "Feature"
@@ -195,9 +195,9 @@ def test_single_feature_and_its_links(server: str, http: requests.Session) -> No
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(
-    server: str, http: requests.Session, path: str, params: dict, parameter: str
+    api: str, http: requests.Session, path: str, params: dict, parameter: str
 ) -> None:
-    r = http.get(server + path, params=params)
+    r = http.get(api + path, params=params)
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"] == "application/json"
     body = r.json()
@@ -206,21 +206,21 @@ def test_bad_input_is_a_400_naming_the_parameter(
     assert "Traceback" not in r.text
 
 
-def test_repeated_parameter_is_a_400(server: str, http: requests.Session) -> None:
-    r = http.get(server + "/collections/businesses/items?limit=5&limit=6")
+def test_repeated_parameter_is_a_400(api: str, http: requests.Session) -> None:
+    r = http.get(api + "/collections/businesses/items?limit=5&limit=6")
     assert r.status_code == 400 and r.json()["parameter"] == "limit"
 
 
-def test_tampered_next_cursor_is_a_400(server: str, http: requests.Session) -> None:
-    doc = http.get(server + "/collections/businesses/items", params={"limit": 5}).json()
+def test_tampered_next_cursor_is_a_400(api: str, http: requests.Session) -> None:
+    doc = http.get(api + "/collections/businesses/items", params={"limit": 5}).json()
     nxt = next(link["href"] for link in doc["links"] if link["rel"] == "next")
     query = parse_qs(urlparse(nxt).query)
     cursor = query["cursor"][0]
     forged = cursor[:5] + ("A" if cursor[5] != "A" else "B") + cursor[6:]
-    r = http.get(server + "/collections/businesses/items", params={"limit": 5, "cursor": forged})
+    r = http.get(api + "/collections/businesses/items", params={"limit": 5, "cursor": forged})
     assert r.status_code == 400 and r.json()["parameter"] == "cursor"
     moved = http.get(
-        server + "/collections/businesses/items",
+        api + "/collections/businesses/items",
         params={"limit": 5, "status": "active", "cursor": cursor},
     )
     assert moved.status_code == 400 and moved.json()["parameter"] == "cursor"
@@ -238,24 +238,24 @@ def test_tampered_next_cursor_is_a_400(server: str, http: requests.Session) -> N
     ],
 )
 def test_unknown_collection_or_feature_is_a_404(
-    server: str, http: requests.Session, path: str
+    api: str, http: requests.Session, path: str
 ) -> None:
-    r = http.get(server + path)
+    r = http.get(api + path)
     assert r.status_code == 404
     assert r.json()["code"] == "NotFound"
 
 
-def test_limit_above_maximum_is_clamped(server: str, http: requests.Session) -> None:
-    r = http.get(server + "/collections/businesses/items", params={"limit": 10_000_000})
+def test_limit_above_maximum_is_clamped(api: str, http: requests.Session) -> None:
+    r = http.get(api + "/collections/businesses/items", params={"limit": 10_000_000})
     assert r.status_code == 200
     doc = r.json()
     assert 0 < doc["numberReturned"] <= 10_000
-    pages = walk(http, server + "/collections/businesses/items", limit=10_000_000)
+    pages = walk(http, api + "/collections/businesses/items", limit=10_000_000)
     assert sum(p["numberReturned"] for p in pages) == doc["numberMatched"]
 
 
-def test_accept_is_honoured_and_json_is_the_default(server: str, http: requests.Session) -> None:
-    url = server + "/collections/businesses/items?limit=1"
+def test_accept_is_honoured_and_json_is_the_default(api: str, http: requests.Session) -> None:
+    url = api + "/collections/businesses/items?limit=1"
     assert http.get(url).headers["Content-Type"] == GEOJSON
     assert http.get(url, headers={"Accept": "application/json"}).headers["Content-Type"] == (
         "application/json"
@@ -265,11 +265,11 @@ def test_accept_is_honoured_and_json_is_the_default(server: str, http: requests.
     )
     r = http.get(url, headers={"Accept": "text/html"})
     assert r.status_code == 406 and r.json()["code"] == "NotAcceptable"
-    assert http.get(server + "/", headers={"Accept": "application/xml"}).status_code == 406
+    assert http.get(api + "/", headers={"Accept": "application/xml"}).status_code == 406
 
 
-def test_etag_cache_control_and_conditional_get(server: str, http: requests.Session) -> None:
-    url = server + "/collections/businesses/items?limit=50&municipality=390"
+def test_etag_cache_control_and_conditional_get(api: str, http: requests.Session) -> None:
+    url = api + "/collections/businesses/items?limit=50&municipality=390"
     r = http.get(url)
     etag = r.headers["ETag"]
     assert "max-age" in r.headers["Cache-Control"] and "public" in r.headers["Cache-Control"]
@@ -283,25 +283,25 @@ def test_etag_cache_control_and_conditional_get(server: str, http: requests.Sess
         "/collections",
         "/collections/businesses/items/" + r.json()["features"][0]["id"],
     ):
-        h = http.get(server + path).headers
+        h = http.get(api + path).headers
         assert h["ETag"] and "max-age" in h["Cache-Control"]
 
 
-def test_cors_for_any_origin(server: str, http: requests.Session) -> None:
+def test_cors_for_any_origin(api: str, http: requests.Session) -> None:
     r = http.get(
-        server + "/collections/networks/items", headers={"Origin": "https://kommune.example"}
+        api + "/collections/networks/items", headers={"Origin": "https://kommune.example"}
     )
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     pre = http.options(
-        server + "/collections/networks/items",
+        api + "/collections/networks/items",
         headers={"Origin": "https://kommune.example", "Access-Control-Request-Method": "GET"},
     )
     assert pre.status_code == 200
     assert "GET" in pre.headers["Access-Control-Allow-Methods"]
 
 
-def test_epsg4326_output_is_latitude_first(server: str, http: requests.Session) -> None:
-    url = server + "/collections/businesses/items"
+def test_epsg4326_output_is_latitude_first(api: str, http: requests.Session) -> None:
+    url = api + "/collections/businesses/items"
     crs84 = http.get(url, params={"limit": 3}).json()["features"]
     r = http.get(url, params={"limit": 3, "crs": "http://www.opengis.net/def/crs/EPSG/0/4326"})
     assert r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4326>"
@@ -310,10 +310,10 @@ def test_epsg4326_output_is_latitude_first(server: str, http: requests.Session) 
         assert b["geometry"]["coordinates"] == a["geometry"]["coordinates"][::-1]
 
 
-def test_bbox_returns_only_intersecting_features(server: str, http: requests.Session) -> None:
+def test_bbox_returns_only_intersecting_features(api: str, http: requests.Session) -> None:
     bbox = (11.85, 54.75, 11.90, 54.78)
     doc = http.get(
-        server + "/collections/businesses/items",
+        api + "/collections/businesses/items",
         params={"bbox": ",".join(map(str, bbox)), "limit": 10_000},
     ).json()
     assert 0 < doc["numberMatched"] == doc["numberReturned"]
@@ -321,16 +321,16 @@ def test_bbox_returns_only_intersecting_features(server: str, http: requests.Ses
         x, y = f["geometry"]["coordinates"]
         assert bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
     munis = http.get(
-        server + "/collections/municipalities/items", params={"bbox": "12.3,54.95,12.4,55.0"}
+        api + "/collections/municipalities/items", params={"bbox": "12.3,54.95,12.4,55.0"}
     ).json()
     assert [f["id"] for f in munis["features"]] == ["390"]
 
 
 def test_no_personally_owned_business_shows_address_or_exact_point(
-    server: str, http: requests.Session, demo_store
+    api: str, http: requests.Session, demo_store
 ) -> None:
     """Every personally owned demo business without opt-in, in every page of the API."""
-    pages = walk(http, server + "/collections/businesses/items", limit=10_000)
+    pages = walk(http, api + "/collections/businesses/items", limit=10_000)
     checked = 0
     for f in (f for p in pages for f in p["features"]):
         b = demo_store.get_business(f["id"])
@@ -349,7 +349,7 @@ def test_no_personally_owned_business_shows_address_or_exact_point(
             lon, lat = f["geometry"]["coordinates"]
             assert abs((lon / GRID_LON_STEP) % 1 - 0.5) < 1e-3
             assert abs((lat / GRID_LAT_STEP) % 1 - 0.5) < 1e-3
-        single = http.get(f"{server}/collections/businesses/items/{f['id']}").json()
+        single = http.get(f"{api}/collections/businesses/items/{f['id']}").json()
         assert single["properties"]["address"] is None
         checked += 1
     assert checked > 0.3 * len([f for p in pages for f in p["features"]])
@@ -369,24 +369,18 @@ def test_no_personally_owned_business_shows_address_or_exact_point(
         b.location.lat + 1e-5,
     ]
     found = http.get(
-        server + "/collections/businesses/items", params={"bbox": ",".join(map(str, tiny))}
+        api + "/collections/businesses/items", params={"bbox": ",".join(map(str, tiny))}
     ).json()["features"]
     assert b.id not in [f["id"] for f in found]
 
 
-def test_errors_never_leak_internals(server: str, http: requests.Session) -> None:
+def test_errors_never_leak_internals(api: str, http: requests.Session) -> None:
     for path in [
         "/collections/businesses/items?" + urlencode({"bbox": "1e999,1,2,3"}),
         "/collections/businesses/items?" + urlencode({"q": "x" * 500}),
         "/collections/businesses/items/" + "9" * 300,
     ]:
-        r = http.get(server + path)
+        r = http.get(api + path)
         assert r.status_code in (400, 404)
         text = json.dumps(r.json())
         assert "Traceback" not in text and "sqlite" not in text.lower()
-
-
-def test_unknown_route_is_a_json_404(server: str, http: requests.Session) -> None:
-    r = http.get(server + "/no/such/route")
-    assert r.status_code == 404
-    assert r.json()["code"] == "NotFound"

@@ -129,11 +129,11 @@ class Walker:
 
 
 def test_every_public_output_respects_the_privacy_rules(
-    server: str, http: requests.Session, demo_store: Store
+    api: str, http: requests.Session, demo_store: Store
 ) -> None:
     truth = _private(demo_store)
     assert any(not b.public for b in truth.values()), "the demo has hidden businesses to look for"
-    w = Walker(server, http, truth)
+    w = Walker(api, http, truth)
     for path in ("/", "/conformance", "/collections", "/api", "/collections/businesses",
                  "/collections/networks/items", "/collections/municipalities/items"):  # fmt: skip
         w.get(path)
@@ -179,12 +179,12 @@ def test_every_public_output_respects_the_privacy_rules(
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_the_press_release_names_no_business(
-    server: str, http: requests.Session, demo_store: Store, lang: str
+    api: str, http: requests.Session, demo_store: Store, lang: str
 ) -> None:
     """Aggregates only: no business name in the barometer or its release."""
-    listing = http.get(f"{server}/snapshots", timeout=30).json()
+    listing = http.get(f"{api}/snapshots", timeout=30).json()
     year = listing["snapshots"][0]["year"]
-    text = http.get(f"{server}/barometer/{year}", params={"f": "md", "lang": lang}).text
+    text = http.get(f"{api}/barometer/{year}", params={"f": "md", "lang": lang}).text
     names = [orjson.loads(f)["properties"]["name"] for f in demo_store.query(
         "businesses", FeatureQuery(limit=500)).features]  # fmt: skip
     assert not [n for n in names if n in text]

@@ -187,8 +187,8 @@ def test_unknown_municipality_is_not_found(store: Store) -> None:
             _get(store, code)
 
 
-def test_over_http_json_atom_and_errors(server: str, http: requests.Session, demo_store) -> None:
-    url = f"{server}/municipalities/376/new-businesses"
+def test_over_http_json_atom_and_errors(api: str, http: requests.Session, demo_store) -> None:
+    url = f"{api}/municipalities/376/new-businesses"
     since = "2025-06-01"
     r = http.get(url, params={"since": since, "limit": "1000"}, timeout=30)
     assert r.status_code == 200, r.text
@@ -204,9 +204,9 @@ def test_over_http_json_atom_and_errors(server: str, http: requests.Session, dem
     assert ET.fromstring(atom.content).tag == "{http://www.w3.org/2005/Atom}feed"
     bad = http.get(url, params={"since": "yesterday"}, timeout=10)
     assert bad.status_code == 400 and bad.json()["parameter"] == "since"
-    missing = http.get(f"{server}/municipalities/999/new-businesses", timeout=10)
+    missing = http.get(f"{api}/municipalities/999/new-businesses", timeout=10)
     assert missing.status_code == 404 and missing.json()["code"] == "NotFound"
-    spec = http.get(f"{server}/api", timeout=10).json()
+    spec = http.get(f"{api}/api", timeout=10).json()
     assert "/municipalities/{kommunekode}/new-businesses" in spec["paths"]
 
 
