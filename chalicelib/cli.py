@@ -239,7 +239,7 @@ def _keys(args: argparse.Namespace) -> int:
 
     store = open_store(Settings.from_env().store_url)
     if args.action == "create":
-        key = auth.create_key(store, args.name or "", args.scope or [])
+        key = auth.create_key(store, args.name or "", args.scope or [], args.network or [])
         print(key)
         print("store it now: it is not kept and cannot be shown again", file=sys.stderr)
     elif args.action == "revoke":
@@ -248,7 +248,9 @@ def _keys(args: argparse.Namespace) -> int:
     else:
         for key_id, doc in auth.list_keys(store):
             state = f"revoked {doc['revoked']}" if doc.get("revoked") else "active"
-            print(f"{key_id}  {doc['name']}  {','.join(doc['scopes'])}  {doc['created']}  {state}")
+            scopes = ",".join(doc["scopes"])
+            networks = ",".join(doc.get("networks") or []) or "-"
+            print(f"{key_id}  {doc['name']}  {scopes}  {networks}  {doc['created']}  {state}")
     return 0
 
 
@@ -317,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--name", help="who the key is for (create)")
     keys.add_argument(
         "--scope", action="append", choices=["networks:write", "admin"], help="repeatable"
+    )
+    keys.add_argument(
+        "--network",
+        action="append",
+        metavar="ID",
+        help="a network a networks:write key may edit (create; repeatable, required for it)",
     )
     keys.add_argument("--id", help="the key id to revoke (the part after mk_)")
     keys.set_defaults(run=_keys)

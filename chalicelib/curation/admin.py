@@ -1,11 +1,14 @@
 """The write side: networks and memberships, business curation, municipality contacts, the
-moderation queue and the audit log. Every route needs an API key with the right scope; every
-write is audited with its before and after; writes to existing things need `If-Match` with the
-ETag last read, so two people editing at once never silently overwrite each other (412).
+moderation queue and the audit log. Every route needs an API key with the right scope (and a
+coordinator's key, its own networks); every write is audited with its before and after, in the
+store transaction of the write itself; writes to existing things need `If-Match` with the ETag
+last read, so two people editing at once never silently overwrite each other (412). ETags come
+from the same read as the body they describe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -23,6 +26,7 @@ from chalicelib.web.bodies import parse_body
 from chalicelib.web.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
+    from chalicelib.domain.models import Network
     from chalicelib.store import Store
 
 
@@ -44,88 +48,130 @@ def _if_match(req: HttpRequest, required: bool = True) -> str | None:
     return value.strip().removeprefix("W/").strip('"')
 
 
+def _network_doc(n: Any) -> Any:
+    return n.model_dump(mode="json")
+
+
+def _curated_doc(b: Any) -> Any:
+    return b.curated.model_dump(mode="json")
+
+
 class AdminService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     # -- networks ------------------------------------------------------------------------------
 
+    def _hidden(self, cvrs: Iterable[str]) -> set[str]:
+        """Which of these businesses the public does not see (hidden on request, moved away)."""
+        return {cvr for cvr, b in self.store.get_businesses(cvrs).items() if not b.public}
+
+    def _shown(self, caller: auth.Caller, n: Network) -> dict[str, Any]:
+        """A network as this caller may see it: a coordinator never sees hidden members."""
+        doc = n.model_dump(mode="json")
+        if not caller.is_admin:
+            hidden = self._hidden(n.members)
+            doc["members"] = [m for m in n.members if m not in hidden]
+        return doc
+
     def get_network(self, req: HttpRequest, network_id: str) -> HttpResponse:
-        auth.authenticate(self.store, req, "networks:write")
-        n = self.store.get_network(network_id)
-        if n is None:
+        caller = auth.authenticate(self.store, req, "networks:write")
+        caller.require_network(network_id)
+        found = self.store.get_network_versioned(network_id)
+        if found is None:
             raise NotFound(f"no network {network_id}")
-        return _json(200, n.model_dump(mode="json"), self.store.network_digest(network_id))
+        n, digest = found  # one read: the ETag is the body's
+        return _json(200, self._shown(caller, n), digest)
 
     def create_network(self, req: HttpRequest) -> HttpResponse:
         from chalicelib.domain.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
         n = parse_body(req, Network)
-        digest = self.store.put_network(n, None, create=True)
-        auth.audit(self.store, caller, "network.create", n.id, None, n.model_dump(mode="json"))
-        return _json(201, n.model_dump(mode="json"), digest)
+        caller.require_network(n.id)
+        if not caller.is_admin and n.members:
+            n = n.model_copy(update={"members": self._visible_members(n.members)})
+        record = auth.audit_record(caller, "network.create", n.id, _network_doc)
+        digest = self.store.put_network(n, None, create=True, record=record)
+        return _json(201, self._shown(caller, n), digest)
+
+    def _visible_members(self, members: Iterable[str]) -> list[str]:
+        hidden = self._hidden(members)
+        return sorted(m for m in set(members) if m not in hidden)
 
     def replace_network(self, req: HttpRequest, network_id: str) -> HttpResponse:
         from chalicelib.domain.models import Network
 
         caller = auth.authenticate(self.store, req, "networks:write")
+        caller.require_network(network_id)
         n = parse_body(req, Network)
         if n.id != network_id:
             raise UnprocessableEntity("id: the body's id differs from the path", parameter="id")
         expected = _if_match(req)
-        before = self.store.get_network(network_id)
-        digest = self.store.put_network(n, expected)
-        auth.audit(
-            self.store, caller, "network.update", n.id,
-            before.model_dump(mode="json") if before else None, n.model_dump(mode="json"),
-        )  # fmt: skip
-        return _json(200, n.model_dump(mode="json"), digest)
+        if not caller.is_admin:
+            # A coordinator never saw the hidden members, so a list without them keeps them;
+            # the write is conditioned on the state this merge was made from.
+            found = self.store.get_network_versioned(network_id)
+            if found is None:
+                raise NotFound(f"no network {network_id}")
+            stored, digest = found
+            if digest != expected:
+                raise PreconditionFailed(
+                    f"network {network_id} has changed since it was read (If-Match does not match)"
+                )
+            kept = self._hidden(stored.members) & set(stored.members)
+            n = n.model_copy(
+                update={"members": sorted(set(self._visible_members(n.members)) | kept)}
+            )
+        record = auth.audit_record(caller, "network.update", n.id, _network_doc)
+        digest = self.store.put_network(n, expected, record=record)
+        return _json(200, self._shown(caller, n), digest)
 
     def delete_network(self, req: HttpRequest, network_id: str) -> HttpResponse:
         caller = auth.authenticate(self.store, req, "networks:write")
+        caller.require_network(network_id)
         expected = _if_match(req)
-        before = self.store.get_network(network_id)
-        self.store.delete_network(network_id, expected)
-        auth.audit(
-            self.store, caller, "network.delete", network_id,
-            before.model_dump(mode="json") if before else None, None,
-        )  # fmt: skip
+        record = auth.audit_record(caller, "network.delete", network_id, _network_doc)
+        self.store.delete_network(network_id, expected, record=record)
         return HttpResponse(204, b"", "application/json", {"Cache-Control": "no-store"})
 
     def set_member(self, req: HttpRequest, network_id: str, cvr: str, member: bool) -> HttpResponse:
         """Add or remove one member: read, change, write only over what was read; retry."""
         caller = auth.authenticate(self.store, req, "networks:write")
+        caller.require_network(network_id)
         if not (cvr.isascii() and cvr.isdigit() and len(cvr) == 8):
             raise NotFound(f"no business {cvr}")
-        if member and self.store.get_business(cvr) is None:
+        b = self.store.get_business(cvr)
+        # a coordinator cannot see a hidden business, so can neither add nor remove it
+        visible = b is not None and (caller.is_admin or b.public)
+        if not visible and (member or not caller.is_admin):
             raise NotFound(f"no business {cvr}")
+        action = "network.member.add" if member else "network.member.remove"
         for _ in range(5):
-            n = self.store.get_network(network_id)
-            digest = self.store.network_digest(network_id)
-            if n is None or digest is None:
+            found = self.store.get_network_versioned(network_id)
+            if found is None:
                 raise NotFound(f"no network {network_id}")
+            n, digest = found
             members = set(n.members) | {cvr} if member else set(n.members) - {cvr}
             changed = n.model_copy(update={"members": sorted(members)})
+            record = auth.audit_record(
+                caller, action, f"{network_id}/{cvr}", lambda net: net.members
+            )
             try:
-                new = self.store.put_network(changed, digest)
+                new = self.store.put_network(changed, digest, record=record)
             except PreconditionFailed:
                 continue
-            action = "network.member.add" if member else "network.member.remove"
-            auth.audit(
-                self.store, caller, action, f"{network_id}/{cvr}", n.members, changed.members
-            )
-            return _json(200, changed.model_dump(mode="json"), new)
+            return _json(200, self._shown(caller, changed), new)
         raise Conflict(f"network {network_id} is being changed by others; try again")
 
     # -- businesses ----------------------------------------------------------------------------
 
     def get_business(self, req: HttpRequest, cvr: str) -> HttpResponse:
         auth.authenticate(self.store, req, "admin")
-        b = self.store.get_business(cvr)
-        version = self.store.business_version(cvr)
-        if b is None or version is None:
+        found = self.store.get_business_versioned(cvr)
+        if found is None:
             raise NotFound(f"no business {cvr}")
+        b, version = found  # one read: the ETag is the body's
         return _json(200, b.model_dump(mode="json"), f"v{version}")
 
     def curate_business(self, req: HttpRequest, cvr: str) -> HttpResponse:
@@ -136,17 +182,11 @@ class AdminService:
         expected = _if_match(req)
         if not (expected.startswith("v") and expected[1:].isdigit()):
             raise PreconditionFailed('If-Match must be the ETag of the business, like "v3"')
-        before = self.store.get_business(cvr)
-        if before is None:
-            raise NotFound(f"no business {cvr}")
+        record = auth.audit_record(caller, "business.curate", cvr, _curated_doc)
         try:
-            version = self.store.curate_business(cvr, curation, int(expected[1:]))
+            version = self.store.curate_business(cvr, curation, int(expected[1:]), record=record)
         except Conflict as exc:
             raise PreconditionFailed(exc.description) from None
-        auth.audit(
-            self.store, caller, "business.curate", cvr,
-            before.curated.model_dump(mode="json"), curation.model_dump(mode="json"),
-        )  # fmt: skip
         return _json(200, {"id": cvr, "curated": curation.model_dump(mode="json")}, f"v{version}")
 
     # -- municipalities ------------------------------------------------------------------------

@@ -4,14 +4,22 @@ A submission waits in a moderation queue until an admin approves it; before that
 nowhere. It is bounded in size, validated like any network (geometry valid and inside Denmark,
 URLs and e-mail well-formed), and guarded against floods: a per-client hourly limit (clients
 are known only by a salted hash of their address), a cap on the pending queue, and a honeypot
-field that people never see and bots fill in.
+field that people never see and bots fill in. The limit and the cap are counters the store
+moves in the transaction that queues the submission, so concurrent posts cannot both pass them.
+
+The HTML form carries a CSRF token (double submit): the form page sets a random cookie and
+puts an expiring HMAC of it in a hidden field; a form post needs both, so another site cannot
+make a visitor's browser submit in their name. JSON posts need no token: a browser sends JSON
+cross-site only after a CORS preflight, which this route does not answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+import time
 from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -31,6 +39,8 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.domain.models import Contact, Network, Point
+from chalicelib.store.port import Counter, LimitReached
+from chalicelib.store.shared import time_key
 from chalicelib.web.bodies import validate
 from chalicelib.web.http import HttpRequest, HttpResponse
 
@@ -38,11 +48,17 @@ if TYPE_CHECKING:
     from chalicelib.store import Store
 
 SUBMISSIONS = "submission"
+PENDING = SUBMISSIONS + ":pending"  # one record per submission waiting for moderation
+QUEUE = SUBMISSIONS + ":queue"  # the counter `pending`: how many wait (the cap's counter)
 RATE = "ratelimit"
 MAX_BODY = 64 * 1024
 PER_CLIENT_PER_HOUR = 5
 MAX_PENDING = 500
 HONEYPOT = "homepage"
+CSRF_FIELD = "csrf"
+CSRF_COOKIE = "mk_csrf"
+CSRF_MAX_AGE = 2 * 3600  # seconds a form may stay open before it is sent
+_CSRF_LABEL = b"mikrokort/selfregistration/csrf/v1"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -109,6 +125,56 @@ def _client_hash(client: str | None, salt: bytes) -> str:
     return hashlib.sha256(salt + b":" + (client or "unknown").encode()).hexdigest()[:16]
 
 
+def _csrf_key(req: HttpRequest) -> bytes:
+    """A key of its own for form tokens, derived from the cursor secret with a distinct label
+    (a token can never pass for a cursor signature, nor the other way round)."""
+    return hmac.new(req.settings.cursor_secret, _CSRF_LABEL, hashlib.sha256).digest()
+
+
+def _csrf_sign(key: bytes, issued: int, nonce: str) -> str:
+    return hmac.new(key, f"{issued}.{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def csrf_pair(req: HttpRequest, now: float | None = None) -> tuple[str, str]:
+    """A fresh (cookie value, form token): the token is `<issued>.<HMAC(issued, cookie)>`."""
+    nonce = secrets.token_urlsafe(18)
+    issued = int(time.time() if now is None else now)
+    return nonce, f"{issued}.{_csrf_sign(_csrf_key(req), issued, nonce)}"
+
+
+def _cookie(req: HttpRequest, name: str) -> str | None:
+    for part in (req.header("cookie") or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _csrf_valid(req: HttpRequest, token: str | None, now: float | None = None) -> bool:
+    nonce = _cookie(req, CSRF_COOKIE)
+    if not token or not nonce or len(token) > 64 or len(nonce) > 64:
+        return False
+    issued_text, _, signature = token.partition(".")
+    if not (issued_text.isascii() and issued_text.isdigit() and len(issued_text) <= 12):
+        return False
+    issued = int(issued_text)
+    age = (time.time() if now is None else now) - issued
+    if not -60 <= age <= CSRF_MAX_AGE:
+        return False
+    return hmac.compare_digest(signature, _csrf_sign(_csrf_key(req), issued, nonce))
+
+
+def _forbidden_form() -> HttpResponse:
+    body = _page(
+        "Formularen er udløbet / The form has expired",
+        "<p>Formularen kunne ikke godkendes: den er for gammel, eller den blev ikke sendt fra "
+        "vores egen side. Åbn <a href='register'>formularen</a> igen og send den derfra.</p>"
+        "<p lang='en'>The form could not be accepted: it is too old, or it was not sent from our "
+        "own page. Open the <a href='register'>form</a> again and send it from there.</p>",
+    )
+    return HttpResponse(403, body, "text/html; charset=utf-8", {"Cache-Control": "no-store"})
+
+
 def _read(req: HttpRequest) -> tuple[dict[str, Any], bool]:
     """The submitted fields, and whether they came from the HTML form."""
     if len(req.body) > MAX_BODY:
@@ -146,19 +212,14 @@ def _read(req: HttpRequest) -> tuple[dict[str, Any], bool]:
 def submit(store: Store, req: HttpRequest) -> HttpResponse:
     """`POST /networks/register`: queue a submission for moderation (202)."""
     data, from_form = _read(req)
+    if from_form and not _csrf_valid(req, data.pop(CSRF_FIELD, None)):
+        return _forbidden_form()
     sub = validate(NetworkSubmission, data)
     if sub.homepage:  # a bot: answer as if accepted, keep nothing
         return _accepted(None, from_form)
     sub.network()  # refuse what could never be approved (422 naming the field)
     client = _client_hash(req.client, req.settings.client_salt)
     hour = datetime.now(UTC).strftime("%Y%m%d%H")
-    key = f"{client}:{hour}"
-    count = int(store.get_records(RATE, [key]).get(key, {}).get("n", 0))
-    if count >= PER_CLIENT_PER_HOUR:
-        raise TooManyRequests("too many submissions from here this hour; try again later")
-    if len(store.list_records(SUBMISSIONS + ":pending", limit=MAX_PENDING)) >= MAX_PENDING:
-        raise TooManyRequests("the moderation queue is full; try again later")
-    store.put_records(RATE, {key: {"n": count + 1}})
     now = datetime.now(UTC)
     sid = f"{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
     record = {
@@ -168,9 +229,29 @@ def submit(store: Store, req: HttpRequest) -> HttpResponse:
         "client": client,
         "submission": sub.model_dump(mode="json", exclude={HONEYPOT}),
     }
-    store.put_records(SUBMISSIONS, {sid: record})
-    store.put_records(SUBMISSIONS + ":pending", {sid: {"id": sid}})
+    counters = [
+        Counter(RATE, f"{client}:{hour}", 1, cap=PER_CLIENT_PER_HOUR),
+        Counter(QUEUE, "pending", 1, cap=MAX_PENDING, seed=_queue_seed(store)),
+    ]
+    try:
+        store.write_records(
+            {SUBMISSIONS: {sid: record}, PENDING: {sid: {"id": sid}}}, counters=counters
+        )
+    except LimitReached as exc:
+        if exc.counter.kind == RATE:
+            raise TooManyRequests(
+                "too many submissions from here this hour; try again later"
+            ) from None
+        raise TooManyRequests("the moderation queue is full; try again later") from None
     return _accepted(sid, from_form)
+
+
+def _queue_seed(store: Store) -> int:
+    """Where the queue's counter starts when it does not exist yet: the submissions already
+    waiting (from before the counter, or none). Read only while the counter is absent."""
+    if store.get_records(QUEUE, ["pending"]):
+        return 0
+    return len(store.list_records(PENDING, limit=MAX_PENDING + 1))
 
 
 def _accepted(sid: str | None, from_form: bool) -> HttpResponse:
@@ -190,7 +271,7 @@ def list_submissions(store: Store, status: str) -> list[dict[str, Any]]:
     if status not in ("pending", "approved", "rejected"):
         raise InvalidParameter("status must be pending, approved or rejected", parameter="status")
     if status == "pending":
-        ids = [k for k, _ in store.list_records(SUBMISSIONS + ":pending", limit=MAX_PENDING)]
+        ids = [k for k, _ in store.list_records(PENDING, limit=MAX_PENDING + 1)]
         return list(store.get_records(SUBMISSIONS, ids).values())
     return [d for _, d in store.list_records(SUBMISSIONS, limit=1000) if d["status"] == status]
 
@@ -205,27 +286,39 @@ def decide(store: Store, caller: auth.Caller, sid: str, approve: bool) -> dict[s
     sub = NetworkSubmission.model_validate(record["submission"])
     result: dict[str, Any] = {"id": sid}
     if approve:
-        current = store.get_network(sub.network_id) if sub.network_id else None
+        found = store.get_network_versioned(sub.network_id) if sub.network_id else None
+        current = found[0] if found else None
         network = sub.network(members=current.members if current else None)
-        if current is not None:
-            digest = store.put_network(network, store.network_digest(network.id))
+        if found is not None:
+            digest = store.put_network(network, found[1])  # 412 if changed since this read
         else:
             digest = store.put_network(network, None, create=True)
         result.update(network=network.id, etag=digest)
-        auth.audit(
-            store, caller, "submission.approve", sid,
-            current.model_dump(mode="json") if current else None, network.model_dump(mode="json"),
-        )  # fmt: skip
+        entry = auth.audit_record(caller, "submission.approve", sid).build(
+            current.model_dump(mode="json") if current else None, network.model_dump(mode="json")
+        )
     else:
-        auth.audit(store, caller, "submission.reject", sid, record["submission"], None)
-    record.update(
-        status="approved" if approve else "rejected",
-        decided_by=caller.label(),
-        decided=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    store.put_records(SUBMISSIONS, {sid: record})
-    store.delete_records(SUBMISSIONS + ":pending", [sid])
-    result["status"] = record["status"]
+        entry = auth.audit_record(caller, "submission.reject", sid).build(
+            record["submission"], None
+        )
+    decided = {
+        **record,
+        "status": "approved" if approve else "rejected",
+        "decided_by": caller.label(),
+        "decided": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    # Only one decision lands: the record must still be pending when it is written, and the
+    # queue's counter, the pending entry and the audit entry move with it.
+    try:
+        store.write_records(
+            {SUBMISSIONS: {sid: decided}, auth.AUDIT: {time_key(): entry}},
+            deletes={PENDING: [sid]},
+            counters=[Counter(QUEUE, "pending", -1)],
+            expect=(SUBMISSIONS, sid, "status", "pending"),
+        )
+    except Conflict:
+        raise Conflict(f"submission {sid} was decided already") from None
+    result["status"] = decided["status"]
     return result
 
 
@@ -265,8 +358,10 @@ _FIELDS = [
 
 
 def form_page(req: HttpRequest) -> HttpResponse:
-    """`GET /networks/register`: the form (works without JavaScript)."""
-    rows = []
+    """`GET /networks/register`: the form (works without JavaScript), with a fresh CSRF token
+    and its cookie (so the page is never cached)."""
+    nonce, token = csrf_pair(req)
+    rows = [f"<input type='hidden' name='{CSRF_FIELD}' value='{escape(token)}'>"]
     for name, label, kind, required in _FIELDS:
         req_attr = " required" if required else ""
         field = (
@@ -287,6 +382,8 @@ def form_page(req: HttpRequest) -> HttpResponse:
         "<form method='post' action='register'>" + "".join(rows) + "<button type='submit'>"
         "Send</button></form>",
     )
+    secure = "; Secure" if req.base_url.startswith("https://") else ""
+    cookie = f"{CSRF_COOKIE}={nonce}; Max-Age={CSRF_MAX_AGE}; HttpOnly; SameSite=Strict{secure}"
     return HttpResponse(
-        200, body, "text/html; charset=utf-8", {"Cache-Control": "public, max-age=3600"}
+        200, body, "text/html; charset=utf-8", {"Cache-Control": "no-store", "Set-Cookie": cookie}
     )

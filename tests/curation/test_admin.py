@@ -3,6 +3,7 @@ municipality contacts, network self-registration with moderation, and hardening.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,12 +31,21 @@ def site(
            "MIKROKORT_BLOBS": f"file:///{folder / 'blobs'}"}  # fmt: skip
     cli(env, "seed", "--demo", "--count", "400", "--no-snapshot")
     admin = cli(env, "keys", "create", "--name", "Erhvervsafdelingen", "--scope", "admin")
-    coordinator = cli(env, "keys", "create", "--name", "Netværk", "--scope", "networks:write")
+    coordinator = cli(env, "keys", "create", "--name", "Netværk", "--scope", "networks:write",
+                      "--network", NET["id"])  # fmt: skip
     revoked = cli(env, "keys", "create", "--name", "Gammel", "--scope", "admin")
     cli(env, "keys", "revoke", "--id", revoked.split("_")[1])
     url = app_transport.add("admin", env)
     yield {"url": url, "admin": admin, "coordinator": coordinator, "revoked": revoked,
            "store": env["MIKROKORT_STORE"]}  # fmt: skip
+
+
+def _post_form(client, url: str, data: dict[str, str], **kw):
+    """A form post as a browser sends it: with the token and the cookie of the form it read."""
+    page = client.get(url, timeout=10)
+    token = re.search(r"name='csrf' value='([^']+)'", page.text).group(1)
+    headers = {"Cookie": page.headers["Set-Cookie"].split(";", 1)[0], **kw.pop("headers", {})}
+    return client.post(url, data={**data, "csrf": token}, headers=headers, timeout=10, **kw)
 
 
 def _h(key: str | None = None, **extra: str) -> dict[str, str]:
@@ -190,7 +200,7 @@ def test_self_registration_waits_for_moderation(
     assert form.status_code == 200 and "<form" in form.text
     assert "frame-ancestors 'none'" in form.headers["Content-Security-Policy"]
     assert form.headers["X-Content-Type-Options"] == "nosniff"
-    sent = http.post(f"{base}/networks/register", data=FORM, timeout=10)
+    sent = _post_form(http, f"{base}/networks/register", FORM)
     assert sent.status_code == 202 and "Tak" in sent.text
     networks = http.get(f"{base}/collections/networks/items", params={"limit": 100}).json()
     assert "vordingborg-ivaerksaettere" not in [f["id"] for f in networks["features"]]
@@ -210,9 +220,9 @@ def test_self_registration_waits_for_moderation(
 def test_bad_submissions_and_bots_are_refused(site: dict[str, str], http: requests.Session) -> None:
     base = f"{site['url']}/networks/register"
     outside = {**FORM, "meeting_place_lon": "2.35", "meeting_place_lat": "48.85"}
-    r = http.post(base, data=outside, timeout=10)
+    r = _post_form(http, base, outside)
     assert r.status_code == 422 and "Denmark" in r.json()["description"]
-    r = http.post(base, data={**FORM, "website": "javascript:alert(1)"}, timeout=10)
+    r = _post_form(http, base, {**FORM, "website": "javascript:alert(1)"})
     assert r.status_code == 422 and r.json()["parameter"] == "website"
     as_json = {**FORM, "municipalities": ["390"], "meeting_place_lon": 11.91,
                "meeting_place_lat": 55.01}  # fmt: skip
@@ -222,7 +232,7 @@ def test_bad_submissions_and_bots_are_refused(site: dict[str, str], http: reques
                       headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert r.status_code == 413
     before = http.get(f"{site['url']}/admin/submissions", headers=_h(site["admin"])).json()
-    bot = http.post(base, data={**FORM, "name": "Spam", "homepage": "http://spam"}, timeout=10)
+    bot = _post_form(http, base, {**FORM, "name": "Spam", "homepage": "http://spam"})
     assert bot.status_code == 202  # a bot is told nothing
     after = http.get(f"{site['url']}/admin/submissions", headers=_h(site["admin"])).json()
     assert len(after["submissions"]) == len(before["submissions"])
@@ -236,7 +246,7 @@ def test_a_flood_from_one_client_is_limited(
     cli(env, "seed", "--demo", "--count", "50", "--no-snapshot")
     url = app_transport.add("flood", env)
     codes = [
-        http.post(f"{url}/networks/register", data={**FORM, "name": f"Netværk {i}"}).status_code
+        _post_form(http, f"{url}/networks/register", {**FORM, "name": f"Netværk {i}"}).status_code
         for i in range(7)
     ]
     assert codes[:5] == [202] * 5 and codes[5:] == [429, 429]
