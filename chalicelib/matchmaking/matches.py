@@ -20,7 +20,7 @@ import orjson
 from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.matchmaking.nearby import distance_km, nearest_networks
+from chalicelib.matchmaking.nearby import NetworkAreas, as_network_areas, distance_km, load_networks
 from chalicelib.matchmaking.search import SearchParams, candidates
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, ok
@@ -98,7 +98,7 @@ def business_reasons(
 def suggest_networks(
     point: tuple[float, float] | None,
     section: str | None,
-    networks: list[dict[str, Any]],
+    networks: NetworkAreas | list[dict[str, Any]],
     neighbours: list[dict[str, Any]] | None = None,
     *,
     exclude: set[str] = frozenset(),  # type: ignore[assignment]
@@ -107,7 +107,8 @@ def suggest_networks(
     """Networks a business at `point` in `section` could join, best first, with reasons.
 
     `neighbours` (public features around it) tell which networks have members in the same
-    industry nearby; without them the ranking is by distance alone.
+    industry nearby; without them the ranking is by distance alone. Every network is scored,
+    but only the `limit` shown are written out (a feed asks this for each of its entries).
     """
     same_industry: dict[str, int] = {}
     for f in neighbours or []:
@@ -115,13 +116,18 @@ def suggest_networks(
         if section and p.get("industry_section") == section:
             for n in p.get("networks") or []:
                 same_industry[n] = same_industry.get(n, 0) + 1
-    candidates_ = [n for n in networks if n["id"] not in exclude]
-    ranked = nearest_networks(point, candidates_, len(candidates_)) if point else []
-    out = []
-    for near in ranked:
-        summary = near.summary()
+    if point is None:
+        return []
+    measured = [n for n in as_network_areas(networks).measure(point) if n.id not in exclude]
+    scored = []
+    for near in measured:
         peers = same_industry.get(near.id, 0)
-        score = math.exp(-near.distance_km / 10) + 0.3 * min(3, peers)
+        score = round(math.exp(-near.distance_km / 10) + 0.3 * min(3, peers), 3)
+        scored.append((-score, round(near.distance_km, 1), near.id, near, peers))
+    scored.sort(key=lambda t: t[:3])
+    out = []
+    for minus_score, _, _, near, peers in scored[:limit]:
+        summary = near.summary()
         meeting = summary.get("meeting_place_name")
         if near.within_area:
             reasons = [
@@ -142,9 +148,8 @@ def suggest_networks(
                     "en": f"{peers} members nearby in your industry",
                 }
             )
-        out.append({**summary, "score": round(score, 3), "reasons": reasons})
-    out.sort(key=lambda n: (-n["score"], n["distance_km"], n["id"]))
-    return out[:limit]
+        out.append({**summary, "score": -minus_score, "reasons": reasons})
+    return out
 
 
 def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
@@ -175,12 +180,10 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             f["properties"].update(score=score, distance_km=round(d, 3) if d is not None else None)
             suggestions.append({**f, "reasons": reasons})
     suggestions.sort(key=lambda f: (-f["properties"]["score"], f["id"]))
-    from chalicelib.store import load_public_features
-
     networks = suggest_networks(
         point,
         props.get("industry_section"),
-        load_public_features(store, "networks"),
+        load_networks(store),
         neighbours,
         exclude=set(props.get("networks") or []),
         limit=5,

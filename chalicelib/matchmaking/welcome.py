@@ -18,7 +18,9 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.store import FeatureQuery, Store, load_public_features
+from chalicelib.matchmaking.matches import suggest_networks
+from chalicelib.matchmaking.nearby import NetworkAreas, load_networks
+from chalicelib.store import FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
@@ -26,6 +28,7 @@ from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, o
 ATOM = "application/atom+xml"
 GEOJSON = "application/geo+json"
 DEFAULT_DAYS = 30
+MAX_YEARS_BACK = 2  # a feed of new businesses; older registrations are the register's job
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 1000
 NEAREST = 3
@@ -57,15 +60,31 @@ TEXTS = {
 }
 
 
+def earliest_since(today: date) -> date:
+    """The earliest `since` a request may ask for: the same day `MAX_YEARS_BACK` years ago."""
+    try:
+        return today.replace(year=today.year - MAX_YEARS_BACK)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - MAX_YEARS_BACK, day=28)
+
+
 def parse_since(value: str | None, today: date) -> date:
+    """The feed's start; at most `MAX_YEARS_BACK` years back, so a page is bounded work."""
     if value is None:
         return today - timedelta(days=DEFAULT_DAYS)
     try:
-        return date.fromisoformat(value[:10]) if len(value) >= 10 else date.fromisoformat(value)
+        since = date.fromisoformat(value[:10]) if len(value) >= 10 else date.fromisoformat(value)
     except ValueError:
         raise InvalidParameter(
             f"since '{value}' is not a date (YYYY-MM-DD)", parameter="since"
         ) from None
+    earliest = earliest_since(today)
+    if since < earliest:
+        raise InvalidParameter(
+            f"since must be at most {MAX_YEARS_BACK} years back: {earliest.isoformat()} or later",
+            parameter="since",
+        )
+    return since
 
 
 def parse_limit(value: str | None) -> int:
@@ -109,9 +128,7 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
             }
         )
     page = store.query("businesses", query)
-    networks = load_public_features(store, "networks")
-    entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
-    entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
+    networks = load_networks(store)
     href = f"{req.base_url}/municipalities/{kommunekode}/new-businesses"
     shown = {k: v for k, v in values.items() if k != "cursor"} | {"since": since.isoformat()}
     if media == ATOM:
@@ -125,6 +142,23 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         token = Cursor(page.next_after, None, selection).encode(req.settings.cursor_secret)
         links["next"] = with_query(href, {**shown, "cursor": token})
     links["alternate"] = with_query(href, {**shown, "f": "json" if media == ATOM else "atom"})
+    # The answer is a function of the page's versions, the networks' version, the municipality
+    # and the request's form: its ETag is known before any entry is built, so a client that
+    # holds it gets its 304 for the price of the store's page query.
+    validator = page.validator.encode() if page.validator else b"".join(page.features)
+    etag = etag_of(
+        validator,
+        media.encode(),
+        lang.encode(),
+        orjson.dumps(links),
+        networks.version.encode(),
+        municipality,
+    )
+    unchanged = ok(req, b"", media, etag=etag, max_age=300)
+    if unchanged.status == 304:
+        return unchanged
+    entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
+    entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
     context = {
         "code": kommunekode,
         "name": name,
@@ -137,14 +171,6 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         body = _atom(entries, links, context, req.base_url)
     else:
         body = _geojson(entries, links, context)
-    validator = page.validator.encode() if page.validator else b"".join(page.features)
-    etag = etag_of(
-        validator,
-        media.encode(),
-        lang.encode(),
-        orjson.dumps(links),
-        *[orjson.dumps(n["properties"]) for n in networks],
-    )
     return ok(req, body, media, etag=etag, max_age=300)
 
 
@@ -163,11 +189,9 @@ def _media(req: HttpRequest, f: str | None) -> str:
     return negotiate(req.header("accept"), [GEOJSON, "application/json", ATOM])
 
 
-def _with_networks(feature: dict[str, Any], networks: list[dict[str, Any]]) -> dict[str, Any]:
+def _with_networks(feature: dict[str, Any], networks: NetworkAreas) -> dict[str, Any]:
     props = feature["properties"]
     point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
-    from chalicelib.matchmaking.matches import suggest_networks
-
     where = (point[0], point[1]) if point else None
     section = props.get("industry_section")
     props["nearest_networks"] = suggest_networks(where, section, networks, None, limit=NEAREST)
