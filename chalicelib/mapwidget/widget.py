@@ -224,16 +224,37 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     municipality = store.get_feature("municipalities", kommunekode)
     if municipality is None:
         raise NotFound(f"no municipality {code} in this service")
-    selection = FeatureQuery(municipality=kommunekode, status="active")
-    businesses = list(iter_public_features(store, "businesses", selection, page_size=PAGE))
-    networks = list(iter_public_features(store, "networks", page_size=PAGE))
+    selection = FeatureQuery(municipality=kommunekode, status="active", limit=PAGE)
     tiles = tile_settings(req.settings)
-    # The answer is a function of these public features: their digest is the ETag, and a
-    # repeated request for unchanged data skips parsing and building (about 0.5 s at 20,000).
+    # The answer is a function of the municipality, the tile source, the versions of the
+    # businesses' pages (which the store computes from their ids and versions) and the networks'
+    # features: the ETag is made from these before anything is parsed, so a 304 and a repeat
+    # of an unchanged answer skip parsing and building (about 0.5 s at 20,000 businesses).
     digest = hashlib.blake2b(digest_size=16)
-    for part in (municipality, orjson.dumps(tiles), *businesses, b"|", *networks):
-        digest.update(part)
+    digest.update(municipality)
+    digest.update(orjson.dumps(tiles))
+    businesses: list[bytes] = []
+    while True:
+        page = store.query("businesses", selection)
+        businesses += page.features
+        digest.update(b"|page|")
+        if page.validator is not None:
+            digest.update(page.validator.encode())
+        else:
+            for f in page.features:
+                digest.update(f)
+        if page.next_after is None:
+            break
+        selection = selection.model_copy(update={"after": page.next_after})
+    networks = list(iter_public_features(store, "networks", page_size=PAGE))
+    digest.update(b"|networks|")
+    for n in networks:
+        digest.update(len(n).to_bytes(8, "big"))
+        digest.update(n)
     etag = f'W/"{digest.hexdigest()}"'
+    unchanged = ok(req, b"", JSON, etag=etag, max_age=MAP_DATA_MAX_AGE)
+    if unchanged.status == 304:
+        return unchanged
     cached = _built.get(kommunekode)
     if cached is not None and cached[0] == etag:
         body = cached[1]
