@@ -49,6 +49,34 @@ EmployeeGroup = Annotated[
 # Company forms (CVR kortBeskrivelse) owned by one or a few natural persons, whose registered
 # address is often the owner's home: the privacy rules coarsen them unless they opt in.
 PERSONALLY_OWNED_FORMS = frozenset({"ENK", "PMV", "I/S", "DØD", "FFO"})
+# The company forms known to be a legal person of their own. The privacy rules protect every
+# other business as a person's: an unknown or missing form fails closed.
+ENTITY_FORMS = frozenset(
+    {
+        "A/S",  # aktieselskab
+        "APS",  # anpartsselskab
+        "IVS",  # iværksætterselskab
+        "P/S",  # partnerselskab
+        "K/S",  # kommanditselskab
+        "KAS",  # kommanditaktieselskab
+        "SMBA",  # selskab med begrænset ansvar
+        "FMBA",  # forening med begrænset ansvar
+        "AMBA",  # andelsselskab med begrænset ansvar
+        "FON",  # fond
+        "EFO",  # erhvervsdrivende fond
+        "SE",  # europæisk selskab
+        "SCE",  # europæisk andelsselskab
+        "KOM",  # kommune
+        "REG",  # region
+        "STA",  # statslig administrativ enhed
+    }
+)
+
+
+def is_personal_form(form: str | None) -> bool:
+    """Whether a company form gets the privacy of a person (unknown and missing forms do)."""
+    return (form or "").strip().upper() not in ENTITY_FORMS
+
 
 _COMPANY_FORM = re.compile(r"^[A-ZÆØÅ0-9/.&-]{1,12}$")
 
@@ -147,7 +175,8 @@ class Business(BaseModel):
 
     @property
     def personally_owned(self) -> bool:
-        return (self.company_form or "") in PERSONALLY_OWNED_FORMS
+        """Protected as a person's by the privacy rules (fails closed on an unknown form)."""
+        return is_personal_form(self.company_form)
 
     def active_on(self, day: date) -> bool:
         """Registered and not yet ceased on that day."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.geo import snap_to_grid
-from chalicelib.domain.models import Business, Municipality, Network
+from chalicelib.domain.models import Business, Municipality, Network, is_personal_form
 from chalicelib.domain.public import (
     GeoJsonPoint,
     PublicBusinessProperties,
@@ -18,35 +18,14 @@ from chalicelib.domain.public import (
     PublicNetworkProperties,
 )
 
+
 # Forms that are a legal person of their own (companies, cooperatives, foundations, public
 # bodies): the address and contact details are the firm's, not a person's home. Every other form,
 # and a missing one, is treated as personally owned: when the register does not say who stands
 # behind a firm, the rules must protect a person rather than publish one.
-ENTITY_FORMS = frozenset(
-    {
-        "A/S",  # aktieselskab
-        "APS",  # anpartsselskab
-        "IVS",  # iværksætterselskab
-        "P/S",  # partnerselskab
-        "K/S",  # kommanditselskab
-        "KAS",  # kommanditaktieselskab
-        "SMBA",  # selskab med begrænset ansvar
-        "FMBA",  # forening med begrænset ansvar
-        "AMBA",  # andelsselskab med begrænset ansvar
-        "FON",  # fond
-        "EFO",  # erhvervsdrivende fond
-        "SE",  # europæisk selskab
-        "SCE",  # europæisk andelsselskab
-        "KOM",  # kommune
-        "REG",  # region
-        "STA",  # statslig administrativ enhed
-    }
-)
-
-
 def is_personally_owned_form(form: str | None) -> bool:
     """Fails closed: only a form known to be a company of its own is not personally owned."""
-    return (form or "").strip().upper() not in ENTITY_FORMS
+    return is_personal_form(form)
 
 
 def personally_owned(b: Business) -> bool:

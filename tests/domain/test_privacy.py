@@ -4,9 +4,8 @@ import orjson
 import pytest
 
 from chalicelib.domain.geo import GRID_LAT_STEP, GRID_LON_STEP
-from chalicelib.domain.models import PERSONALLY_OWNED_FORMS, Curation, Point
+from chalicelib.domain.models import ENTITY_FORMS, PERSONALLY_OWNED_FORMS, Curation, Point
 from chalicelib.domain.privacy import (
-    ENTITY_FORMS,
     is_personally_owned_form,
     personally_owned,
     public_business,
@@ -121,3 +120,9 @@ def test_an_unknown_form_stored_and_read_back_is_published_without_address(tmp_p
     f = orjson.loads(store.get_feature("businesses", "10000004"))
     store.close()
     assert not _unprotected(f) and f["properties"]["location_precision"] == "grid"
+
+
+@pytest.mark.parametrize("form", [None, "XYZ", "ENK", "APS"])
+def test_the_model_and_the_privacy_rules_agree_on_who_is_a_person(form: str | None) -> None:
+    b = business(company_form=form) if form is not None else business(company_form=None)
+    assert b.personally_owned == personally_owned(b) == is_personally_owned_form(form)
