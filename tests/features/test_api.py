@@ -288,9 +288,7 @@ def test_etag_cache_control_and_conditional_get(api: str, http: requests.Session
 
 
 def test_cors_for_any_origin(api: str, http: requests.Session) -> None:
-    r = http.get(
-        api + "/collections/networks/items", headers={"Origin": "https://kommune.example"}
-    )
+    r = http.get(api + "/collections/networks/items", headers={"Origin": "https://kommune.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     pre = http.options(
         api + "/collections/networks/items",
