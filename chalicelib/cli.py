@@ -75,12 +75,19 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from chalicelib.config import Settings
+    from chalicelib.intake.reference import load_configured_municipalities
     from chalicelib.store import open_store
 
     settings = Settings.from_env()
     store = open_store(settings.store_url)
     created = store.create_table()
     print(f"{settings.store_url}: {'created' if created else 'ready (already there)'}")
+    loaded = load_configured_municipalities(store, settings.municipalities)
+    names = ", ".join(settings.municipalities)
+    print(
+        f"municipalities {names}: {loaded.inserted} new, {loaded.updated} updated, "
+        f"{loaded.unchanged} unchanged (DAGI boundaries)"
+    )
     if settings.blobs_url.startswith("s3://"):
         from chalicelib.blobs import open_blobs
 

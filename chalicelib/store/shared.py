@@ -30,7 +30,7 @@ from chalicelib.store.port import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.domain.models import Network
+    from chalicelib.domain.models import Municipality, Network
 
 # The API accepts these filters on every collection; networks and municipalities have no such
 # properties, so there they select everything.
@@ -245,3 +245,16 @@ class StoreBase:
 
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+
+def keep_curated_municipality(m: Municipality, stored_doc: bytes | str | None) -> Municipality:
+    """Reference data (name, boundary) never overwrites what people set: a municipality loaded
+    without a business contact keeps the one stored. The admin API sets it explicitly."""
+    if m.business_contact is not None or not stored_doc:
+        return m
+    stored = orjson.loads(stored_doc).get("business_contact")
+    if not stored:
+        return m
+    from chalicelib.domain.models import MunicipalityContact
+
+    return m.model_copy(update={"business_contact": MunicipalityContact.model_validate(stored)})

@@ -42,6 +42,7 @@ from chalicelib.store.shared import (
     content_digest,
     count_upsert,
     counter_value,
+    keep_curated_municipality,
     number_matched,
     public_networks,
     record_item,
@@ -143,6 +144,12 @@ class SQLiteStore(StoreBase):
         self._extent_cache: dict[str, Extent] = {}
         with self._tx() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"the database {path} was written by a newer Mikrokort (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}): upgrade Mikrokort, or use another file"
+                )
+            self._created = version == 0  # a new database: init says "created"
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             if 0 < version < 2:
@@ -569,7 +576,8 @@ class SQLiteStore(StoreBase):
                 )
 
     def create_table(self) -> bool:
-        return False  # the schema is created when the database is opened
+        """The schema is created when the database is opened; True when that made it."""
+        return self._created
 
     # -- register writes -----------------------------------------------------------------------
 
@@ -801,12 +809,14 @@ class SQLiteStore(StoreBase):
         result = WriteResult()
         with self._tx() as conn:
             for m in municipalities:
-                doc = m.model_dump_json().encode()
-                digest = content_digest(m)
-                old = conn.execute(
-                    "SELECT version, content_hash FROM municipalities WHERE kommunekode = ?",
+                row = conn.execute(
+                    "SELECT version, content_hash, doc FROM municipalities WHERE kommunekode = ?",
                     (m.kommunekode,),
                 ).fetchone()
+                m = keep_curated_municipality(m, row[2] if row else None)
+                doc = m.model_dump_json().encode()
+                digest = content_digest(m)
+                old = (row[0], row[1]) if row else None
                 version = count_upsert(result, m.kommunekode, digest, old)
                 if version is None:
                     continue

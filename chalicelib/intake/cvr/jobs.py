@@ -46,6 +46,10 @@ def scheduled_refresh(settings: Settings, context: object | None = None) -> dict
     import time
     from dataclasses import asdict
 
+    from chalicelib.intake.reference import (
+        load_configured_municipalities,
+        missing_municipalities,
+    )
     from chalicelib.store import open_store
 
     deadline = None
@@ -54,6 +58,8 @@ def scheduled_refresh(settings: Settings, context: object | None = None) -> dict
         seconds = remaining() / 1000
         deadline = time.monotonic() + seconds - min(60.0, 0.2 * seconds)
     store = open_store(settings.store_url)
+    if missing_municipalities(store, settings.municipalities):  # a new deployment, or a new code
+        load_configured_municipalities(store, settings.municipalities)
     if _done_tonight(store):
         return {"status": "skipped", "reason": "tonight's refresh has finished"}
     report = refresh_job(store, settings).run(register_client(settings), deadline=deadline)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
 from chalicelib.store.dynamodb.connection import BATCH_GET, backoff
 from chalicelib.store.dynamodb.items import (
     attr_n,
@@ -28,7 +28,12 @@ from chalicelib.store.dynamodb.items import (
 )
 from chalicelib.store.dynamodb.reads import Reads
 from chalicelib.store.port import WriteResult
-from chalicelib.store.shared import check_precondition, content_digest, count_upsert
+from chalicelib.store.shared import (
+    check_precondition,
+    content_digest,
+    count_upsert,
+    keep_curated_municipality,
+)
 from chalicelib.store.shared import record_item as record_doc
 
 if TYPE_CHECKING:
@@ -417,35 +422,54 @@ class Writes(Reads):
                 self._account_visibility([(written, old)], widen=False)
 
     def upsert_municipalities(self, municipalities: Iterable[Municipality]) -> WriteResult:
+        """Read, merge what people set (keep_curated_municipality), write on the condition that
+        nothing changed in between; retried when something did."""
+        from botocore.exceptions import ClientError
+
         from chalicelib.domain.privacy import public_municipality
 
         result = WriteResult()
-        for m in municipalities:
-            doc = m.model_dump_json().encode()
-            digest = content_digest(m)
-            key = {"pk": attr_s("MUNICIPALITIES"), "sk": attr_s(m.kommunekode)}
-            old = self._call(
-                "get_item",
-                TableName=self.table,
-                Key=key,
-                ProjectionExpression="#v, content_hash",
-                ExpressionAttributeNames={"#v": "version"},
-            ).get("Item")
-            version = count_upsert(result, m.kommunekode, digest, stored_state(old))
-            if version is None:
-                continue
-            feature = public_municipality(m)
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item={
-                    **key,
-                    "doc": {"B": doc},
-                    "feature": attr_s(orjson.dumps(feature).decode()),
-                    "version": attr_n(version),
-                    "content_hash": attr_s(digest),
-                },
-            )
+        for incoming in municipalities:
+            key = {"pk": attr_s("MUNICIPALITIES"), "sk": attr_s(incoming.kommunekode)}
+            for _attempt in range(10):
+                old = self._call(
+                    "get_item",
+                    TableName=self.table,
+                    Key=key,
+                    ConsistentRead=True,
+                    ProjectionExpression="#v, content_hash, doc",
+                    ExpressionAttributeNames={"#v": "version"},
+                ).get("Item")
+                stored_doc = old["doc"]["B"] if old and "doc" in old else None
+                m = keep_curated_municipality(incoming, stored_doc)
+                digest = content_digest(m)
+                attempt = WriteResult()
+                version = count_upsert(attempt, m.kommunekode, digest, stored_state(old))
+                if version is None:
+                    result += attempt
+                    break
+                feature = public_municipality(m)
+                try:
+                    self._call(
+                        "put_item",
+                        TableName=self.table,
+                        Item={
+                            **key,
+                            "doc": {"B": m.model_dump_json().encode()},
+                            "feature": attr_s(orjson.dumps(feature).decode()),
+                            "version": attr_n(version),
+                            "content_hash": attr_s(digest),
+                        },
+                        **_digest_condition(old["content_hash"]["S"] if old else None),
+                    )
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
+                    continue  # written by someone else meanwhile: read again
+                result += attempt
+                break
+            else:
+                raise StoreUnavailable(f"municipality {incoming.kommunekode}: too many conflicts")
         return result
 
 
