@@ -122,6 +122,9 @@ def log_group_arn(stage: str, function: str) -> dict[str, Any]:
 DYNAMODB_READ = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
 DYNAMODB_WRITE = ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 DYNAMODB_DELETE = ["dynamodb:DeleteItem"]  # DynamoDBStore.delete_network (admin API)
+# TransactWriteItems (a curation or network edit with its audit entry; capped counters) needs
+# the item actions of its parts, and ConditionCheckItem for a part that only checks
+DYNAMODB_TRANSACT = ["dynamodb:ConditionCheckItem"]
 
 
 def _statement(sid: str, actions: list[str], resources: list[Any]) -> dict[str, Any]:
@@ -157,7 +160,7 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
         # submissions, rate limits: records in the table) write and delete networks
         "api_handler": [
             _logs(stage, "api_handler"),
-            *_dynamodb(stage, DYNAMODB_READ + DYNAMODB_WRITE + DYNAMODB_DELETE),
+            *_dynamodb(stage, DYNAMODB_READ + DYNAMODB_WRITE + DYNAMODB_DELETE + DYNAMODB_TRANSACT),
             _statement("ReadSnapshots", ["s3:GetObject"], [snapshot_objects_arn()]),
             _s3_list(),
         ],

@@ -52,9 +52,16 @@ EXPECTED_CALLS: dict[str, set[tuple[str, str]]] = {
     # The admin routes (chalicelib/admin.py, auth.py) and self-registration (register.py)
     # write: put_network, curate_business, put_records/delete_records (keys, audit log,
     # submissions, rate limits), delete_network (delete_item)
+    # A curation or network edit and its audit entry, and self-registration's capped counters,
+    # are one TransactWriteItems (chalicelib/store/dynamodb/connection.py _write_together).
     "api_handler": _DYNAMODB_READ
     | _DYNAMODB_WRITE
-    | {("dynamodb", "DeleteItem"), ("s3", "GetObject"), ("s3", "ListObjectsV2")},
+    | {
+        ("dynamodb", "DeleteItem"),
+        ("dynamodb", "TransactWriteItems"),
+        ("s3", "GetObject"),
+        ("s3", "ListObjectsV2"),
+    },
     # app.cvr_refresh -> chalicelib/cvr/jobs.py scheduled_refresh: the Store's reads and
     # writes (upserts, records, geocoding cache); cvr/credentials.py _read_secret:
     # secretsmanager get_secret_value (MIKROKORT_CVR_SECRET is the secret's ARN). No S3.
@@ -91,6 +98,9 @@ IAM_ACTION = {
     ("dynamodb", "PutItem"): "dynamodb:PutItem",
     ("dynamodb", "UpdateItem"): "dynamodb:UpdateItem",
     ("dynamodb", "DeleteItem"): "dynamodb:DeleteItem",
+    # a transaction is authorised part by part (Put, Update, Delete as above); what it adds is
+    # ConditionCheckItem for the parts that only check (see _request)
+    ("dynamodb", "TransactWriteItems"): "dynamodb:ConditionCheckItem",
     ("s3", "GetObject"): "s3:GetObject",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "PutObject"): "s3:PutObject",
@@ -444,8 +454,8 @@ def test_stages_have_their_own_names(templates: dict) -> None:
         }
 
     dev, prod = names(templates["dev"]), names(templates["prod"])
-    # table, bucket, API, CVR secret, and a function, role and log group for each function
-    assert len(dev) == len(prod) == 13
+    # table, bucket, API, web ACL, CVR secret, and a function, role and log group for each
+    assert len(dev) == len(prod) == 14
     assert not {n for _, n in dev} & {n for _, n in prod}
     assert all("dev" in n for _, n in dev) and all("prod" in n for _, n in prod)
 
@@ -579,6 +589,18 @@ class _Recorder:
 def _request(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """The (IAM action, resource ARN) pairs one call needs."""
     action = IAM_ACTION[(service, operation)]
+    if (service, operation) == ("dynamodb", "TransactWriteItems"):
+        part_action = {
+            "Put": "dynamodb:PutItem",
+            "Update": "dynamodb:UpdateItem",
+            "Delete": "dynamodb:DeleteItem",
+            "ConditionCheck": "dynamodb:ConditionCheckItem",
+        }
+        return [
+            (part_action[kind], f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{args['TableName']}")
+            for item in params["TransactItems"]
+            for kind, args in item.items()
+        ]
     if service == "dynamodb":
         tables = list(params["RequestItems"]) if "RequestItems" in params else [params["TableName"]]
         arns = [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{t}" for t in tables]
@@ -616,8 +638,8 @@ def deployed_dev(
     from chalicelib.demo.seed import seed_demo
     from chalicelib.store.dynamodb import DynamoDBStore
 
-    from .standins.cvr_documents import company_document
-    from .standins.cvr_server import CvrStandIn
+    from tests.standins.cvr_documents import company_document
+    from tests.standins.cvr_server import CvrStandIn
 
     t = templates["dev"]
     table = _props(t, "Table")["TableName"]

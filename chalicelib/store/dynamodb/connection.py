@@ -123,8 +123,12 @@ class Connection(StoreBase):
         try:
             if len(ops) == 1:
                 [(kind, args)] = ops[0].items()
-                call = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
-                self._call(call[kind], **args)
+                if kind == "Put":
+                    self._call("put_item", **args)
+                elif kind == "Update":
+                    self._call("update_item", **args)
+                else:
+                    self._call("delete_item", **args)
             else:
                 self._call("transact_write_items", TransactItems=ops)
         except ClientError as exc:
