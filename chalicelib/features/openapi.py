@@ -955,10 +955,23 @@ def _errors(*codes: str) -> dict[str, Any]:
         "400": "InvalidParameter",
         "404": "NotFound",
         "406": "NotAcceptable",
+        "429": "TooManyRequests",
         "500": "ServerError",
         "503": "StoreUnavailable",
     }
     return {code: _ref("responses", names[code]) for code in codes}
+
+
+# Routes limited per client address (chalicelib.routes: `limited=True`; the embedded server
+# and the WAF rule on AWS): they may answer 429. A test keeps this list equal to the table.
+LIMITED_OPERATIONS = (
+    ("/municipalities/{kommunekode}/new-businesses", "get"),
+    ("/municipalities/{kommunekode}/map-data", "get"),
+    ("/barometer/{year}", "get"),
+    ("/search", "get"),
+    ("/businesses/{business_id}/matches", "get"),
+    ("/networks/register", "post"),
+)
 
 
 def _get(op_id: str, summary: str, params: list[str], ok: dict[str, Any], *errs: str) -> dict:
@@ -1326,6 +1339,8 @@ def openapi_document(base: str) -> dict[str, Any]:
     match_op["get"]["tags"] = ["Matchmaking"]
     paths["/businesses/{business_id}/matches"] = match_op
     paths.update(_write_paths())
+    for path, method in LIMITED_OPERATIONS:
+        paths[path][method]["responses"].update(_errors("429"))
     return {
         "openapi": "3.0.3",
         "info": {

@@ -190,3 +190,19 @@ class _Meeting(BaseModel):
 def test_a_clash_of_generated_names_is_refused() -> None:
     with pytest.raises(ValueError, match="both be schema Point"):
         model_schemas({"Point": GeoJsonPoint, "Meeting": _Meeting}, "validation")
+
+
+def test_every_limited_route_documents_its_429() -> None:
+    import re
+
+    from chalicelib.features.openapi import LIMITED_OPERATIONS, openapi_document
+    from chalicelib.routes import ROUTES
+
+    def shape(path: str) -> str:  # the names of path parameters may differ
+        return re.sub(r"\{\w+\}", "{}", path)
+
+    limited = {(shape(r.path), r.method.lower()) for r in ROUTES if r.limited}
+    assert {(shape(p), m) for p, m in LIMITED_OPERATIONS} == limited
+    doc = openapi_document("http://x")
+    for path, method in LIMITED_OPERATIONS:
+        assert "429" in doc["paths"][path][method]["responses"], (path, method)
