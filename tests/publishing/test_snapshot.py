@@ -305,21 +305,26 @@ def test_barometer_matches_an_independent_count(tmp_path: Path) -> None:
 # -- a crash midway --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def big_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Enough businesses that the big files take a while to write (so the kill lands midway)."""
-    path = tmp_path_factory.mktemp("big") / "big.db"
+# Enough businesses that the big files take a while to write, so the kill lands midway: a
+# folder shows its temporary file at once; S3 shows a multipart upload only after a first part
+# of 5 MB has filled, so it needs more.
+BIG = {"local": 12_000, "s3": 40_000}
+
+
+def _big_store(folder: Path, count: int) -> str:
+    path = folder / "big.db"
     store = open_store(f"sqlite:///{path}")
     store.upsert_municipalities(load_municipalities(["376", "390"]))
-    store.upsert_businesses(generate_businesses(40_000, seed=5))
+    store.upsert_businesses(generate_businesses(count, seed=5))
     store.close()
     return f"sqlite:///{path}"
 
 
 @pytest.mark.parametrize("kind", ["local", "s3"])
 def test_a_killed_snapshot_publishes_nothing_and_a_rerun_completes(
-    kind: str, big_store: str, tmp_path: Path, request: pytest.FixtureRequest
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    big_store = _big_store(tmp_path, BIG[kind])
     url = _blobs_url(kind, tmp_path, request)
     blobs = open_blobs(url)
     env = {**os.environ, "MIKROKORT_STORE": big_store, "MIKROKORT_BLOBS": url}
@@ -338,7 +343,7 @@ def test_a_killed_snapshot_publishes_nothing_and_a_rerun_completes(
     [manifest] = published(blobs)
     files = _files(blobs, manifest)
     geo = orjson.loads(files["businesses.geojson"])
-    assert len(geo["features"]) > 10_000
+    assert len(geo["features"]) > BIG[kind] // 3  # active at year end, not protected
 
 
 def _writing(kind: str, tmp: Path, blobs: BlobStore) -> bool:
