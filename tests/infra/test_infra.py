@@ -637,7 +637,6 @@ def deployed_dev(
     from chalicelib.demo.generate import generate_businesses
     from chalicelib.demo.seed import seed_demo
     from chalicelib.store.dynamodb import DynamoDBStore
-
     from tests.standins.cvr_documents import company_document
     from tests.standins.cvr_server import CvrStandIn
 
