@@ -118,6 +118,12 @@ class Curation(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+def is_cvr_number(text: str) -> bool:
+    """Eight ASCII digits: `isdigit()` alone also passes '١٠٠٠٠٠٠٤' (which int() reads as a
+    real CVR number) and '1234567²' (which int() refuses)."""
+    return len(text) == 8 and text.isascii() and text.isdigit()
+
+
 class Business(BaseModel):
     """One business, identified by its CVR number."""
 

@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel
 
 from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
     CollectionId,
@@ -228,7 +229,7 @@ class StoreBase:
 
     def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
         if collection == "businesses":
-            if not (feature_id.isdigit() and len(feature_id) == 8):
+            if not (is_cvr_number(feature_id)):
                 return None
             return self._business_feature(feature_id)
         for f in self._small_features(collection):

@@ -26,6 +26,7 @@ import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
 from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection
+from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
     CollectionId,
@@ -236,6 +237,8 @@ class SQLiteStore(StoreBase):
     # -- reads ---------------------------------------------------------------------------------
 
     def _business_feature(self, cvr: str) -> bytes | None:
+        if not is_cvr_number(cvr):
+            return None
         row = (
             self._conn()
             .execute(
@@ -429,7 +432,7 @@ class SQLiteStore(StoreBase):
         return found[0] if found else None
 
     def get_business_versioned(self, business_id: str) -> tuple[Business, int] | None:
-        if not business_id.isdigit():
+        if not is_cvr_number(business_id):
             return None
         with self._tx(write=False) as conn:
             return self._business_in(conn, int(business_id))
@@ -453,7 +456,7 @@ class SQLiteStore(StoreBase):
     def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
         from chalicelib.domain.models import Business
 
-        cvrs = sorted({int(i) for i in business_ids if i.isdigit()})
+        cvrs = sorted({int(i) for i in business_ids if is_cvr_number(i)})
         out: dict[str, Business] = {}
         with self._tx(write=False) as conn:
             memberships = self._networks_of(cvrs)
@@ -478,7 +481,7 @@ class SQLiteStore(StoreBase):
     ) -> int:
         """Read, check and write in one write transaction: the register fields written are the
         ones stored at that moment, so neither a refresh nor a curation undoes the other."""
-        if not business_id.isdigit():
+        if not is_cvr_number(business_id):
             raise NotFound(f"no business {business_id}")
         with self._tx() as conn:
             found = self._business_in(conn, int(business_id))
@@ -765,7 +768,7 @@ class SQLiteStore(StoreBase):
         return row[0] if row else None
 
     def business_version(self, business_id: str) -> int | None:
-        if not business_id.isdigit():
+        if not is_cvr_number(business_id):
             return None
         row = (
             self._conn()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import InvalidParameter
+from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
 from chalicelib.store.dynamodb.connection import BATCH_GET, Connection
 from chalicelib.store.dynamodb.items import attr_n, attr_s, business_from
@@ -101,7 +102,8 @@ class Reads(Connection):
         if q.after is not None:
             tag, _, rest = q.after.partition(":")
             index_text, _, start_sk = rest.partition(":")
-            if tag != plan or not index_text.isdigit() or int(index_text) >= len(sources):
+            digits = index_text.isascii() and index_text.isdigit()
+            if tag != plan or not digits or int(index_text) >= len(sources):
                 raise InvalidParameter(
                     "the cursor does not belong to this query", parameter="cursor"
                 )
@@ -322,13 +324,13 @@ class Reads(Connection):
         )
 
     def get_business(self, business_id: str) -> Business | None:
-        if not business_id.isdigit():
+        if not is_cvr_number(business_id):
             return None
         item = self._business_item(business_id, "doc, curated, nets")
         return business_from(item) if item else None
 
     def get_businesses(self, business_ids: Iterable[str]) -> dict[str, Business]:
-        cvrs = sorted({i for i in business_ids if i.isdigit()})
+        cvrs = sorted({i for i in business_ids if is_cvr_number(i)})
         out: dict[str, Business] = {}
         for i in range(0, len(cvrs), BATCH_GET):
             for item in self._batch_get(cvrs[i : i + BATCH_GET], "cvr, doc, curated, nets"):
@@ -343,7 +345,7 @@ class Reads(Connection):
         return (business_from(items[0]), items[0]) if items else None
 
     def get_business_versioned(self, business_id: str) -> tuple[Business, int] | None:
-        found = self._read_business(business_id) if business_id.isdigit() else None
+        found = self._read_business(business_id) if is_cvr_number(business_id) else None
         return (found[0], int(found[1]["version"]["N"])) if found else None
 
     def get_network(self, network_id: str) -> Network | None:
@@ -373,7 +375,7 @@ class Reads(Connection):
         return item["content_hash"]["S"] if item else None
 
     def business_version(self, business_id: str) -> int | None:
-        if not business_id.isdigit():
+        if not is_cvr_number(business_id):
             return None
         item = self._business_item(business_id, "version")
         return int(item["version"]["N"]) if item else None

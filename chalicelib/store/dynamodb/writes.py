@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
+from chalicelib.domain.models import is_cvr_number
 from chalicelib.store.dynamodb.connection import BATCH_GET, backoff
 from chalicelib.store.dynamodb.items import (
     attr_n,
@@ -211,7 +212,7 @@ class Writes(Reads):
         transaction with `record`. With
         `expected_version`, a stale write is refused (Conflict); without, it is retried."""
         for attempt in range(ATTEMPTS):
-            found = self._read_business(business_id) if business_id.isdigit() else None
+            found = self._read_business(business_id) if is_cvr_number(business_id) else None
             if found is None:
                 raise NotFound(f"no business {business_id}")
             current, old = found
