@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import start_server  # noqa: E402
-from tests.test_widget import CHROMIUM, Stub  # noqa: E402
+from tests.e2e.test_widget_browser import CHROMIUM, Stub  # noqa: E402
 
 HOST = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>bench</title></head>
 <body><h1>Kommune</h1>
