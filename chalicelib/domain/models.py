@@ -6,7 +6,15 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.geo import in_denmark, validate_area
 from chalicelib.domain.industry import section_of
@@ -118,6 +126,15 @@ class Curation(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+# Validation context for documents read back from a store: their areas were checked (shapely,
+# the costly part) when they were written, so reading them again need not repeat it.
+STORED = {"stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
 def is_cvr_number(text: str) -> bool:
     """Eight ASCII digits: `isdigit()` alone also passes '١٠٠٠٠٠٠٤' (which int() reads as a
     real CVR number) and '1234567²' (which int() refuses)."""
@@ -211,8 +228,10 @@ class Network(BaseModel):
 
     @field_validator("area")
     @classmethod
-    def _valid_area(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if v is None else validate_area(v)
+    def _valid_area(cls, v: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        if v is None or _stored(info):
+            return v
+        return validate_area(v)
 
     @field_validator("members")
     @classmethod
@@ -253,5 +272,5 @@ class Municipality(BaseModel):
 
     @field_validator("boundary")
     @classmethod
-    def _valid_boundary(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return validate_area(v)
+    def _valid_boundary(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return v if _stored(info) else validate_area(v)

@@ -406,7 +406,7 @@ class SQLiteStore(StoreBase):
         return bbox_area(inter) / total > _WIDE_VIEWPORT_SHARE
 
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         with self._tx(write=False) as conn:
             if collection == "municipalities":
@@ -421,7 +421,8 @@ class SQLiteStore(StoreBase):
                 )
             }
             networks = [
-                Network.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM networks")
+                Network.model_validate_json(d, context=STORED)
+                for (d,) in conn.execute("SELECT doc FROM networks")
             ]
         return public_networks(networks, hidden)
 
@@ -692,14 +693,14 @@ class SQLiteStore(StoreBase):
         return found[0] if found else None
 
     def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         row = (
             self._conn()
             .execute("SELECT doc, content_hash FROM networks WHERE id = ?", (network_id,))
             .fetchone()
         )
-        return (Network.model_validate_json(row[0]), row[1]) if row else None
+        return (Network.model_validate_json(row[0], context=STORED), row[1]) if row else None
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
         result = WriteResult()
@@ -717,7 +718,7 @@ class SQLiteStore(StoreBase):
         create: bool = False,
         record: Record | None = None,
     ) -> str:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         with self._tx() as conn:
             row = conn.execute(
@@ -726,7 +727,7 @@ class SQLiteStore(StoreBase):
             check_precondition(network.id, row[0] if row else None, if_match, create)
             self._write_network(conn, network, WriteResult())
             if record is not None:
-                before = Network.model_validate_json(row[1]) if row else None
+                before = Network.model_validate_json(row[1], context=STORED) if row else None
                 self._put_records_in(
                     conn, record.kind, dict([record_item(record, before, network)])
                 )
@@ -736,7 +737,7 @@ class SQLiteStore(StoreBase):
     def delete_network(
         self, network_id: str, if_match: str | None, *, record: Record | None = None
     ) -> None:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         with self._tx() as conn:
             row = conn.execute(
@@ -755,7 +756,7 @@ class SQLiteStore(StoreBase):
             conn.execute("DELETE FROM networks WHERE id = ?", (network_id,))
             self._rerender_businesses(conn, sorted(members))
             if record is not None:
-                before = Network.model_validate_json(row[1])
+                before = Network.model_validate_json(row[1], context=STORED)
                 self._put_records_in(conn, record.kind, dict([record_item(record, before, None)]))
         self._extent_cache.pop("networks", None)
 

@@ -88,10 +88,13 @@ class Reads(Connection):
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
         if collection == "municipalities":
             return [orjson.loads(i["feature"]["S"]) for i in self._partition("MUNICIPALITIES")]
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         hidden = self._hidden()
-        networks = [Network.model_validate_json(i["doc"]["B"]) for i in self._partition("NETWORKS")]
+        networks = [
+            Network.model_validate_json(i["doc"]["B"], context=STORED)
+            for i in self._partition("NETWORKS")
+        ]
         return public_networks(networks, hidden)
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
@@ -349,18 +352,21 @@ class Reads(Connection):
         return (found[0], int(found[1]["version"]["N"])) if found else None
 
     def get_network(self, network_id: str) -> Network | None:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         item = self._network_item(network_id)
-        return Network.model_validate_json(item["doc"]["B"]) if item else None
+        return Network.model_validate_json(item["doc"]["B"], context=STORED) if item else None
 
     def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
-        from chalicelib.domain.models import Network
+        from chalicelib.domain.models import STORED, Network
 
         item = self._network_item(network_id, consistent=True)
         if item is None:
             return None
-        return Network.model_validate_json(item["doc"]["B"]), item["content_hash"]["S"]
+        return (
+            Network.model_validate_json(item["doc"]["B"], context=STORED),
+            item["content_hash"]["S"],
+        )
 
     def _network_item(self, network_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
         return self._call(
