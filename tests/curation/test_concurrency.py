@@ -101,7 +101,7 @@ def run_import_race(env: dict[str, str], tmp: Path, count: int = 600) -> dict[st
     member_ids = [c for c in cvrs if c not in curated_ids][:30]
     acked: dict[str, bool] = {}  # cvr -> the last acknowledged `hidden`
     members_acked: set[str] = set()
-    tally = {"curations": 0, "member_edits": 0, "reads": 0, "5xx": 0, "412": 0}
+    tally = {"curations": 0, "member_edits": 0, "reads": 0, "5xx": 0, "412": 0, "raced": 0}
     done = threading.Event()
     lock = threading.Lock()  # guards the tallies of this test, nothing of the store
 
@@ -125,6 +125,7 @@ def run_import_race(env: dict[str, str], tmp: Path, count: int = 600) -> dict[st
                         with lock:
                             acked[cvr] = hide
                             tally["curations"] += 1
+                            tally["raced"] += proc.poll() is None  # the import still running
                         break
                     assert status == 412, status
 
@@ -171,6 +172,8 @@ def run_import_race(env: dict[str, str], tmp: Path, count: int = 600) -> dict[st
             r.result(timeout=60)
     assert proc.returncode == 0, err
     assert tally["5xx"] == 0
+    # the point of the test: curations were acknowledged while the import was writing
+    assert tally["raced"] >= 10, tally
 
     # every acknowledged curation is stored, and the public sees no hidden business
     stored = store.get_businesses(cvrs)
