@@ -127,7 +127,8 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write tra
 
 
 class SQLiteStore(StoreBase):
-    """Store adapter on one SQLite database file (WAL mode; one connection per thread)."""
+    """Store adapter on one SQLite database file (WAL mode; a pool of connections, one per
+    operation in flight, the most recently used first: its page cache is the warmest)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -142,7 +143,11 @@ class SQLiteStore(StoreBase):
         # other process can open it): its transactions take turns on this lock. A file has a
         # connection per thread and needs no lock: SQLite orders their transactions itself.
         self._memory_turn = threading.RLock()
+        self._pool: list[sqlite3.Connection] = []  # idle connections, the warmest last
+        self._all: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
         self._extent_cache: dict[str, Extent] = {}
+        self._seen_versions: dict[int, int] = {}  # id(connection) -> its last data_version
         with self._tx() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -169,27 +174,53 @@ class SQLiteStore(StoreBase):
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
+    def _open_connection(self) -> sqlite3.Connection:
         if self.path == ":memory:":
             if self._shared is None:
                 self._shared = sqlite3.connect(
                     ":memory:", check_same_thread=False, isolation_level=None
                 )
             return self._shared
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                # autocommit mode: transactions are begun explicitly (see _tx), never implicitly
-                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from None
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-65536")
-            conn.execute("PRAGMA mmap_size=268435456")
-            self._local.conn = conn
+        try:
+            # autocommit mode: transactions are begun explicitly (see _tx), never implicitly;
+            # a connection serves one thread at a time (checked out of the pool), any thread
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA mmap_size=268435456")
+        with self._pool_lock:
+            self._all.append(conn)
         return conn
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation: the one this thread's transaction holds, else the
+        most recently used idle one (why a pool and not one per thread: a server's threads take
+        turns on the requests, and one warm connection answers faster than eight cold ones)."""
+        bound = getattr(self._local, "conn", None)
+        if bound is not None:
+            yield bound
+            return
+        if self.path == ":memory:":
+            yield self._open_connection()
+            return
+        with self._pool_lock:
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._open_connection()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            with self._pool_lock:
+                self._pool.append(conn)
 
     @contextlib.contextmanager
     def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -198,8 +229,7 @@ class SQLiteStore(StoreBase):
         `BEGIN` for a read (one snapshot for all its statements). Nested calls join the
         outermost transaction; a write may not start inside a read."""
         turn = self._memory_turn if self.path == ":memory:" else contextlib.nullcontext()
-        with turn:
-            conn = self._conn()
+        with turn, self._using() as conn:
             depth = getattr(self._local, "depth", 0)
             if depth:
                 if write and not self._local.writing:
@@ -226,10 +256,11 @@ class SQLiteStore(StoreBase):
             conn.execute("COMMIT")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        with self._pool_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+            self._pool.clear()
         if self._shared is not None:
             self._shared.close()
             self._shared = None
@@ -239,34 +270,31 @@ class SQLiteStore(StoreBase):
     def _business_feature(self, cvr: str) -> bytes | None:
         if not is_cvr_number(cvr):
             return None
-        row = (
-            self._conn()
-            .execute(
+        with self._using() as conn:
+            row = conn.execute(
                 "SELECT feature FROM businesses WHERE cvr = ? AND hidden = 0 "
                 "AND feature IS NOT NULL",
                 (int(cvr),),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return bytes(row[0]) if row else None
 
     def extent(self, collection: CollectionId) -> Extent:
-        conn = self._conn()
-        self._forget_if_written_elsewhere(conn)
-        cached = self._extent_cache.get(collection)
-        if cached is not None:
-            return cached
-        if collection == "businesses":
-            row = conn.execute(
-                "SELECT min(lon), min(lat), max(lon), max(lat), min(founded) "
-                "FROM businesses WHERE hidden = 0"
-            ).fetchone()
-            bbox = None if row[0] is None else (row[0], row[1], row[2], row[3])
-            ext = Extent(bbox=bbox, interval=(row[4], None))
-        else:
-            ext = small_extent(self._small_features(collection))
-        self._extent_cache[collection] = ext
-        return ext
+        with self._using() as conn:
+            self._forget_if_written_elsewhere(conn)
+            cached = self._extent_cache.get(collection)
+            if cached is not None:
+                return cached
+            if collection == "businesses":
+                row = conn.execute(
+                    "SELECT min(lon), min(lat), max(lon), max(lat), min(founded) "
+                    "FROM businesses WHERE hidden = 0"
+                ).fetchone()
+                bbox = None if row[0] is None else (row[0], row[1], row[2], row[3])
+                ext = Extent(bbox=bbox, interval=(row[4], None))
+            else:
+                ext = small_extent(self._small_features(collection))
+            self._extent_cache[collection] = ext
+            return ext
 
     def _forget_if_written_elsewhere(self, conn: sqlite3.Connection) -> None:
         """Drop the cached extents when another connection has committed since the last look.
@@ -276,11 +304,11 @@ class SQLiteStore(StoreBase):
         cached extent never outlives the data it was computed from.
         """
         version = conn.execute("PRAGMA data_version").fetchone()[0]
-        seen = getattr(self._local, "data_version", None)
-        if seen is None or seen[0] is not conn or seen[1] != version:
-            # versions of different connections do not compare: a new one starts afresh
+        # each connection is compared with what it saw itself (versions of different
+        # connections do not compare); one it has not seen yet starts afresh
+        if self._seen_versions.get(id(conn)) != version:
             self._extent_cache.clear()
-            self._local.data_version = (conn, version)
+            self._seen_versions[id(conn)] = version
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         """Ids, features and the count from one snapshot: a business hidden meanwhile is either
@@ -534,10 +562,11 @@ class SQLiteStore(StoreBase):
         self, kind: str, *, limit: int = 100, newest_first: bool = False
     ) -> list[tuple[str, dict[str, Any]]]:
         order = "DESC" if newest_first else "ASC"
-        rows = self._conn().execute(
-            f"SELECT key, doc FROM records WHERE kind = ? ORDER BY key {order} LIMIT ?",
-            (kind, limit),
-        )
+        with self._using() as conn:
+            rows = conn.execute(
+                f"SELECT key, doc FROM records WHERE kind = ? ORDER BY key {order} LIMIT ?",
+                (kind, limit),
+            ).fetchall()
         return [(k, orjson.loads(d)) for k, d in rows]
 
     def delete_records(self, kind: str, keys: Iterable[str]) -> None:
@@ -653,15 +682,16 @@ class SQLiteStore(StoreBase):
 
     def _networks_of(self, cvrs: list[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
-        for i in range(0, len(cvrs), 900):
-            part = cvrs[i : i + 900]
-            marks = ",".join("?" * len(part))
-            for cvr, network_id in self._conn().execute(
-                f"SELECT cvr, network_id FROM network_members WHERE cvr IN ({marks}) "
-                "ORDER BY network_id",
-                part,
-            ):
-                out.setdefault(cvr, []).append(network_id)
+        with self._using() as conn:
+            for i in range(0, len(cvrs), 900):
+                part = cvrs[i : i + 900]
+                marks = ",".join("?" * len(part))
+                for cvr, network_id in conn.execute(
+                    f"SELECT cvr, network_id FROM network_members WHERE cvr IN ({marks}) "
+                    "ORDER BY network_id",
+                    part,
+                ):
+                    out.setdefault(cvr, []).append(network_id)
         return out
 
     def _rerender_businesses(self, conn: sqlite3.Connection, cvrs: list[int]) -> None:
@@ -695,11 +725,10 @@ class SQLiteStore(StoreBase):
     def get_network_versioned(self, network_id: str) -> tuple[Network, str] | None:
         from chalicelib.domain.models import STORED, Network
 
-        row = (
-            self._conn()
-            .execute("SELECT doc, content_hash FROM networks WHERE id = ?", (network_id,))
-            .fetchone()
-        )
+        with self._using() as conn:
+            row = conn.execute(
+                "SELECT doc, content_hash FROM networks WHERE id = ?", (network_id,)
+            ).fetchone()
         return (Network.model_validate_json(row[0], context=STORED), row[1]) if row else None
 
     def upsert_networks(self, networks: Iterable[Network]) -> WriteResult:
@@ -761,21 +790,19 @@ class SQLiteStore(StoreBase):
         self._extent_cache.pop("networks", None)
 
     def network_digest(self, network_id: str) -> str | None:
-        row = (
-            self._conn()
-            .execute("SELECT content_hash FROM networks WHERE id = ?", (network_id,))
-            .fetchone()
-        )
+        with self._using() as conn:
+            row = conn.execute(
+                "SELECT content_hash FROM networks WHERE id = ?", (network_id,)
+            ).fetchone()
         return row[0] if row else None
 
     def business_version(self, business_id: str) -> int | None:
         if not is_cvr_number(business_id):
             return None
-        row = (
-            self._conn()
-            .execute("SELECT version FROM businesses WHERE cvr = ?", (int(business_id),))
-            .fetchone()
-        )
+        with self._using() as conn:
+            row = conn.execute(
+                "SELECT version FROM businesses WHERE cvr = ?", (int(business_id),)
+            ).fetchone()
         return row[0] if row else None
 
     def _write_network(self, conn: sqlite3.Connection, n: Network, result: WriteResult) -> None:
