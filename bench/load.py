@@ -465,6 +465,7 @@ def main() -> int:
         "--rate-limit", type=int, help="keep the per-address limit at this many a minute"
     )
     parser.add_argument("--costs", action="store_true", help="the in-process CPU costs only")
+    parser.add_argument("--only", help="one kind of the mix alone, e.g. 'items bbox'")
     parser.add_argument("--repeat", type=int, default=10, help="repeats of each cost")
     args = parser.parse_args()
 
@@ -481,6 +482,8 @@ def main() -> int:
             print(f"server: pid {server.proc.pid}, port {server.port}, {args.threads} threads")
             print(f"server RSS at start: {server.rss:.0f} MiB")
             calls = build_mix(server.port, random.Random(7))
+            if args.only:  # one kind of request alone, e.g. the 100-feature pages
+                calls = [c for c in calls if c.kind == args.only]
             print(f"server RSS after warm-up: {server.rss:.0f} MiB")
             print()
             print(
