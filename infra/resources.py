@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
-from chalicelib.store.dynamodb.schema import INDEXES as _INDEXES
-from chalicelib.store.dynamodb.schema import PROJECTED as _PROJECTED
+from chalicelib.store.dynamodb.schema import table_definition
 
 APP = "mikrokort"
 
@@ -192,33 +191,14 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _table(stage: Stage) -> dict[str, Any]:
-    attrs = {"pk", "sk"} | {a for pair in _INDEXES.values() for a in pair}
     return {
         "Type": "AWS::DynamoDB::Table",
         # a stack deletion or a replacement never drops the data
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
-            "TableName": table_name(stage.name),
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)
-            ],
-            "KeySchema": [
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": name,
-                    "KeySchema": [
-                        {"AttributeName": pk, "KeyType": "HASH"},
-                        {"AttributeName": sk, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": _PROJECTED},
-                }
-                for name, (pk, sk) in _INDEXES.items()
-            ],
+            # keys, indexes and billing exactly as `mikrokort init` creates them
+            **table_definition(table_name(stage.name)),
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             # KMS with the AWS managed key (aws/dynamodb): auditable, no key to manage, and
             # no kms: permission needed by the functions
