@@ -22,6 +22,13 @@ class MikrokortError(Exception):
         return doc
 
 
+class BadRequest(MikrokortError):
+    """A request the server cannot read at all (a malformed header)."""
+
+    status = 400
+    code = "BadRequest"
+
+
 class InvalidParameter(MikrokortError):
     status = 400
     code = "InvalidParameterValue"
@@ -34,6 +41,11 @@ class UnknownParameter(InvalidParameter):
 class NotFound(MikrokortError):
     status = 404
     code = "NotFound"
+
+
+class MethodNotAllowed(MikrokortError):
+    status = 405
+    code = "MethodNotAllowed"
 
 
 class NotAcceptable(MikrokortError):

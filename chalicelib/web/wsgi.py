@@ -25,7 +25,16 @@ from urllib.parse import parse_qs
 import orjson
 
 from chalicelib.config import Settings
-from chalicelib.web.http import JSON, HttpRequest, HttpResponse, security_headers
+from chalicelib.domain.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    MikrokortError,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
+from chalicelib.web.http import JSON, HttpRequest, HttpResponse, error_response, security_headers
 from chalicelib.web.ratelimit import RateLimiter
 from chalicelib.web.routing import Route, RouteTable, cors_headers, respond
 
@@ -37,9 +46,11 @@ _HOST = re.compile(
 )
 
 
-def _json(status: int, code: str, description: str, headers: dict[str, str] | None = None):
-    body = orjson.dumps({"code": code, "description": description})
-    return HttpResponse(status, body, JSON, {"Cache-Control": "no-store", **(headers or {})})
+def _refuse(error: MikrokortError, **headers: str) -> HttpResponse:
+    """The front door's own refusals, as every other error is answered (web/http.py)."""
+    response = error_response(error)
+    response.headers.update(headers)
+    return response
 
 
 def _content_type_ok(content_type: str, accepted: tuple[str, ...]) -> bool:
@@ -80,7 +91,7 @@ class WsgiApp:
         path = _path(environ)
         found = self.table.match(method, path)
         if found is None:
-            return _json(404, "NotFound", f"no route {path}; start at /")
+            return _refuse(NotFound(f"no route {path}; start at /"))
         if found.route is None:
             if method == "OPTIONS":  # a CORS preflight, answered as API Gateway does
                 if not found.cors:
@@ -89,39 +100,37 @@ class WsgiApp:
                 return HttpResponse(
                     200, b"", JSON, {**cors_headers(), "Access-Control-Allow-Methods": allow}
                 )
-            return _json(
-                405,
-                "MethodNotAllowed",
-                f"{method} is not supported on {path}; use {', '.join(found.allowed)}",
-                {"Allow": ", ".join(found.allowed)},
+            return _refuse(
+                MethodNotAllowed(
+                    f"{method} is not supported on {path}; use {', '.join(found.allowed)}"
+                ),
+                Allow=", ".join(found.allowed),
             )
         route = found.route
         client = environ.get("REMOTE_ADDR") or ""
         if route.limited and (wait := self.limiter.take(client)):
-            return _json(
-                429,
-                "TooManyRequests",
-                f"too many requests from your address; retry in {wait:.0f} s",
-                {"Retry-After": f"{wait:.0f}"},
+            return _refuse(
+                TooManyRequests(f"too many requests from your address; retry in {wait:.0f} s"),
+                **{"Retry-After": f"{wait:.0f}"},
             )
         headers = _headers(environ)
         content_type = headers.get("content-type", "application/json")
         if not _content_type_ok(content_type, route.content_types):
-            return _json(
-                415,
-                "UnsupportedMediaType",
-                f"cannot read a {content_type.split(';')[0]} body here; send "
-                + " or ".join(route.content_types),
+            return _refuse(
+                UnsupportedMediaType(
+                    f"cannot read a {content_type.split(';')[0]} body here; send "
+                    + " or ".join(route.content_types)
+                )
             )
         body = b""
         if method in _BODY_METHODS:
             length_text = environ.get("CONTENT_LENGTH") or "0"
             if not (length_text.isascii() and length_text.isdigit()):
-                return _json(400, "BadRequest", "Content-Length is not a number")
+                return _refuse(BadRequest("Content-Length is not a number"))
             length = int(length_text)
             if length > self.max_body:
-                return _json(
-                    413, "PayloadTooLarge", f"the body is larger than {self.max_body // 1024} KB"
+                return _refuse(
+                    PayloadTooLarge(f"the body is larger than {self.max_body // 1024} KB")
                 )
             body = environ["wsgi.input"].read(length) if length else b""
         req = HttpRequest(
