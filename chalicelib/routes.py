@@ -14,25 +14,9 @@ sites: `PUBLIC` open reads, cacheable, CORS for every origin (maps and GIS tools
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from chalicelib.services import Services
 from chalicelib.web.http import HttpRequest, HttpResponse
-from chalicelib.web.routing import ADMIN, FORM_BODY, JSON_BODY, PAGE, PUBLIC, Route, RouteGroup
-
-
-def _route(
-    name: str,
-    method: str,
-    path: str,
-    handler: Callable[..., HttpResponse],
-    group: RouteGroup = PUBLIC,
-    content_types: tuple[str, ...] = JSON_BODY,
-    *,
-    limited: bool = False,
-) -> Route:
-    return Route(name, method, path, handler, group, content_types, limited)
-
+from chalicelib.web.routing import ADMIN, FORM_BODY, PAGE, Route
 
 # -- OGC API - Features -----------------------------------------------------------------------
 
@@ -196,30 +180,30 @@ NETWORK = "/admin/networks/{network_id}"
 MEMBER = "/admin/networks/{network_id}/members/{cvr}"
 
 ROUTES: tuple[Route, ...] = (
-    _route("landing", "GET", "/", _landing),
-    _route("conformance", "GET", "/conformance", _conformance),
-    _route("api", "GET", "/api", _api),
-    _route("collections", "GET", "/collections", _collections),
-    _route("collection", "GET", "/collections/{collection_id}", _collection),
-    _route("items", "GET", "/collections/{collection_id}/items", _items),
-    _route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
-    _route(
+    Route("landing", "GET", "/", _landing),
+    Route("conformance", "GET", "/conformance", _conformance),
+    Route("api", "GET", "/api", _api),
+    Route("collections", "GET", "/collections", _collections),
+    Route("collection", "GET", "/collections/{collection_id}", _collection),
+    Route("items", "GET", "/collections/{collection_id}/items", _items),
+    Route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
+    Route(
         "new_businesses",
         "GET",
         "/municipalities/{code}/new-businesses",
         _new_businesses,
         limited=True,
     ),
-    _route("search", "GET", "/search", _search, limited=True),
-    _route("matches", "GET", "/businesses/{business_id}/matches", _matches, limited=True),
-    _route("widget_asset", "GET", "/widget/{name}", _widget_asset),
-    _route("map_data", "GET", "/municipalities/{code}/map-data", _map_data, limited=True),
-    _route("snapshots", "GET", "/snapshots", _snapshots),
-    _route("snapshot_file", "GET", "/snapshots/{year}/{name}", _snapshot_file),
-    _route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
-    _route("demo_page", "GET", "/demo", _demo_page, PAGE),
-    _route("register_form", "GET", "/networks/register", _register_form, PAGE),
-    _route(
+    Route("search", "GET", "/search", _search, limited=True),
+    Route("matches", "GET", "/businesses/{business_id}/matches", _matches, limited=True),
+    Route("widget_asset", "GET", "/widget/{name}", _widget_asset),
+    Route("map_data", "GET", "/municipalities/{code}/map-data", _map_data, limited=True),
+    Route("snapshots", "GET", "/snapshots", _snapshots),
+    Route("snapshot_file", "GET", "/snapshots/{year}/{name}", _snapshot_file),
+    Route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
+    Route("demo_page", "GET", "/demo", _demo_page, PAGE),
+    Route("register_form", "GET", "/networks/register", _register_form, PAGE),
+    Route(
         "register_submit",
         "POST",
         "/networks/register",
@@ -228,25 +212,25 @@ ROUTES: tuple[Route, ...] = (
         FORM_BODY,
         limited=True,
     ),
-    _route("admin_create_network", "POST", "/admin/networks", _create_network, ADMIN),
-    _route("admin_get_network", "GET", NETWORK, _get_network, ADMIN),
-    _route("admin_replace_network", "PUT", NETWORK, _replace_network, ADMIN),
-    _route("admin_delete_network", "DELETE", NETWORK, _delete_network, ADMIN),
-    _route("admin_add_member", "PUT", MEMBER, _add_member, ADMIN),
-    _route("admin_remove_member", "DELETE", MEMBER, _remove_member, ADMIN),
-    _route("admin_get_business", "GET", "/admin/businesses/{cvr}", _get_business, ADMIN),
-    _route(
+    Route("admin_create_network", "POST", "/admin/networks", _create_network, ADMIN),
+    Route("admin_get_network", "GET", NETWORK, _get_network, ADMIN),
+    Route("admin_replace_network", "PUT", NETWORK, _replace_network, ADMIN),
+    Route("admin_delete_network", "DELETE", NETWORK, _delete_network, ADMIN),
+    Route("admin_add_member", "PUT", MEMBER, _add_member, ADMIN),
+    Route("admin_remove_member", "DELETE", MEMBER, _remove_member, ADMIN),
+    Route("admin_get_business", "GET", "/admin/businesses/{cvr}", _get_business, ADMIN),
+    Route(
         "admin_curate_business", "PUT", "/admin/businesses/{cvr}/curation", _curate_business, ADMIN
     ),
-    _route(
+    Route(
         "admin_municipality_contact",
         "PUT",
         "/admin/municipalities/{code}/contact",
         _municipality_contact,
         ADMIN,
     ),
-    _route("admin_submissions", "GET", "/admin/submissions", _submissions, ADMIN),
-    _route("admin_approve", "POST", "/admin/submissions/{submission_id}/approve", _approve, ADMIN),
-    _route("admin_reject", "POST", "/admin/submissions/{submission_id}/reject", _reject, ADMIN),
-    _route("admin_audit", "GET", "/admin/audit", _audit, ADMIN),
+    Route("admin_submissions", "GET", "/admin/submissions", _submissions, ADMIN),
+    Route("admin_approve", "POST", "/admin/submissions/{submission_id}/approve", _approve, ADMIN),
+    Route("admin_reject", "POST", "/admin/submissions/{submission_id}/reject", _reject, ADMIN),
+    Route("admin_audit", "GET", "/admin/audit", _audit, ADMIN),
 )

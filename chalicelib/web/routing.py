@@ -61,7 +61,7 @@ class Route:
     method: str
     path: str  # an API Gateway template: /collections/{collection_id}/items
     handler: Handler  # (services, request, **path parameters) -> HttpResponse
-    group: RouteGroup
+    group: RouteGroup = PUBLIC
     content_types: tuple[str, ...] = JSON_BODY  # request bodies accepted
     # work that grows with the parameters (or a form that writes): limited per client address,
     # by the embedded server (web/ratelimit.py) and on AWS by a WAF rate rule (infra)
