@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.models import Business, Contact, Curation, Network, Point
+from chalicelib.domain.models import (
+    Business,
+    Contact,
+    Curation,
+    Network,
+    Point,
+    cvr_check_digit,
+)
 
 
 def business(cvr: str = "10000004", **fields: Any) -> Business:
@@ -48,3 +55,13 @@ def network(slug: str = "test-net", **fields: Any) -> Network:
 
 
 __all__ = ["Curation", "business", "network", "personal"]
+
+
+def cvr_number(n: int) -> str:
+    """The n-th of a series of distinct, valid CVR numbers (n below 1,000,000)."""
+    for first in range(2, 10):  # disjoint ranges: a prefix no check digit fits moves on
+        prefix = str(first * 1_000_000 + n)
+        last = cvr_check_digit(prefix)
+        if last is not None:
+            return prefix + str(last)
+    raise ValueError(n)

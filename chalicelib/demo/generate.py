@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from chalicelib.demo import catalogue as C
-from chalicelib.domain.models import Business, Contact, Curation, Network, Point
+from chalicelib.domain.models import Business, Contact, Curation, Network, Point, cvr_check_digit
 from chalicelib.domain.reference import load_municipalities, postcode_point
 
 SOURCE = "synthetic-demo"
@@ -99,18 +99,14 @@ def _place(rng: random.Random) -> Place:
 
 def _cvr_numbers(rng: random.Random, n: int) -> list[str]:
     """Distinct 8-digit numbers with a valid CVR modulus-11 check digit."""
-    weights = (2, 7, 6, 5, 4, 3, 2, 1)
     seen: set[str] = set()
     out: list[str] = []
     while len(out) < n:
         base = str(rng.randint(1_000_000, 9_999_999))
-        for last in range(10):
-            cand = base + str(last)
-            if sum(int(d) * w for d, w in zip(cand, weights, strict=True)) % 11 == 0:
-                if cand not in seen:
-                    seen.add(cand)
-                    out.append(cand)
-                break
+        last = cvr_check_digit(base)
+        if last is not None and (cand := base + str(last)) not in seen:
+            seen.add(cand)
+            out.append(cand)
     return out
 
 

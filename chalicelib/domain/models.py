@@ -135,6 +135,14 @@ def _stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
+def cvr_check_digit(first_seven: str) -> int | None:
+    """The eighth digit that makes a CVR number of these seven (modulus 11, weights
+    2,7,6,5,4,3,2,1), or None when no digit can."""
+    weights = (2, 7, 6, 5, 4, 3, 2)
+    digit = (11 - sum(w * int(d) for w, d in zip(weights, first_seven, strict=True)) % 11) % 11
+    return digit if digit < 10 else None
+
+
 def is_cvr_number(text: str) -> bool:
     """Eight ASCII digits: `isdigit()` alone also passes '١٠٠٠٠٠٠٤' (which int() reads as a
     real CVR number) and '1234567²' (which int() refuses)."""

@@ -27,22 +27,11 @@ from chalicelib.routes import ROUTES
 from chalicelib.services import Services
 from chalicelib.store import open_store
 from chalicelib.web.wsgi import WsgiApp
-from tests.factories import business
-from tests.web.test_wsgi import call
+from tests.conftest import wsgi_call as call
+from tests.factories import business, cvr_number
 
 BIN = Path(sys.executable).parent
 BUSINESSES = 40
-
-
-def _cvr(n: int) -> str:
-    """The n-th of a series of distinct CVR numbers with a valid check digit (modulus 11)."""
-    weights = (2, 7, 6, 5, 4, 3, 2)
-    for first in range(2, 10):  # disjoint ranges: a prefix whose check digit would be 10 moves on
-        prefix = str(first * 1_000_000 + n)
-        check = (11 - sum(w * int(d) for w, d in zip(weights, prefix, strict=True)) % 11) % 11
-        if check < 10:
-            return prefix + str(check)
-    raise ValueError(n)
 
 
 @dataclass
@@ -64,7 +53,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )
     store = open_store(settings.store_url)
     store.create_table()
-    cvrs = [_cvr(n) for n in range(BUSINESSES)]
+    cvrs = [cvr_number(n) for n in range(BUSINESSES)]
     store.upsert_businesses([business(c, name=f"Firma {c} ApS") for c in cvrs])
     hidden = set(cvrs[::4])
     for c in hidden:  # hidden on request: only an admin may see them

@@ -12,8 +12,7 @@ from chalice.test import Client
 from chalicelib.config import Settings
 from chalicelib.domain.reference import load_municipalities
 from chalicelib.store import open_store
-from tests.e2e.test_concurrency import _cvr
-from tests.factories import business
+from tests.factories import business, cvr_number
 
 BUDGET = 40_000
 
@@ -27,7 +26,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     store = open_store(settings.store_url)
     store.create_table()
     store.upsert_businesses(
-        [business(_cvr(n), name=f"Firma {n:04d} " + "ø" * (n % 40)) for n in range(400)]
+        [business(cvr_number(n), name=f"Firma {n:04d} " + "ø" * (n % 40)) for n in range(400)]
     )
     store.upsert_municipalities(load_municipalities(("376", "390")))
     store.close()
