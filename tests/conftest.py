@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -35,6 +36,9 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+if TYPE_CHECKING:
+    from chalicelib.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -168,14 +172,24 @@ def aws_env(dynamodb_endpoint: str, moto_endpoint: str) -> Iterator[dict[str, st
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-north-1",
     }
+    with environ_set(env):
+        yield env
+
+
+@contextlib.contextmanager
+def environ_set(env: Mapping[str, str]) -> Iterator[None]:
+    """These variables set in this process for a while (the code under test reads the
+    environment through Settings.from_env and boto3), then back as they were."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    yield env
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def store_url(adapter: str, tmp: Path) -> str:
@@ -183,6 +197,22 @@ def store_url(adapter: str, tmp: Path) -> str:
     if adapter == "sqlite":
         return f"sqlite:///{tmp / 'mikrokort.db'}"
     return f"dynamodb://mikrokort-{uuid.uuid4().hex[:10]}"
+
+
+def fresh_store_url(request: pytest.FixtureRequest, adapter: str, tmp: Path) -> str:
+    """`store_url`, with boto3 pointed at the local servers first when the adapter needs them."""
+    if adapter == "dynamodb":
+        request.getfixturevalue("aws_env")
+    return store_url(adapter, tmp)
+
+
+def fresh_store(request: pytest.FixtureRequest, adapter: str, tmp: Path) -> Store:
+    """A new, empty store of this adapter, created as `mikrokort init` creates it."""
+    from chalicelib.store import open_store
+
+    store = open_store(fresh_store_url(request, adapter, tmp))
+    store.create_table()
+    return store
 
 
 # -- the `mikrokort` command, in-process ----------------------------------------------------
@@ -440,3 +470,42 @@ def walk(http: requests.Session, url: str, **params: object) -> list[dict]:
         if not nxt:
             return pages
         r = http.get(nxt[0], timeout=30)
+
+
+# -- the embedded server's WSGI app, called in-process -----------------------------------------
+
+
+def wsgi_call(
+    app: Any,
+    method: str,
+    path: str,
+    query: str = "",
+    body: bytes = b"",
+    *,
+    client: str = "192.0.2.7",
+    **headers: str,
+) -> dict[str, Any]:
+    """One request straight into a WSGI app, as waitress hands it over (PATH_INFO decoded,
+    as latin-1 text of its UTF-8 bytes); header names as keywords, e.g. X_API_KEY="..."."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "REMOTE_ADDR": client,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)) if body else "",
+    }
+    for name, value in headers.items():
+        key = name.upper()
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+    out: dict[str, Any] = {}
+
+    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
+        out["status"] = int(status.split()[0])
+        out["headers"] = dict(hdrs)
+
+    out["body"] = b"".join(app(environ, start_response))
+    return out

@@ -5,13 +5,13 @@ the queue cap."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import environ_set
 from tests.curation.test_concurrency import concurrent_submissions, run_import_race
 
 
@@ -24,14 +24,8 @@ def moto_env(moto_endpoint: str) -> Iterator[dict[str, str]]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-north-1",
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    yield env
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environ_set(env):
+        yield env
 
 
 def _table() -> str:

@@ -13,19 +13,18 @@ from chalicelib.routes import ROUTES
 from chalicelib.services import Services
 from chalicelib.store import open_store
 from chalicelib.web.wsgi import WsgiApp
-from tests.conftest import ADAPTERS, store_url
+from tests.conftest import ADAPTERS, fresh_store_url
+from tests.conftest import wsgi_call as call
 from tests.factories import business
-from tests.web.test_wsgi import call
 
 REAL = "10000004"
 
 
 @pytest.fixture(scope="module", params=ADAPTERS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WsgiApp:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws_env")
     tmp_path: Path = tmp_path_factory.mktemp("ids")
-    settings = Settings(store_url=store_url(request.param, tmp_path), blobs_url=str(tmp_path))
+    url = fresh_store_url(request, request.param, tmp_path)
+    settings = Settings(store_url=url, blobs_url=str(tmp_path))
     store = open_store(settings.store_url)
     store.create_table()
     store.upsert_businesses([business(REAL)])

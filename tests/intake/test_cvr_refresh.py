@@ -23,7 +23,7 @@ from chalicelib.intake.cvr.refresh import PENDING, QUARANTINE, STATE, Refresh, l
 from chalicelib.intake.geocode.gsearch import GsearchGeocoder
 from chalicelib.intake.geocode.locate import AddressLocator
 from chalicelib.store import FeatureQuery, Store, open_store
-from tests.conftest import ADAPTERS, BIN, store_url
+from tests.conftest import ADAPTERS, BIN, fresh_store
 from tests.standins.cvr_documents import address_id_of, company_document
 from tests.standins.cvr_server import CvrStandIn
 from tests.standins.gsearch_server import GsearchStandIn
@@ -90,24 +90,16 @@ def gsearch(businesses: list[Business]) -> Iterator[GsearchStandIn]:
         yield gs
 
 
-def _open(adapter: str, tmp: Path, request: pytest.FixtureRequest) -> Store:
-    if adapter == "dynamodb":
-        request.getfixturevalue("aws_env")
-    s = open_store(store_url(adapter, tmp))
-    s.create_table()
-    return s
-
-
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = _open(request.param, tmp_path / "store", request)
+    s = fresh_store(request, request.param, tmp_path / "store")
     yield s
     s.close()
 
 
 @pytest.fixture
 def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = _open("sqlite", tmp_path / "store", request)
+    s = fresh_store(request, "sqlite", tmp_path / "store")
     yield s
     s.close()
 

@@ -18,9 +18,9 @@ from chalicelib.domain.reference import load_municipalities
 from chalicelib.matchmaking.matches import matches
 from chalicelib.matchmaking.nearby import EARTH_RADIUS_KM
 from chalicelib.matchmaking.search import search
-from chalicelib.store import Store, open_store
+from chalicelib.store import Store
 from chalicelib.web.http import HttpRequest
-from tests.conftest import ADAPTERS, store_url
+from tests.conftest import ADAPTERS, fresh_store
 from tests.factories import business, network
 
 HERE = (11.8729, 54.7691)  # Nykøbing Falster
@@ -85,10 +85,7 @@ PEOPLE = [
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws_env")
-    s = open_store(store_url(request.param, tmp_path))
-    s.create_table()
+    s = fresh_store(request, request.param, tmp_path)
     s.upsert_municipalities(load_municipalities(["376", "390"]))
     s.upsert_businesses(PEOPLE)
     s.upsert_networks(

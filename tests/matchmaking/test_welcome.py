@@ -19,7 +19,7 @@ from chalicelib.matchmaking.nearby import distance_km
 from chalicelib.matchmaking.welcome import new_businesses
 from chalicelib.store import Store, open_store
 from chalicelib.web.http import HttpRequest
-from tests.conftest import ADAPTERS, store_url
+from tests.conftest import ADAPTERS, fresh_store, store_url
 from tests.factories import business, network, personal
 
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}
@@ -33,10 +33,7 @@ def _square(lon: float, lat: float, d: float) -> dict:
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws_env")
-    s = open_store(store_url(request.param, tmp_path))
-    s.create_table()
+    s = fresh_store(request, request.param, tmp_path)
     s.upsert_municipalities(load_municipalities(["376", "390"]))
     at = Point(lon=HERE[0], lat=HERE[1])
     s.upsert_businesses(

@@ -11,16 +11,13 @@ import pytest
 
 from chalicelib.domain.models import MunicipalityContact
 from chalicelib.domain.reference import load_municipalities
-from chalicelib.store import Store, open_store
-from tests.conftest import ADAPTERS, store_url
+from chalicelib.store import Store
+from tests.conftest import ADAPTERS, fresh_store
 
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws_env")
-    s = open_store(store_url(request.param, tmp_path))
-    s.create_table()
+    s = fresh_store(request, request.param, tmp_path)
     yield s
     s.close()
 

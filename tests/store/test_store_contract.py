@@ -15,22 +15,14 @@ from chalicelib.domain.models import Business, Curation
 from chalicelib.domain.privacy import public_business
 from chalicelib.domain.reference import load_municipalities
 from chalicelib.domain.text import search_fold
-from chalicelib.store import FeatureQuery, Store, open_store
-from tests.conftest import ADAPTERS, store_url
+from chalicelib.store import FeatureQuery, Store
+from tests.conftest import ADAPTERS, fresh_store
 from tests.factories import business, network, personal
-
-
-def _open(adapter: str, tmp: Path, request: pytest.FixtureRequest) -> Store:
-    if adapter == "dynamodb":
-        request.getfixturevalue("aws_env")
-    s = open_store(store_url(adapter, tmp))
-    s.create_table()
-    return s
 
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = _open(request.param, tmp_path, request)
+    s = fresh_store(request, request.param, tmp_path)
     yield s
     s.close()
 
@@ -47,7 +39,7 @@ def sample() -> tuple[list[Business], list]:
 @pytest.fixture(scope="module", params=ADAPTERS)
 def loaded(request: pytest.FixtureRequest, sample, tmp_path_factory) -> Iterator[Store]:
     """A store holding the sample; read-only for the tests that use it."""
-    s = _open(request.param, tmp_path_factory.mktemp("loaded"), request)
+    s = fresh_store(request, request.param, tmp_path_factory.mktemp("loaded"))
     businesses, networks = sample
     s.upsert_municipalities(load_municipalities(["376", "390"]))
     s.upsert_businesses(businesses)

@@ -3,7 +3,6 @@ request state shared between threads, and waitress's own limits answered as JSON
 
 from __future__ import annotations
 
-import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from chalicelib.config import Settings
 from chalicelib.web.http import HttpRequest, HttpResponse
 from chalicelib.web.routing import ADMIN, PAGE, PUBLIC, Route
 from chalicelib.web.wsgi import ServerOptions, WsgiApp, make_server
+from tests.conftest import wsgi_call as call
 
 
 def _echo(s: object, r: HttpRequest, **params: str) -> HttpResponse:
@@ -53,34 +53,6 @@ class _Services:
 
 def _app(**settings: object) -> WsgiApp:
     return WsgiApp(ROUTES, _Services(Settings(**settings)))  # type: ignore[arg-type]
-
-
-def call(app: WsgiApp, method: str, path: str, query: str = "", body: bytes = b"", **headers):
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "REMOTE_ADDR": "192.0.2.7",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)) if body else "",
-    }
-    for name, value in headers.items():
-        key = name.upper()
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ["HTTP_" + key] = value
-    out: dict[str, object] = {}
-
-    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
-        out["status"] = int(status.split()[0])
-        out["headers"] = dict(hdrs)
-
-    out["body"] = b"".join(app(environ, start_response))
-    return out
 
 
 def test_a_route_gets_its_decoded_path_parameters_and_every_query_value() -> None:
@@ -220,28 +192,7 @@ def test_limited_routes_are_limited_per_client_address() -> None:
     assert int(refused["headers"]["Retry-After"]) >= 1
     # routes that are not limited, and other clients, are not affected
     assert call(app, "GET", "/networks/n1")["status"] == 200
-    environ_other = {"REMOTE_ADDR": "192.0.2.8"}
-    assert _call_from(app, "/search", environ_other)["status"] == 200
-
-
-def _call_from(app: WsgiApp, path: str, extra: dict[str, str]) -> dict:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        **extra,
-    }
-    out: dict = {}
-
-    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
-        out["status"] = int(status.split()[0])
-
-    b"".join(app(environ, start_response))
-    return out
+    assert call(app, "GET", "/search", client="192.0.2.8")["status"] == 200
 
 
 def test_the_bucket_refills_and_the_table_stays_bounded() -> None:
