@@ -423,11 +423,15 @@ def built_widget() -> Path:
 # -- the real server ------------------------------------------------------------------------
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """`mikrokort serve` on a free port; the process and its base URL once it answers."""
+def start_server(
+    env: dict[str, str], exe: Path = BIN / "mikrokort", cwd: Path | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """`mikrokort serve` on a free port; the process and its base URL once it answers (`exe`:
+    another installation's command, run in `cwd`)."""
     proc = subprocess.Popen(
-        [str(BIN / "mikrokort"), "serve", "--port", "0", "--quiet"],
+        [str(exe), "serve", "--port", "0", "--quiet"],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -9,7 +9,6 @@ its path, its query). First 100,000 requests straight into the embedded server's
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from chalicelib.routes import ROUTES
 from chalicelib.services import Services
 from chalicelib.store import open_store
 from chalicelib.web.wsgi import WsgiApp
+from tests.conftest import start_server
 from tests.conftest import wsgi_call as call
 from tests.factories import business, cvr_number
 
@@ -144,15 +144,8 @@ def test_10000_requests_over_http_each_get_their_own_answer(world: World) -> Non
             "MIKROKORT_RATE_BURST": "1000000000",
         }
     )
-    proc = subprocess.Popen(
-        [str(BIN / "mikrokort"), "serve", "--port", "0", "--quiet", "--threads", "8"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc, url = start_server(env)  # 8 threads, as a deployment runs it
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().rsplit(" ", 1)[-1].strip().rstrip("/")
         checks = _checks(world)
         sessions = [requests.Session() for _ in range(16)]
 

@@ -7,10 +7,11 @@ import os
 import site
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
+
+from tests.conftest import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,22 +56,8 @@ def test_the_built_wheel_installs_and_runs(tmp_path: Path) -> None:
     for verb in (["init"], ["seed", "--demo", "--count", "60"]):
         done = run(*verb)
         assert done.returncode == 0, done.stderr
-    proc = subprocess.Popen(
-        [exe, "serve", "--port", "0", "--quiet"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc, url = start_server(env, Path(exe), cwd=tmp_path)
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().rsplit(" ", 1)[-1].strip().rstrip("/")
-        for _ in range(50):
-            try:
-                requests.get(url + "/conformance", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         assert requests.get(url + "/conformance", timeout=10).status_code == 200
         items = requests.get(url + "/collections/businesses/items?limit=5", timeout=10).json()
         assert items["numberReturned"] == 5
