@@ -9,11 +9,9 @@ its path, its query). First 100,000 requests straight into the embedded server's
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 import pytest
@@ -30,7 +28,6 @@ from tests.conftest import start_server
 from tests.conftest import wsgi_call as call
 from tests.factories import business, cvr_number
 
-BIN = Path(sys.executable).parent
 BUSINESSES = 40
 
 
