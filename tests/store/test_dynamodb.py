@@ -24,13 +24,20 @@ def dynamo_app(
     """The app in-process on a seeded DynamoDB table, counting every operation it sends."""
     import app as app_module
 
-    env = {**os.environ, **aws_env, "MIKROKORT_STORE": "dynamodb://noscan-demo"}
+    # the demo snapshot goes into this test's folder, never into the project's .data/
+    env = {
+        **os.environ,
+        **aws_env,
+        "MIKROKORT_STORE": "dynamodb://noscan-demo",
+        "MIKROKORT_BLOBS": str(tmp_path / "blobs"),
+    }
     for verb in (["init"], ["seed", "--demo", "--count", "400"]):
         done = subprocess.run(
             [str(BIN / "mikrokort"), *verb], env=env, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stderr
     monkeypatch.setenv("MIKROKORT_STORE", env["MIKROKORT_STORE"])
+    monkeypatch.setenv("MIKROKORT_BLOBS", env["MIKROKORT_BLOBS"])
     app_module.configure()
     operations: Counter[str] = Counter()
     client = app_module.services().store.client  # the boto3 client the app uses
