@@ -1,4 +1,5 @@
-"""Reference data shipped with the product: municipality boundaries and names (DAGI 2014)."""
+"""Reference data shipped with the product: municipality boundaries and names (DAGI 2014),
+and the official names texts use."""
 
 from __future__ import annotations
 
@@ -27,6 +28,34 @@ def _kommuner() -> dict[str, dict[str, Any]]:
 
 def municipality_codes() -> list[str]:
     return sorted(_kommuner())
+
+
+@lru_cache(maxsize=1)
+def _official_names() -> dict[str, dict[str, str]]:
+    """3-digit kommunekode -> language -> official name, from the shipped code list."""
+    import csv
+
+    with (DATA / "dk_kommunekoder.csv").open(encoding="utf-8") as fh:
+        return {
+            row["kommunekode"][-3:]: {"da": row["officielt_navn"], "en": row["official_name_en"]}
+            for row in csv.DictReader(fh)
+        }
+
+
+def official_name(kommunekode: str, lang: str = "da") -> str:
+    """The name a text gives the municipality: 'Københavns Kommune', 'Bornholms
+    Regionskommune', 'Guldborgsund Kommune' (English 'Copenhagen Municipality', ...).
+
+    The DAGI name ('København') is the municipality's short name; a sentence that names the
+    municipality uses its official one, with the genitive s only where the name has it.
+    Christiansø (0411) is no municipality (the state administers it) and is named as itself.
+    A code outside the reference data is named as an unknown municipality with its code, never
+    as a bare number."""
+    code = kommunekode.strip()[-3:].zfill(3)
+    names = _official_names().get(code)
+    if names is None:
+        return f"ukendt kommune ({code})" if lang == "da" else f"unknown municipality ({code})"
+    return names["en" if lang == "en" else "da"]
 
 
 def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality]:
