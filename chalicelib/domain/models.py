@@ -81,10 +81,73 @@ ENTITY_FORMS = frozenset(
 )
 
 
-def is_personal_form(form: str | None) -> bool:
-    """Whether a company form gets the privacy of a person (unknown and missing forms do)."""
-    return (form or "").strip().upper() not in ENTITY_FORMS
+# The same rule on the register's numeric form code (virksomhedsformkode), which the register
+# fills in where the short text is missing or spelt in a way not listed above. Codes as the
+# register's form list gives them (see docs/CVR_REFRESH.md for the sources).
+PERSONALLY_OWNED_FORM_CODES = frozenset(
+    {
+        10,  # enkeltmandsvirksomhed (ENK)
+        15,  # personligt ejet mindre virksomhed (PMV)
+        20,  # dødsbo (DØD)
+        30,  # interessentskab (I/S)
+        50,  # partrederi: owned by the shipowners themselves
+        115,  # frivillig forening (FFO)
+    }
+)
+ENTITY_FORM_CODES = frozenset(
+    {
+        40,  # kommanditselskab (K/S)
+        45,  # medarbejderinvesteringsselskab
+        60,  # aktieselskab (A/S)
+        70,  # kommanditaktieselskab / partnerselskab (KAS, P/S)
+        80,  # anpartsselskab (APS)
+        81,  # iværksætterselskab (IVS)
+        90,  # fond (FON)
+        100,  # erhvervsdrivende fond (EFO)
+        130,  # andelsselskab (-forening)
+        140,  # andelsselskab (-forening) med begrænset ansvar (AMBA)
+        150,  # forening eller selskab med begrænset ansvar
+        151,  # selskab med begrænset ansvar (SMBA)
+        152,  # forening med begrænset ansvar (FMBA)
+        195,  # SCE-selskab (SCE)
+        230,  # offentlige arbejdspladser: state, regions, municipalities
+        235,
+        245,
+        250,
+        260,  # folkekirkelige institutioner
+        290,  # SE-selskab (SE)
+    }
+)
 
+
+def is_personal_form(form: str | None, code: int | None = None) -> bool:
+    """Whether a company form gets the privacy of a person, read from the short text and the
+    numeric code together: either one naming a person's form is enough, and only a form known
+    to be a legal person of its own (by text or code) is not protected. Unknown and missing
+    forms are protected."""
+    short = (form or "").strip().upper()
+    if short in PERSONALLY_OWNED_FORMS or code in PERSONALLY_OWNED_FORM_CODES:
+        return True
+    return short not in ENTITY_FORMS and code not in ENTITY_FORM_CODES
+
+
+# The register's status (`sammensatStatus`), normalised; which of them count as ceased is
+# decided by the register mapping (`chalicelib/intake/cvr/mapping.py`, docs/CVR_REFRESH.md).
+RegisterStatus = Literal[
+    "normal",  # NORMAL, Aktiv
+    "future",  # FREMTID: registered with a start date still to come
+    "under_bankruptcy",  # UNDER KONKURS
+    "under_voluntary_liquidation",  # UNDER FRIVILLIG LIKVIDATION
+    "under_compulsory_dissolution",  # UNDER TVANGSOPLØSNING
+    "under_reconstruction",  # UNDER REKONSTRUKTION
+    "under_reassumption",  # UNDER REASSUMERING
+    "without_legal_effect",  # UDEN RETSVIRKNING: the registration has no legal effect
+    "ceased",  # OPHØRT
+    "dissolved",  # OPLØST, OPLØST EFTER ... (erklæring, fusion, spaltning, konkurs, ...)
+    "compulsorily_dissolved",  # TVANGSOPLØST
+    "deleted",  # SLETTET
+    "unknown",  # a status text not in this list (kept out of the active/ceased decision)
+]
 
 _COMPANY_FORM = re.compile(r"^[A-ZÆØÅ0-9/.&-]{1,12}$")
 
@@ -157,9 +220,11 @@ class Business(BaseModel):
     industry_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     industry_text: str | None = Field(default=None, max_length=300)
     company_form: str | None = None
+    company_form_code: int | None = Field(default=None, ge=0, le=9999)  # virksomhedsformkode
     company_form_text: str | None = Field(default=None, max_length=200)
     employees: EmployeeGroup | None = None
     status: Literal["active", "ceased"] = "active"
+    register_status: RegisterStatus | None = None  # the register's own status, normalised
     founded: date | None = None
     ceased: date | None = None
     address: str | None = Field(default=None, max_length=300)
@@ -207,7 +272,7 @@ class Business(BaseModel):
     @property
     def personally_owned(self) -> bool:
         """Protected as a person's by the privacy rules (fails closed on an unknown form)."""
-        return is_personal_form(self.company_form)
+        return is_personal_form(self.company_form, self.company_form_code)
 
     def active_on(self, day: date) -> bool:
         """Registered and not yet ceased on that day."""

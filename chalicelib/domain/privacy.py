@@ -22,15 +22,17 @@ from chalicelib.domain.public import (
 # Forms that are a legal person of their own (companies, cooperatives, foundations, public
 # bodies): the address and contact details are the firm's, not a person's home. Every other form,
 # and a missing one, is treated as personally owned: when the register does not say who stands
-# behind a firm, the rules must protect a person rather than publish one.
-def is_personally_owned_form(form: str | None) -> bool:
+# behind a firm, the rules must protect a person rather than publish one. The register gives the
+# form twice, as a short text (kortBeskrivelse) and as a number (virksomhedsformkode): either
+# one naming a person's form is enough to protect it.
+def is_personally_owned_form(form: str | None, code: int | None = None) -> bool:
     """Fails closed: only a form known to be a company of its own is not personally owned."""
-    return is_personal_form(form)
+    return is_personal_form(form, code)
 
 
 def personally_owned(b: Business) -> bool:
     """Whether the privacy rules protect this business as a person's (unknown forms included)."""
-    return is_personally_owned_form(b.company_form)
+    return is_personally_owned_form(b.company_form, b.company_form_code)
 
 
 def public_location(b: Business) -> tuple[tuple[float, float] | None, str | None]:

@@ -75,9 +75,11 @@ def test_example_company_document() -> None:
         "industry_code": "433200",
         "industry_text": "Tømrer- og bygningssnedkeraktiviteter",
         "company_form": "APS",
+        "company_form_code": 80,
         "company_form_text": "Anpartsselskab",
         "employees": "5-9",  # erst monthly, not the older yearly/quarterly/monthly series
         "status": "active",
+        "register_status": "normal",
         "founded": date(2019, 3, 1),
         "ceased": None,
         "address": "Fjordlysvej 17B",
@@ -106,9 +108,12 @@ def test_example_scroll_page() -> None:
     companies = [company_of(h) for h in page["hits"]["hits"]]
     assert [c["cvrNummer"] for c in companies if c] == [99012358, 99012366]
     first, second = (map_company(c) for c in companies if c)
-    assert first.model_dump(exclude={"updated_at"}) == map_company(
+    # the page holds the metadata only: its bare contact list is not read (it cannot tell a
+    # secret number or a fax from a phone), so the company comes without contact details
+    assert first.contact == Contact()
+    assert first.model_dump(exclude={"updated_at", "contact"}) == map_company(
         company_of(example("example_virksomhed.json"))
-    ).model_dump(exclude={"updated_at"})
+    ).model_dump(exclude={"updated_at", "contact"})
     assert (second.id, second.company_form, second.personally_owned) == ("99012366", "ENK", True)
     assert (second.address, second.postcode, second.city) == (
         "Kildeengen 9, 1. tv",
@@ -569,35 +574,68 @@ def test_reklamebeskyttet(value: Any, expected: bool) -> None:
 # --- contact --------------------------------------------------------------------------------
 
 
-def test_mixed_contact_list_is_classified() -> None:
+def contact(value: Any, *, secret: Any = False, ended: str | None = None) -> dict[str, Any]:
+    """One entry of a typed contact array, as the register writes it."""
+    period = {"gyldigFra": "2019-01-01", "gyldigTil": ended}
+    return {"kontaktoplysning": value, "hemmelig": secret, "periode": period}
+
+
+def test_the_bare_contact_list_is_not_read() -> None:
+    """`nyesteKontaktoplysninger` mixes phones, faxes and secret values with nothing to tell
+    them apart: contacts come from the typed arrays only."""
     values = ["www.fjordlys.dk", "kontakt@fjordlys.dk", "+45 61 23 45 67"]
-    b = map_company(doc(nyesteKontaktoplysninger=values))
-    assert b.contact == Contact(
-        phone="+45 61 23 45 67", email="kontakt@fjordlys.dk", website="https://www.fjordlys.dk"
-    )
+    assert map_company(doc(nyesteKontaktoplysninger=values)).contact == Contact()
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("array", "value", "expected"),
     [
-        ("61234567", Contact(phone="+45 61 23 45 67")),
-        ("0045 61 23 45 67", Contact(phone="+45 61 23 45 67")),
-        ("+4561234567", Contact(phone="+45 61 23 45 67")),
-        ("http://fjordlys.dk/om", Contact(website="http://fjordlys.dk/om")),
-        ("HTTPS://Fjordlys.dk", Contact(website="https://Fjordlys.dk")),
-        ("fjordlys.dk", Contact(website="https://fjordlys.dk")),
-        ("1234", Contact()),
-        ("+46 70 123 45 67", Contact()),
-        ("kontakt@fjordlys", Contact()),
-        ("ftp://fjordlys.dk", Contact()),
-        ("ring efter kl. 16", Contact()),
-        (61234567, Contact(phone="+45 61 23 45 67")),
-        (None, Contact()),
-        ({"x": 1}, Contact()),
+        ("telefonNummer", "61234567", Contact(phone="+45 61 23 45 67")),
+        ("telefonNummer", "0045 61 23 45 67", Contact(phone="+45 61 23 45 67")),
+        ("telefonNummer", "+4561234567", Contact(phone="+45 61 23 45 67")),
+        ("telefonNummer", 61234567, Contact(phone="+45 61 23 45 67")),
+        ("sekundaertTelefonNummer", "61234567", Contact(phone="+45 61 23 45 67")),
+        ("telefonNummer", "1234", Contact()),
+        ("telefonNummer", "+46 70 123 45 67", Contact()),
+        ("telefonNummer", "kontakt@fjordlys.dk", Contact()),
+        ("hjemmeside", "http://fjordlys.dk/om", Contact(website="http://fjordlys.dk/om")),
+        ("hjemmeside", "HTTPS://Fjordlys.dk", Contact(website="https://Fjordlys.dk")),
+        ("hjemmeside", "fjordlys.dk", Contact(website="https://fjordlys.dk")),
+        ("hjemmeside", "ftp://fjordlys.dk", Contact()),
+        ("elektroniskPost", "kontakt@fjordlys.dk", Contact(email="kontakt@fjordlys.dk")),
+        ("elektroniskPost", "kontakt@fjordlys", Contact()),
+        ("elektroniskPost", "ring efter kl. 16", Contact()),
+        ("telefaxNummer", "61234567", Contact()),
+        ("sekundaertTelefaxNummer", "61234567", Contact()),
+        ("telefonNummer", None, Contact()),
+        ("telefonNummer", {"x": 1}, Contact()),
     ],
 )
-def test_contact_values(value: Any, expected: Contact) -> None:
-    assert map_company(doc(nyesteKontaktoplysninger=[value])).contact == expected
+def test_contact_values(array: str, value: Any, expected: Contact) -> None:
+    assert map_company(doc(top={array: [contact(value)]})).contact == expected
+
+
+@pytest.mark.parametrize("flag", [True, None, "false", 0])
+def test_only_an_explicit_not_secret_is_published(flag: Any) -> None:
+    assert map_company(doc(top={"telefonNummer": [contact("61234567", secret=flag)]})).contact == (
+        Contact()
+    )
+
+
+def test_a_fax_number_is_never_a_phone() -> None:
+    top = {
+        "telefonNummer": [contact("61 23 45 67")],  # the same number, also registered as fax
+        "telefaxNummer": [contact("61234567")],
+        "sekundaertTelefonNummer": [contact("62626262")],
+    }
+    assert map_company(doc(top=top)).contact == Contact(phone="+45 62 62 62 62")
+
+
+def test_the_newest_current_entry_wins() -> None:
+    later = contact("33333333")
+    later["periode"]["gyldigFra"] = "2023-05-01"
+    top = {"telefonNummer": [contact("22222222"), later, contact("44444444", ended="2024-01-01")]}
+    assert map_company(doc(top=top)).contact == Contact(phone="+45 33 33 33 33")
 
 
 def test_contact_arrays_skip_secret_and_past_entries() -> None:
@@ -610,19 +648,21 @@ def test_contact_arrays_skip_secret_and_past_entries() -> None:
         "elektroniskPost": [entry("hemmelig@firma.dk", secret=True)],
         "hjemmeside": [entry("not a site"), entry("https://firma.dk")],
     }
-    # the metadata list repeats the secret address: it stays out there too
+    # the metadata list repeats the secret address: it is not read at all
     b = map_company(doc(top=top, nyesteKontaktoplysninger=["hemmelig@firma.dk"]))
     assert b.contact == Contact(phone="+45 22 22 22 22", website="https://firma.dk")
 
 
-def test_a_secret_number_stays_out_of_the_metadata_list_in_any_spelling() -> None:
+def test_a_secret_number_stays_out_in_any_spelling() -> None:
     secret = {"kontaktoplysning": "61234567", "hemmelig": True, "periode": {"gyldigTil": None}}
-    company = doc(top={"telefonNummer": [secret]}, nyesteKontaktoplysninger=["+45 61 23 45 67"])
+    public = contact("+45 61 23 45 67")
+    company = doc(top={"telefonNummer": [secret], "sekundaertTelefonNummer": [public]})
     assert map_company(company).contact == Contact()
 
 
-def test_contact_list_of_the_wrong_type_is_ignored() -> None:
-    assert map_company(doc(nyesteKontaktoplysninger="61234567")).contact == Contact()
+def test_contact_arrays_of_the_wrong_type_are_ignored() -> None:
+    top = {"telefonNummer": "61234567", "elektroniskPost": {"kontaktoplysning": "a@b.dk"}}
+    assert map_company(doc(top=top, nyesteKontaktoplysninger="61234567")).contact == Contact()
 
 
 def test_fields_the_register_does_not_give() -> None:

@@ -1,8 +1,13 @@
 """CVR company documents built from Businesses: the inverse of `chalicelib.intake.cvr.mapping`.
 
-Stand-in servers and benchmarks need many register documents in the real shape (the fields the
-refresh asks for in `_source`: top-level identity and timestamps, `penheder`, `livsforloeb` and
-`virksomhedMetadata`), with values that map back to the Business they came from.
+Stand-in servers and benchmarks need many register documents in the real shape (top-level
+identity and timestamps, `penheder`, `livsforloeb`, the typed contact arrays, the employment
+histories and `virksomhedMetadata`), with values that map back to the Business they came from.
+The stand-in server answers with only the fields a search asks for in `_source`, as the register
+does, so a field the client forgets to ask for is missing in tests too.
+
+`tests/standins/cvr_variants.py` builds the register's awkward cases on top of these documents
+(secret and fax numbers, ended contacts, "Uoplyst" industries, every status, ...).
 """
 
 from __future__ import annotations
@@ -27,17 +32,25 @@ _ADDRESS = re.compile(
     r"(?:-(?P<to>[0-9]+)(?P<to_letter>[A-ZÆØÅ])?)?"
     r"(?:,\s*(?P<floor>[^\s.]+)\.?(?:\s+(?P<door>\S+))?)?$"
 )
-# virksomhedsformkode of the common forms (the mapping reads only the descriptions)
-_FORM_CODES = {
+# virksomhedsformkode of the common forms, as the register numbers them (the form list decoded
+# in ballerupgis' CVR map app and in other clients: 151 SMBA, 152 FMBA, 140 AMBA)
+FORM_CODES = {
     "ENK": 10,
+    "PMV": 15,
+    "DØD": 20,
     "I/S": 30,
     "K/S": 40,
     "A/S": 60,
+    "P/S": 70,
+    "KAS": 70,
     "APS": 80,
     "IVS": 81,
-    "FMBA": 130,
-    "SMBA": 140,
-    "PMV": 15,
+    "FON": 90,
+    "EFO": 100,
+    "FFO": 115,
+    "AMBA": 140,
+    "SMBA": 151,
+    "FMBA": 152,
 }
 
 
@@ -130,13 +143,45 @@ def _employment(group: str | None, loaded: datetime, updated: str) -> dict[str, 
     }
 
 
+def register_phone(phone: str | None) -> str | None:
+    """'+45 61 23 45 67' as the register writes it: '61234567'."""
+    if not phone:
+        return None
+    return "".join(phone.removeprefix("+45").split())
+
+
 def _contact_list(b: Business) -> list[str]:
     """The mixed list the register calls `nyesteKontaktoplysninger` (phones without +45)."""
-    phone = b.contact.phone
-    if phone and phone.startswith("+45"):
-        phone = phone[3:]
-    values = ("".join(phone.split()) if phone else None, b.contact.email, b.contact.website)
+    values = (register_phone(b.contact.phone), b.contact.email, b.contact.website)
     return [v for v in values if v]
+
+
+def contact_entry(
+    value: str, *, secret: bool = False, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """One entry of a typed contact array (`telefonNummer`, `telefaxNummer`, ...)."""
+    return {
+        "kontaktoplysning": value,
+        "hemmelig": secret,
+        "periode": {"gyldigFra": start, "gyldigTil": end},
+        "sidstOpdateret": _stamp(_DEFAULT_LOADED),
+    }
+
+
+def _contact_arrays(b: Business, start: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The typed arrays, in the order and with the empty ones a real document has."""
+    phone = register_phone(b.contact.phone)
+    return {
+        "telefonNummer": [contact_entry(phone, start=start)] if phone else [],
+        "telefaxNummer": [],
+        "sekundaertTelefonNummer": [],
+        "sekundaertTelefaxNummer": [],
+        "elektroniskPost": (
+            [contact_entry(b.contact.email, start=start)] if b.contact.email else []
+        ),
+        "hjemmeside": [contact_entry(b.contact.website, start=start)] if b.contact.website else [],
+        "obligatoriskEmail": [],
+    }
 
 
 def company_document(
@@ -148,9 +193,12 @@ def company_document(
     period = {"gyldigFra": _day(b.founded), "gyldigTil": None}
     enheds_nummer = 4_000_000_000 + int(b.id)
     form = None
-    if b.company_form or b.company_form_text:
+    if b.company_form or b.company_form_text or b.company_form_code is not None:
+        code = b.company_form_code
+        if code is None:
+            code = FORM_CODES.get(b.company_form or "")
         form = {
-            "virksomhedsformkode": _FORM_CODES.get(b.company_form or ""),
+            "virksomhedsformkode": code,
             "kortBeskrivelse": b.company_form,
             "langBeskrivelse": b.company_form_text,
             "ansvarligDataleverandoer": "E&S",
@@ -165,6 +213,7 @@ def company_document(
             "periode": period,
             "sidstOpdateret": stamp,
         }
+    employment = _employment(b.employees, loaded, stamp)
     return {
         "cvrNummer": int(b.id),
         "enhedsNummer": enheds_nummer,
@@ -172,6 +221,11 @@ def company_document(
         "sidstIndlaest": stamp,
         "sidstOpdateret": stamp,
         "reklamebeskyttet": b.reklamebeskyttet,
+        **_contact_arrays(b, _day(b.founded)),
+        "aarsbeskaeftigelse": [],
+        "kvartalsbeskaeftigelse": [],
+        "maanedsbeskaeftigelse": [],
+        "erstMaanedsbeskaeftigelse": [employment] if employment else [],
         "livsforloeb": [
             {
                 "periode": {"gyldigFra": _day(b.founded), "gyldigTil": _day(b.ceased)},
@@ -196,7 +250,7 @@ def company_document(
             "nyesteAarsbeskaeftigelse": None,
             "nyesteKvartalsbeskaeftigelse": None,
             "nyesteMaanedsbeskaeftigelse": None,
-            "nyesteErstMaanedsbeskaeftigelse": _employment(b.employees, loaded, stamp),
+            "nyesteErstMaanedsbeskaeftigelse": employment,
             "sammensatStatus": "OPHØRT" if b.status == "ceased" else "NORMAL",
             "stiftelsesDato": _day(b.founded),
             "virkningsDato": _day(b.ceased or b.founded),

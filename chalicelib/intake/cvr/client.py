@@ -26,7 +26,10 @@ SCROLL = "/_search/scroll"
 MUNICIPALITY_FIELD = "Vrvirksomhed.virksomhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"
 LOADED_FIELD = "Vrvirksomhed.sidstIndlaest"
 CVR_FIELD = "Vrvirksomhed.cvrNummer"
-# Only what the mapping reads: never participants (owners are personal data).
+# Only what the mapping reads: never participants (owners are personal data). The contacts
+# come from the typed arrays, the only place that says which value is secret (`hemmelig`), which
+# is a fax and which has ended; the fax arrays are asked for so their numbers can be withheld.
+# The employment histories are asked for because the metadata's newest entries can lag behind.
 SOURCE_FIELDS = [
     "Vrvirksomhed.cvrNummer",
     "Vrvirksomhed.enhedsNummer",
@@ -35,6 +38,16 @@ SOURCE_FIELDS = [
     "Vrvirksomhed.sidstIndlaest",
     "Vrvirksomhed.sidstOpdateret",
     "Vrvirksomhed.livsforloeb",
+    "Vrvirksomhed.telefonNummer",
+    "Vrvirksomhed.sekundaertTelefonNummer",
+    "Vrvirksomhed.telefaxNummer",
+    "Vrvirksomhed.sekundaertTelefaxNummer",
+    "Vrvirksomhed.elektroniskPost",
+    "Vrvirksomhed.hjemmeside",
+    "Vrvirksomhed.aarsbeskaeftigelse",
+    "Vrvirksomhed.kvartalsbeskaeftigelse",
+    "Vrvirksomhed.maanedsbeskaeftigelse",
+    "Vrvirksomhed.erstMaanedsbeskaeftigelse",
     "Vrvirksomhed.virksomhedMetadata",
 ]
 

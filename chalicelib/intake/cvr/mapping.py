@@ -7,34 +7,77 @@ what it cannot read, so one odd document costs one business (`MalformedDocument`
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.models import _COMPANY_FORM, EMPLOYEE_GROUPS, Business, Contact
-from chalicelib.domain.text import fold
+from chalicelib.domain.models import (
+    _COMPANY_FORM,
+    EMPLOYEE_GROUPS,
+    Business,
+    Contact,
+    RegisterStatus,
+)
 
 _CVR = re.compile(r"^[1-9][0-9]{7}$")
-_INTERVAL = re.compile(r"^ANTAL_([0-9]{1,7})_([0-9]{1,7})$")
+# 'ANTAL_5_9', 'ANTAL_1000_999999' and the open 'ANTAL_1000_': the spellings of the register's
+# size intervals (magenta-aps/datafordeler-plugin-cvr CompanyNumbersRecord.java parses
+# ANTAL_<low>_<high>; its test documents also carry ANTAL_20_29, which lies inside 20-49).
+_INTERVAL = re.compile(r"^ANTAL_([0-9]{1,7})_([0-9]{0,7})$")
+_OPEN_TOP = 999_999  # the register's "and more"
 _PHONE_NOISE = re.compile(r"[\s\-.()/]+")
 _PHONE_PREFIX = re.compile(r"^(?:\+45|0045)")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?)://(\S+)$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^(?:www\.)?[a-z0-9æøå-]+(?:\.[a-z0-9æøå-]+)*\.[a-z]{2,}(?:/\S*)?$", re.I)
-_CEASED_PREFIXES = ("ophørt", "opløst", "tvangsopløst", "slettet")
 _NOT_COMPANY_ROOTS = ("VrproduktionsEnhed", "Vrdeltagerperson")
+# (metadata field, history array, how the period is given, rank when two periods end together)
 _EMPLOYMENT_SERIES = (
-    ("nyesteErstMaanedsbeskaeftigelse", "erstMaanedsbeskaeftigelse"),
-    ("nyesteMaanedsbeskaeftigelse", "maanedsbeskaeftigelse"),
-    ("nyesteKvartalsbeskaeftigelse", "kvartalsbeskaeftigelse"),
-    ("nyesteAarsbeskaeftigelse", "aarsbeskaeftigelse"),
+    ("nyesteErstMaanedsbeskaeftigelse", "erstMaanedsbeskaeftigelse", "maaned", 3),
+    ("nyesteMaanedsbeskaeftigelse", "maanedsbeskaeftigelse", "maaned", 2),
+    ("nyesteKvartalsbeskaeftigelse", "kvartalsbeskaeftigelse", "kvartal", 1),
+    ("nyesteAarsbeskaeftigelse", "aarsbeskaeftigelse", None, 0),
 )
+# The typed contact arrays of a company document (each entry: kontaktoplysning, hemmelig,
+# periode), as in magenta-aps/datafordeler-plugin-cvr src/test/resources/company_in.json and
+# alexdor/regtic workers/vat-dk/cvr_parser.js.
 _CONTACT_ARRAYS = (
     ("telefonNummer", "phone"),
+    ("sekundaertTelefonNummer", "phone"),
     ("elektroniskPost", "email"),
     ("hjemmeside", "website"),
+)
+_FAX_ARRAYS = ("telefaxNummer", "sekundaertTelefaxNummer")
+# Branchekoder meaning "not stated" (branchetekst "Uoplyst"): 980000 and 999999 in the
+# register's documents (alexdor/regtic workers/vat-dk/cvr_parser.js, magenta-aps/
+# datafordeler-plugin-cvr src/test/resources/company_in.json). Not DB07 divisions 98 and 99.
+_UNSTATED_INDUSTRY = frozenset({"980000", "999999"})
+# The register's founding date for old units whose real date it does not know.
+_PLACEHOLDER_DATES = frozenset({date(1901, 1, 1)})
+_CARE_OF = re.compile(r"(?:^|[\s,])c/o\b", re.IGNORECASE)
+# sammensatStatus, compared as capital letters only ('UNDER KONKURS', 'Under konkurs' and
+# 'UNDERKONKURS' alike). The values: the register's status list as other clients of the same
+# service decode it (e.g. 'UDEN RETSVIRKNING', 'UNDER REASSUMERING', 'OPLØST EFTER SPALTNING').
+_STATUSES: dict[str, RegisterStatus] = {
+    "NORMAL": "normal",
+    "AKTIV": "normal",
+    "FREMTID": "future",
+    "UNDERKONKURS": "under_bankruptcy",
+    "UNDERFRIVILLIGLIKVIDATION": "under_voluntary_liquidation",
+    "UNDERTVANGSOPLØSNING": "under_compulsory_dissolution",
+    "UNDERREKONSTRUKTION": "under_reconstruction",
+    "UNDERREASSUMERING": "under_reassumption",
+    "UDENRETSVIRKNING": "without_legal_effect",
+    "OPHØRT": "ceased",
+    "TVANGSOPLØST": "compulsorily_dissolved",
+    "SLETTET": "deleted",
+}
+# Statuses of a business that no longer exists, or whose registration has no legal effect.
+_CEASED_STATUSES = frozenset(
+    {"ceased", "dissolved", "compulsorily_dissolved", "deleted", "without_legal_effect"}
 )
 
 
@@ -190,25 +233,46 @@ def _name(company: dict[str, Any], meta: dict[str, Any]) -> str:
 def _street(a: dict[str, Any]) -> str | None:
     """'Langgade 12B-14, 2. th' from the address parts, as the Danish address register writes it."""
     road = _text(a.get("vejnavn"))
-    if road is None:
+    if road is None or _CARE_OF.search(road):
         return None
     number = "".join(filter(None, (_text(a.get("husnummerFra")), _text(a.get("bogstavFra")))))
     last = _text(a.get("husnummerTil"))
     if last:
         number += "-" + last + (_text(a.get("bogstavTil")) or "")
     line = f"{road} {number}".strip()
-    floor, door = _text(a.get("etage")), _text(a.get("sidedoer"))
+    floor, door = _floor(a.get("etage")), _text(a.get("sidedoer"))
     if floor and not floor.endswith("."):
         floor += "."
     unit = " ".join(filter(None, (floor, door)))
     return f"{line}, {unit}" if unit else line
 
 
+def _floor(value: Any) -> str | None:
+    """'2', 'st', 'kl': the register writes numeric floors zero-padded too ('03', '01' in
+    magenta-aps/datafordeler-plugin-cvr src/test/resources/company_in.json); DAR writes '3.'."""
+    floor = _text(value)
+    if floor and floor.isascii() and floor.isdigit():
+        return str(int(floor))
+    return floor
+
+
 def _free_text(a: dict[str, Any]) -> str | None:
+    """The free-text address, less any c/o line (it names someone else, often a person)."""
     value = a.get("fritekst")
     if not isinstance(value, str):
         return None
-    return _text(", ".join(line.strip() for line in value.splitlines() if line.strip()))
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    return _text(", ".join(line for line in lines if not _CARE_OF.search(line)))
+
+
+def _care_of(a: dict[str, Any]) -> bool:
+    """Whether the business is registered at someone else's address: `conavn` set (a firm of
+    advisers, often a person), or a 'c/o' written into the street or free text."""
+    if _text(a.get("conavn")):
+        return True
+    return any(
+        isinstance(a.get(key), str) and _CARE_OF.search(a[key]) for key in ("vejnavn", "fritekst")
+    )
 
 
 def _address(a: dict[str, Any] | None) -> dict[str, Any]:
@@ -243,15 +307,21 @@ def _address(a: dict[str, Any] | None) -> dict[str, Any]:
         fields["address"], fields["address_issue"] = free[:300], "address only as free text"
     else:
         fields["address_issue"] = "no address in the register"
+    if _care_of(a) and "address_issue" not in fields:
+        # the point would be the host's (a law firm, an accountant, a relative), not the firm's
+        fields["address_issue"] = "c/o address: registered at another party's address"
     return fields
 
 
 def _industry(branche: dict[str, Any] | None) -> dict[str, Any]:
-    """DB07/DB25 code and text; an unknown DB25 code is kept (it only gets no section)."""
+    """DB07/DB25 code and text; an unknown DB25 code is kept (it only gets no section). The
+    register's "Uoplyst" codes say the industry is not known: no code, no text, no section."""
     if branche is None:
         return {}
     number = _int(branche.get("branchekode"))
     code = f"{number:06d}" if number is not None else None
+    if code in _UNSTATED_INDUSTRY:
+        return {"industry_code": None, "industry_text": None}
     return {
         "industry_code": code if code and len(code) == 6 else None,
         "industry_text": _text(branche.get("branchetekst"), 300),
@@ -263,8 +333,10 @@ def _company_form(form: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     short = _text(form.get("kortBeskrivelse"))
     short = short.upper() if short else None
+    code = _int(form.get("virksomhedsformkode"))
     return {
         "company_form": short if short and _COMPANY_FORM.match(short) else None,
+        "company_form_code": code if code is not None and code <= 9999 else None,
         "company_form_text": _text(form.get("langBeskrivelse"), 200),
     }
 
@@ -277,31 +349,63 @@ def _group_of_count(count: int) -> str | None:
 
 
 def _group_of_interval(code: Any) -> str | None:
-    """'ANTAL_5_9' -> '5-9', matched by bounds; an open top ('_999999') is the open group."""
-    match = _INTERVAL.match(code) if isinstance(code, str) else None
+    """'ANTAL_5_9' -> '5-9': the size group the interval lies wholly inside ('ANTAL_20_29' ->
+    '20-49'); an open top ('ANTAL_1000_999999', 'ANTAL_1000_') is the open group; an interval
+    across two groups is None."""
+    match = _INTERVAL.match(code.strip().upper()) if isinstance(code, str) else None
     if match is None:
         return None
-    low, high = int(match[1]), int(match[2])
+    low = int(match[1])
+    high = int(match[2]) if match[2] and int(match[2]) < _OPEN_TOP else None
+    if high is not None and high < low:
+        return None
     for group, (g_low, g_high) in EMPLOYEE_GROUPS.items():
-        if low == g_low and (high == g_high or (g_high is None and high >= g_low)):
+        inside_top = g_high is None or (high is not None and high <= g_high)
+        if g_low <= low and inside_top and (g_high is None or low <= g_high):
             return group
     return None
 
 
+def _period_end(entry: dict[str, Any], part: str | None) -> date:
+    """The last day an employment figure covers: its month, quarter or year. Undated entries
+    sort first (date.min), so any dated figure is newer."""
+    year = _int(entry.get("aar"))
+    if year is None or not 1900 <= year <= 9999:
+        return date.min
+    if part is None:
+        return date(year, 12, 31)
+    number = _int(entry.get(part))
+    month = number if part == "maaned" else (number * 3 if number else None)
+    if month is None or not 1 <= month <= 12:
+        return date(year, 12, 31)  # the year is known, its part is not: the year's end
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _size_group(entry: dict[str, Any]) -> str | None:
+    group = _group_of_interval(entry.get("intervalKodeAntalAnsatte"))
+    if group is None and (number := _int(entry.get("antalAnsatte"))) is not None:
+        group = _group_of_count(number)
+    return group
+
+
 def _employees(company: dict[str, Any], meta: dict[str, Any]) -> str | None:
-    """The size group of the first series that has a figure, newest series (erst) first."""
-    for field, history in _EMPLOYMENT_SERIES:
-        entry = _dict(meta.get(field)) or _latest_count(company.get(history))
-        if entry is None:
-            continue
-        interval, count = entry.get("intervalKodeAntalAnsatte"), entry.get("antalAnsatte")
-        if interval is None and count is None:
-            continue
-        group = _group_of_interval(interval)
-        if group is None and (number := _int(count)) is not None:
-            group = _group_of_count(number)
-        return group
-    return None
+    """The size group of the newest figure across the erst, monthly, quarterly and yearly
+    series, by the end of the period it covers; on the same end the finer series wins (erst,
+    monthly, quarterly, yearly). The metadata's `nyeste*` entries can lag behind the history
+    arrays, so both are read."""
+    best: tuple[date, int, str] | None = None
+    for field, history, part, rank in _EMPLOYMENT_SERIES:
+        entries = _entries(company.get(history))
+        if (newest := _dict(meta.get(field))) is not None:
+            entries.append(newest)
+        for entry in entries:
+            group = _size_group(entry)
+            if group is None:
+                continue
+            key = (_period_end(entry, part), rank, group)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    return best[2] if best else None
 
 
 def _lifetime(company: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
@@ -310,12 +414,13 @@ def _lifetime(company: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     status = _text(meta.get("sammensatStatus"))
     if status is None:
         status = _text((_current(company.get("virksomhedsstatus")) or {}).get("status"))
+    register_status = _register_status(status)
     closed = bool(periods) and all(end is not None for _, end in periods)
-    ceased_status = fold(status).startswith(_CEASED_PREFIXES) if status else False
+    ceased_status = register_status in _CEASED_STATUSES
 
-    founded = _date(meta.get("stiftelsesDato"))
+    founded = _known_date(meta.get("stiftelsesDato"))
     if founded is None:
-        starts = [d for d in (_date(start) for start, _ in periods) if d]
+        starts = [d for d in (_known_date(start) for start, _ in periods) if d]
         founded = min(starts) if starts else None
 
     ceased = None
@@ -330,7 +435,31 @@ def _lifetime(company: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
             raise MalformedDocument("ceased without a date")
     if founded and ceased and ceased < founded:
         raise MalformedDocument(f"ceased {ceased} before founded {founded}")
-    return {"status": "ceased" if ceased else "active", "founded": founded, "ceased": ceased}
+    return {
+        "status": "ceased" if ceased else "active",
+        "register_status": register_status,
+        "founded": founded,
+        "ceased": ceased,
+    }
+
+
+def _register_status(text: str | None) -> RegisterStatus | None:
+    """The normalised `sammensatStatus`; every 'OPLØST ...' is dissolved; a text not known
+    here is 'unknown' (the lifetime periods then decide between active and ceased)."""
+    if text is None:
+        return None
+    letters = "".join(c for c in text.upper() if c.isalpha())
+    if letters in _STATUSES:
+        return _STATUSES[letters]
+    if letters.startswith("OPLØST"):
+        return "dissolved"
+    return "unknown"
+
+
+def _known_date(value: Any) -> date | None:
+    """A date, except the register's placeholder for a date it does not know (1901-01-01)."""
+    day = _date(value)
+    return None if day in _PLACEHOLDER_DATES else day
 
 
 def _phone(value: str) -> str | None:
@@ -357,44 +486,47 @@ def _website(value: str) -> str | None:
 _READERS = {"phone": _phone, "email": _email, "website": _website}
 
 
-def _classify(value: str) -> tuple[str, str] | None:
-    """Which kind of contact a bare string from `nyesteKontaktoplysninger` is, normalised."""
-    for kind, read in _READERS.items():
-        if (normal := read(value)) is not None:
-            return kind, normal
-    return None
+def _public_entry(entry: dict[str, Any]) -> bool:
+    """Current and not secret: `hemmelig` must say false (a missing flag is not taken as
+    consent), and a period with an end date is over."""
+    return entry.get("hemmelig") is False and _period(entry)[1] is None
 
 
-def _contact_values(company: dict[str, Any]) -> tuple[list[tuple[str, str]], set[str]]:
-    """Current, public values of the typed contact arrays, and the secret ones to leave out."""
-    found: list[tuple[str, str]] = []
-    secret: set[str] = set()
+def _withheld(company: dict[str, Any]) -> set[str]:
+    """Values never to publish, normalised as a phone, e-mail or site: every secret entry
+    of any contact array, and every fax number (current or not), so a number the register
+    also lists as secret or as a fax stays out in any spelling."""
+    withheld: set[str] = set()
+    for array in [*(name for name, _ in _CONTACT_ARRAYS), *_FAX_ARRAYS]:
+        fax = array in _FAX_ARRAYS
+        for entry in _entries(company.get(array)):
+            value = _text(entry.get("kontaktoplysning"))
+            if value is None or not (fax or entry.get("hemmelig") is not False):
+                continue
+            for read in _READERS.values():
+                if (normal := read(value)) is not None:
+                    withheld.add(normal)
+            withheld.add(value)
+    return withheld
+
+
+def _contact(company: dict[str, Any]) -> Contact:
+    """Phone, e-mail and web site from the typed arrays only: the newest current, non-secret
+    entry of each kind, never a fax. `virksomhedMetadata.nyesteKontaktoplysninger` is not
+    read: it is a bare list that mixes phones with fax numbers and secret values, with
+    nothing to tell them apart."""
+    withheld = _withheld(company)
+    best: dict[str, tuple[str, str]] = {}
     for array, kind in _CONTACT_ARRAYS:
         for entry in _entries(company.get(array)):
             value = _text(entry.get("kontaktoplysning"))
             normal = _READERS[kind](value) if value is not None else None
-            if normal is None:
+            if normal is None or normal in withheld or not _public_entry(entry):
                 continue
-            if entry.get("hemmelig") is True:
-                secret.add(normal)
-            elif _period(entry)[1] is None:
-                found.append((kind, normal))
-    return found, secret
-
-
-def _contact(company: dict[str, Any], meta: dict[str, Any]) -> Contact:
-    """Phone, e-mail and web site: the typed arrays first, then the mixed metadata list."""
-    found, secret = _contact_values(company)
-    listed = meta.get("nyesteKontaktoplysninger")
-    for raw in listed if isinstance(listed, list) else ():
-        value = _text(raw)
-        kind = _classify(value) if value is not None else None
-        if kind is not None and kind[1] not in secret:
-            found.append(kind)
-    first: dict[str, str] = {}
-    for kind, value in found:
-        first.setdefault(kind, value)
-    return Contact(**first)
+            start = _period(entry)[0] or ""
+            if kind not in best or start > best[kind][0]:
+                best[kind] = (start, normal)
+    return Contact(**{kind: normal for kind, (_, normal) in best.items()})
 
 
 def _reason(error: ValidationError) -> str:
@@ -420,8 +552,6 @@ def map_company(company: dict[str, Any]) -> Business:
         **_lifetime(company, meta),
     }
     try:
-        return Business(
-            **fields, employees=_employees(company, meta), contact=_contact(company, meta)
-        )
+        return Business(**fields, employees=_employees(company, meta), contact=_contact(company))
     except ValidationError as error:
         raise MalformedDocument(_reason(error)) from None
