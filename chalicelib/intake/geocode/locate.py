@@ -5,10 +5,15 @@ An address is looked up once: found points and "not found" answers are cached in
 re-run, a re-import or a second business at the same address costs no call. When the service is
 down, slow or not configured, the business still gets a point (its postcode's, marked
 `postcode`) and is remembered for a retry on a later run: nothing waits for the service.
+
+A point at `address` precision is always the house itself: the service adapter takes a hit only
+when its house number is the wanted one; otherwise the postcode's point, with the reason kept
+in the cache and in `Located.note` (docs/GEOCODING.md).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +23,17 @@ from chalicelib.domain.geo import in_denmark
 from chalicelib.domain.reference import postcode_point
 from chalicelib.domain.text import fold
 from chalicelib.intake.geocode import AddressRef, Geocoder, GeocoderUnavailable
+from chalicelib.intake.geocode.address import street_address
 
 if TYPE_CHECKING:
     from chalicelib.store import Store
 
+log = logging.getLogger("mikrokort")
+
 CACHE = "geocode"
+# Found points cached before house numbers were compared exactly may be a neighbour's house
+# ("Langgade 1" on 14): a found point without this version is asked again.
+CACHE_VERSION = 2
 NOT_FOUND_TTL = timedelta(days=30)  # the address register grows; ask again after a while
 _CACHE_CHUNK = 50
 _OFFLINE_AFTER = 3  # consecutive failures before the service is left alone for this run
@@ -37,7 +48,15 @@ def address_ref(
         return None
     text = f"{address}, {postcode} {city or ''}".strip()
     key = f"dar:{address_id.lower()}" if address_id else f"txt:{fold(text)}"
-    return AddressRef(key=key, text=text, address_id=address_id, postcode=postcode)
+    parts = street_address(address)
+    return AddressRef(
+        key=key,
+        text=text,
+        address_id=address_id,
+        postcode=postcode,
+        street=parts.street if parts else None,
+        number=parts.number if parts else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,7 @@ class Located:
     point: tuple[float, float] | None
     precision: Literal["address", "postcode"] | None
     retry: bool = False  # the service could not answer: look again on a later run
+    note: str | None = None  # why the point is the postcode's, when the service said why
 
 
 @dataclass
@@ -53,6 +73,8 @@ class GeocodeStats:
     cache_hits: int = 0
     found: int = 0
     not_found: int = 0
+    by_id: int = 0  # found by CVR's adresseId
+    by_text: int = 0  # found by street and house number
     failed: int = 0  # the service could not answer; fell back to the postcode point
     last_error: str | None = None
 
@@ -88,7 +110,10 @@ class AddressLocator:
                 if "lon" in hit:
                     out[ref.key] = Located((float(hit["lon"]), float(hit["lat"])), "address")
                 else:
-                    out[ref.key] = _postcode_fallback(ref, retry=False)
+                    why = hit.get("why")
+                    out[ref.key] = _postcode_fallback(
+                        ref, retry=False, note=why if isinstance(why, str) else None
+                    )
                 continue
             if self.service is None:  # offline by configuration: nothing to retry
                 out[ref.key] = _postcode_fallback(ref, retry=False)
@@ -97,19 +122,19 @@ class AddressLocator:
                 self.stats.failed += 1
                 out[ref.key] = _postcode_fallback(ref, retry=True)
                 continue
-            point, error = self._ask(ref)
+            point, why, error = self._ask(ref)
             if error is not None:
-                out[ref.key] = _postcode_fallback(ref, retry=True)
+                out[ref.key] = _postcode_fallback(ref, retry=True, note=error)
                 continue
             stamp = now.isoformat(timespec="seconds")
             if point is not None:
                 self.stats.found += 1
-                fresh[ref.key] = {"lon": point[0], "lat": point[1], "at": stamp}
+                fresh[ref.key] = {"lon": point[0], "lat": point[1], "at": stamp, "v": CACHE_VERSION}
                 out[ref.key] = Located(point, "address")
             else:
                 self.stats.not_found += 1
-                fresh[ref.key] = {"found": False, "at": stamp}
-                out[ref.key] = _postcode_fallback(ref, retry=False)
+                fresh[ref.key] = {"found": False, "at": stamp, "why": why}
+                out[ref.key] = _postcode_fallback(ref, retry=False, note=why)
             if len(fresh) >= _CACHE_CHUNK:  # answers are kept even if the run dies mid-page
                 self.store.put_records(CACHE, fresh)
                 fresh = {}
@@ -117,25 +142,33 @@ class AddressLocator:
             self.store.put_records(CACHE, fresh)
         return out
 
-    def _ask(self, ref: AddressRef) -> tuple[tuple[float, float] | None, str | None]:
+    def _ask(self, ref: AddressRef) -> tuple[tuple[float, float] | None, str | None, str | None]:
+        """(point, why there is none, the service's failure) for one address."""
         assert self.service is not None
         self.stats.service_calls += 1
         try:
-            point = self.service.lookup(ref)
+            answer = self.service.lookup(ref)
         except GeocoderUnavailable as exc:
             self._failures_in_a_row += 1
             self.stats.failed += 1
             self.stats.last_error = str(exc)
-            return None, str(exc)
+            return None, None, str(exc)
         self._failures_in_a_row = 0
+        point = answer.point
         if point is not None and not in_denmark(*point):
-            return None, None  # a point outside Denmark is no answer for a Danish address
-        return point, None
+            return None, "the service's point is outside Denmark", None
+        if point is None:
+            log.info("%s: postcode point, %s", ref.text, answer.reason or "not found")
+        elif answer.via == "id":
+            self.stats.by_id += 1
+        else:
+            self.stats.by_text += 1
+        return point, answer.reason if point is None else None, None
 
 
 def _usable(hit: dict[str, object], now: datetime) -> bool:
     if "lon" in hit:
-        return True
+        return hit.get("v") == CACHE_VERSION
     try:
         at = datetime.fromisoformat(str(hit.get("at")))
     except ValueError:
@@ -143,6 +176,6 @@ def _usable(hit: dict[str, object], now: datetime) -> bool:
     return now - at < NOT_FOUND_TTL
 
 
-def _postcode_fallback(ref: AddressRef, *, retry: bool) -> Located:
+def _postcode_fallback(ref: AddressRef, *, retry: bool, note: str | None = None) -> Located:
     point = postcode_point(ref.postcode) if ref.postcode else None
-    return Located(point, "postcode" if point else None, retry=retry)
+    return Located(point, "postcode" if point else None, retry=retry, note=note)
