@@ -270,6 +270,8 @@ def test_not_a_company_object_is_malformed() -> None:
         ({"bogstavFra": "B", "etage": "2", "sidedoer": "th"}, "Langgade 12B, 2. th"),
         ({"etage": "st", "sidedoer": "tv"}, "Langgade 12, st. tv"),
         ({"etage": "1"}, "Langgade 12, 1."),
+        ({"etage": "03", "sidedoer": "tv"}, "Langgade 12, 3. tv"),  # the register pads floors
+        ({"etage": "01"}, "Langgade 12, 1."),
         ({"sidedoer": "mf"}, "Langgade 12, mf"),
         ({"husnummerTil": 16}, "Langgade 12-16"),
         ({"husnummerFra": "7", "vejnavn": " Gammel  Landevej "}, "Gammel Landevej 7"),
@@ -375,6 +377,12 @@ def test_industry_code(code: Any, expected: str | None) -> None:
     assert (b.industry_code, b.industry_text) == (expected, "Tømrer")
 
 
+@pytest.mark.parametrize("code", ["980000", "999999", 980000])
+def test_unstated_industry_is_unknown_not_sections_t_and_u(code: Any) -> None:
+    b = map_company(doc(nyesteHovedbranche={"branchekode": code, "branchetekst": "Uoplyst"}))
+    assert (b.industry_code, b.industry_text, b.industry_section) == (None, None, None)
+
+
 def test_db25_code_unknown_to_db07_is_kept_without_section() -> None:
     branche = {"branchekode": "890100", "branchetekst": "En DB25-branche"}
     b = map_company(doc(nyesteHovedbranche=branche))
@@ -396,6 +404,40 @@ def test_company_form(short: Any, expected: str | None) -> None:
     assert (b.company_form, b.company_form_text) == (expected, "Anpartsselskab")
 
 
+@pytest.mark.parametrize(
+    ("short", "code", "personal"),
+    [
+        (None, 10, True),  # ENK by its code alone
+        (None, 15, True),  # PMV
+        (None, 30, True),  # I/S
+        (None, 80, False),  # APS
+        ("APS", 80, False),
+        ("APS", 10, True),  # text and code disagree: the person's form wins
+        ("ENK", 80, True),
+        (None, 990, True),  # "Uoplyst virksomhedsform"
+        (None, None, True),
+    ],
+)
+def test_the_privacy_rule_reads_the_form_code_too(
+    short: str | None, code: int | None, personal: bool
+) -> None:
+    form = {"kortBeskrivelse": short, "virksomhedsformkode": code}
+    b = map_company(doc(nyesteVirksomhedsform=form))
+    assert b.company_form_code == code and b.personally_owned is personal
+
+
+def test_a_care_of_address_says_so_and_names_nobody() -> None:
+    b = map_company(doc(nyesteBeliggenhedsadresse=address(conavn="Revisor Hansen")))
+    assert (b.address, b.address_issue) == (
+        "Langgade 12",
+        "c/o address: registered at another party's address",
+    )
+    free = address(vejnavn=None, husnummerFra=None, fritekst="c/o Jens Hansen\nLanggade 12")
+    b = map_company(doc(nyesteBeliggenhedsadresse=free))
+    assert b.address == "Langgade 12" and "Hansen" not in (b.address_issue or "")
+    assert b.address_issue == "address only as free text"
+
+
 # --- employees ------------------------------------------------------------------------------
 
 
@@ -413,7 +455,11 @@ def test_company_form(short: Any, expected: str | None) -> None:
         ("ANTAL_200_499", "200-499"),
         ("ANTAL_500_999", "500-999"),
         ("ANTAL_1000_999999", "1000+"),
-        ("ANTAL_3_7", None),
+        ("ANTAL_1000_", "1000+"),
+        ("antal_5_9", "5-9"),
+        ("ANTAL_20_29", "20-49"),  # a yearly figure in real documents: inside 20-49
+        ("ANTAL_3_7", None),  # across two groups
+        ("ANTAL_9_5", None),
         ("5-9", None),
     ],
 )
@@ -459,6 +505,31 @@ def test_an_empty_entry_does_not_hide_an_older_series() -> None:
     assert map_company(company).employees == "2-4"
 
 
+def test_the_newest_period_wins_across_the_series() -> None:
+    """A 2023 yearly figure is newer than a 2016 monthly one; the metadata's entry can lag
+    behind its own history array."""
+    company = doc(
+        nyesteMaanedsbeskaeftigelse={
+            "aar": 2016,
+            "maaned": 12,
+            "intervalKodeAntalAnsatte": "ANTAL_1_1",
+        },
+        nyesteAarsbeskaeftigelse={"aar": 2022, "intervalKodeAntalAnsatte": "ANTAL_5_9"},
+    )
+    company["aarsbeskaeftigelse"] = [{"aar": 2023, "intervalKodeAntalAnsatte": "ANTAL_10_19"}]
+    assert map_company(company).employees == "10-19"
+    # the same period's end: the finer series wins (December 2023 over the year 2023)
+    company["maanedsbeskaeftigelse"] = [
+        {"aar": 2023, "maaned": 12, "intervalKodeAntalAnsatte": "ANTAL_2_4"}
+    ]
+    assert map_company(company).employees == "2-4"
+    # a quarter ends with its third month
+    company["kvartalsbeskaeftigelse"] = [
+        {"aar": 2024, "kvartal": 1, "intervalKodeAntalAnsatte": "ANTAL_20_49"}
+    ]
+    assert map_company(company).employees == "20-49"
+
+
 def test_employees_from_the_latest_history_entry() -> None:
     company = doc()
     company["kvartalsbeskaeftigelse"] = [
@@ -490,12 +561,38 @@ def test_exact_counts_are_never_published() -> None:
         "Under konkurs",
         "UNDER FRIVILLIG LIKVIDATION",
         "UNDER REKONSTRUKTION",
+        "UNDER REASSUMERING",
+        "UNDER TVANGSOPLØSNING",
+        "FREMTID",
+        "UNDERKONKURS",
         None,
     ],
 )
 def test_active_status(status: str | None) -> None:
     b = map_company(doc(sammensatStatus=status, virkningsDato="2024-01-01"))
     assert (b.status, b.ceased) == ("active", None)
+
+
+@pytest.mark.parametrize(
+    ("status", "register_status"),
+    [
+        ("NORMAL", "normal"),
+        ("Aktiv", "normal"),
+        ("Fremtid", "future"),
+        ("Under konkurs", "under_bankruptcy"),
+        ("UNDER FRIVILLIG LIKVIDATION", "under_voluntary_liquidation"),
+        ("UDEN RETSVIRKNING", "without_legal_effect"),
+        ("Uden retsvirkning", "without_legal_effect"),
+        ("OPLØST EFTER GRÆNSEOVERSKRIDENDE FUSION", "dissolved"),
+        ("TVANGSOPLØST", "compulsorily_dissolved"),
+        ("SLETTET", "deleted"),
+        ("EN NY STATUS", "unknown"),
+        (None, None),
+    ],
+)
+def test_register_status(status: str | None, register_status: str | None) -> None:
+    b = map_company(doc(sammensatStatus=status, virkningsDato="2024-01-01"))
+    assert b.register_status == register_status
 
 
 @pytest.mark.parametrize(
@@ -511,6 +608,7 @@ def test_active_status(status: str | None) -> None:
         "OPLØST EFTER SPALTNING",
         "SLETTET",
         " slettet ",
+        "UDEN RETSVIRKNING",  # the registration has no legal effect: not an active business
     ],
 )
 def test_ceased_status(status: str) -> None:
@@ -558,6 +656,15 @@ def test_founded_from_stiftelsesdato_else_the_earliest_lifetime_start() -> None:
     b = map_company(doc(top={"livsforloeb": life}, stiftelsesDato=None))
     assert b.founded == date(2012, 5, 1)
     assert map_company(doc(stiftelsesDato="not a date")).founded is None
+
+
+@pytest.mark.parametrize("field", ["stiftelsesDato", "livsforloeb"])
+def test_the_placeholder_founding_date_is_unknown(field: str) -> None:
+    life = [{"periode": {"gyldigFra": "1901-01-01", "gyldigTil": None}}]
+    company = doc(top={"livsforloeb": life}, stiftelsesDato="1901-01-01")
+    if field == "livsforloeb":
+        company["virksomhedMetadata"]["stiftelsesDato"] = None
+    assert map_company(company).founded is None
 
 
 def test_ceased_before_founded_is_malformed() -> None:

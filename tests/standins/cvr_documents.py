@@ -6,20 +6,24 @@ histories and `virksomhedMetadata`), with values that map back to the Business t
 The stand-in server answers with only the fields a search asks for in `_source`, as the register
 does, so a field the client forgets to ask for is missing in tests too.
 
-`tests/standins/cvr_variants.py` builds the register's awkward cases on top of these documents
-(secret and fax numbers, ended contacts, "Uoplyst" industries, every status, ...).
+`variant_documents` builds the register's awkward cases on top of these documents, as real
+documents carry them (secret and fax numbers, ended contacts, "Uoplyst" industries, every status,
+zero-padded floors, size intervals inside a group, c/o addresses, placeholder dates, a form given
+only by its code): see docs/CVR_REFRESH.md for the public documents each one was taken from.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.domain.models import EMPLOYEE_GROUPS, Business
+from chalicelib.domain.models import EMPLOYEE_GROUPS, Business, Contact, cvr_check_digit
 from chalicelib.domain.reference import DATA
 
 _CET = timezone(timedelta(hours=1))
@@ -267,3 +271,216 @@ def hit(company: dict[str, Any]) -> dict[str, Any]:
         "_score": None,
         "_source": {"Vrvirksomhed": company},
     }
+
+
+# -- the register's awkward cases ---------------------------------------------------------------
+
+# Every status text a variant carries: the register's sammensatStatus list (spelt as it does).
+REGISTER_STATUSES = (
+    "NORMAL",
+    "Aktiv",
+    "FREMTID",
+    "UNDER KONKURS",
+    "UNDER FRIVILLIG LIKVIDATION",
+    "UNDER TVANGSOPLØSNING",
+    "UNDER REKONSTRUKTION",
+    "UNDER REASSUMERING",
+    "UDEN RETSVIRKNING",
+    "OPHØRT",
+    "OPLØST EFTER ERKLÆRING",
+    "OPLØST EFTER FRIVILLIG LIKVIDATION",
+    "OPLØST EFTER FUSION",
+    "OPLØST EFTER KONKURS",
+    "OPLØST EFTER SPALTNING",
+    "TVANGSOPLØST",
+    "SLETTET",
+    "Noget helt nyt",  # a text the register may add one day
+)
+_GONE = ("UDEN RETSVIRKNING", "OPHØRT", "OPLØST", "TVANGSOPLØST", "SLETTET")
+
+
+def variant_business(cvr: str = "38000017") -> Business:
+    """The plain company every variant starts from: an ApS in Nykøbing F with public contact
+    details, so any contact a variant lets through would be published."""
+    return Business(
+        id=cvr,
+        name="Variant Tømrer ApS",
+        industry_code="433200",
+        industry_text="Tømrer- og bygningssnedkervirksomhed",
+        company_form="APS",
+        company_form_text="Anpartsselskab",
+        employees="2-4",
+        founded=date(2016, 4, 1),
+        address="Langgade 12",
+        postcode="4800",
+        city="Nykøbing F",
+        municipality="376",
+        contact=Contact(email="kontakt@variant.example", website="https://variant.example"),
+    )
+
+
+def _cvr_numbers(first: int) -> Any:
+    """Valid CVR numbers (modulus 11) from 38xxxxx on, one per variant."""
+    n = first
+    while True:
+        seven = f"38{n:05d}"
+        digit = cvr_check_digit(seven)
+        if digit is not None:
+            yield f"{seven}{digit}"
+        n += 1
+
+
+def _employment_entry(
+    year: int, interval: str | None, *, month: int | None = None, quarter: int | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"aar": year}
+    if month is not None:
+        entry["maaned"] = month
+    if quarter is not None:
+        entry["kvartal"] = quarter
+    entry.update(
+        antalAarsvaerk=None,
+        antalAnsatte=None,
+        sidstOpdateret=_stamp(_DEFAULT_LOADED),
+        intervalKodeAntalAarsvaerk=interval,
+        intervalKodeAntalAnsatte=interval,
+    )
+    return entry
+
+
+def _contacts(company: dict[str, Any], **arrays: list[dict[str, Any]]) -> None:
+    """Set typed arrays and, as the register does, list every current value (secret and fax
+    ones included) in the untyped metadata list."""
+    company.update(arrays)
+    listed = [
+        e["kontaktoplysning"]
+        for name in (
+            "telefonNummer",
+            "telefaxNummer",
+            "sekundaertTelefonNummer",
+            "elektroniskPost",
+            "hjemmeside",
+        )
+        for e in company.get(name, [])
+        if e["periode"]["gyldigTil"] is None
+    ]
+    company["virksomhedMetadata"]["nyesteKontaktoplysninger"] = listed
+
+
+def variant_documents(
+    base: Business | None = None, *, loaded: datetime | None = None, first: int = 1
+) -> dict[str, dict[str, Any]]:
+    """Company documents, one per awkward case, each under its own CVR number (in the order of
+    the names). Values to be withheld are in the documents themselves (`hemmelig: true`, the
+    fax arrays, periods with an end), so a test can collect them from there."""
+    base = base or variant_business()
+    numbers = _cvr_numbers(first)
+    out: dict[str, dict[str, Any]] = {}
+
+    def make(name: str, **update: Any) -> dict[str, Any]:
+        b = base.model_copy(update={"id": next(numbers), **update})
+        out[name] = company_document(b, samt_id=3, loaded=loaded)
+        return out[name]
+
+    start = _day(base.founded)
+    # contacts
+    c = make("secret_phone")
+    _contacts(
+        c,
+        telefonNummer=[contact_entry("61234567", secret=True, start=start)],
+        elektroniskPost=[contact_entry("kontakt@variant.example", start=start)],
+    )
+    c = make("secret_email", contact=base.contact.model_copy(update={"phone": "+45 51 11 22 33"}))
+    _contacts(
+        c,
+        telefonNummer=[contact_entry("51112233", start=start)],
+        elektroniskPost=[contact_entry("hemmelig@variant.example", secret=True, start=start)],
+    )
+    c = make("fax_only")
+    _contacts(
+        c,
+        telefonNummer=[],
+        telefaxNummer=[contact_entry("62345678", start=start)],
+        elektroniskPost=[contact_entry("kontakt@variant.example", start=start)],
+    )
+    c = make("fax_and_phone")
+    _contacts(
+        c,
+        telefonNummer=[contact_entry("52223344", start=start)],
+        telefaxNummer=[contact_entry("52223345", start=start)],
+        sekundaertTelefaxNummer=[contact_entry("52223346", start=start)],
+    )
+    c = make("ended_contacts")
+    _contacts(
+        c,
+        telefonNummer=[contact_entry("63456789", start=start, end="2020-12-31")],
+        elektroniskPost=[contact_entry("gammel@variant.example", start=start, end="2021-06-30")],
+        hjemmeside=[contact_entry("https://variant.example", start="2021-07-01")],
+    )
+    c = make("secondary_phone")
+    _contacts(c, sekundaertTelefonNummer=[contact_entry("53334455", start=start)])
+    # industry
+    for code in ("980000", "999999"):
+        c = make(f"industry_{code}")
+        c["virksomhedMetadata"]["nyesteHovedbranche"].update(
+            branchekode=code, branchetekst="Uoplyst"
+        )
+    # status
+    for status in REGISTER_STATUSES:
+        gone = status.upper().startswith(_GONE)
+        c = make(f"status {status}")
+        meta = c["virksomhedMetadata"]
+        meta["sammensatStatus"] = status
+        if gone:
+            c["livsforloeb"][0]["periode"]["gyldigTil"] = "2024-06-30"
+            meta["virkningsDato"] = "2024-06-30"
+    # form given only by its numeric code
+    for code in (10, 15, 30, 80):
+        c = make(f"form_code_{code}")
+        form = c["virksomhedMetadata"]["nyesteVirksomhedsform"]
+        form.update(virksomhedsformkode=code, kortBeskrivelse=None, langBeskrivelse=None)
+    # address
+    c = make("zero_padded_floor", address="Langgade 12, 3. tv")
+    c["virksomhedMetadata"]["nyesteBeliggenhedsadresse"]["etage"] = "03"
+    c = make("care_of")
+    c["virksomhedMetadata"]["nyesteBeliggenhedsadresse"]["conavn"] = "c/o Revisorhuset Falster"
+    # dates
+    c = make("placeholder_founded", founded=date(1901, 1, 1))
+    # employees
+    c = make("interval_inside_a_group", employees=None)
+    c["aarsbeskaeftigelse"] = [_employment_entry(2015, "ANTAL_20_29")]
+    c["virksomhedMetadata"]["nyesteAarsbeskaeftigelse"] = copy.deepcopy(c["aarsbeskaeftigelse"][0])
+    c = make("open_top_interval", employees=None)
+    c["erstMaanedsbeskaeftigelse"] = [_employment_entry(2025, "ANTAL_1000_", month=9)]
+    c = make("newest_series_wins", employees=None)
+    c["maanedsbeskaeftigelse"] = [_employment_entry(2016, "ANTAL_1_1", month=12)]
+    c["kvartalsbeskaeftigelse"] = [_employment_entry(2019, "ANTAL_2_4", quarter=3)]
+    c["aarsbeskaeftigelse"] = [
+        _employment_entry(2022, "ANTAL_5_9"),
+        _employment_entry(2023, "ANTAL_10_19"),
+    ]
+    meta = c["virksomhedMetadata"]
+    meta["nyesteMaanedsbeskaeftigelse"] = copy.deepcopy(c["maanedsbeskaeftigelse"][0])
+    meta["nyesteKvartalsbeskaeftigelse"] = copy.deepcopy(c["kvartalsbeskaeftigelse"][0])
+    meta["nyesteAarsbeskaeftigelse"] = copy.deepcopy(c["aarsbeskaeftigelse"][0])  # lags
+    return out
+
+
+def withheld_values(companies: Iterable[dict[str, Any]]) -> set[str]:
+    """Every contact value of these documents that must never be published: secret ones, fax
+    numbers and ended ones, as the register writes them (8-digit numbers, addresses)."""
+    values: set[str] = set()
+    for company in companies:
+        for name in (
+            "telefonNummer",
+            "sekundaertTelefonNummer",
+            "telefaxNummer",
+            "sekundaertTelefaxNummer",
+            "elektroniskPost",
+            "hjemmeside",
+        ):
+            for e in company.get(name) or []:
+                fax = "fax" in name.lower()
+                if fax or e.get("hemmelig") is not False or e["periode"].get("gyldigTil"):
+                    values.add(str(e["kontaktoplysning"]))
+    return values

@@ -1244,8 +1244,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--password", default="secret")
     parser.add_argument("--scroll-ttl", type=float, default=300.0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also serve the register's awkward cases (secret and fax numbers, ended contacts, "
+        "Uoplyst industries, every status, ...): tests/standins/cvr_documents.variant_documents",
+    )
     args = parser.parse_args(argv)
     companies = load_jsonl(args.jsonl) if args.jsonl else []
+    if args.variants:
+        from tests.standins.cvr_documents import variant_documents
+
+        companies += list(variant_documents().values())
     standin = CvrStandIn(
         companies, user=args.user, password=args.password, scroll_ttl=args.scroll_ttl
     )
