@@ -49,12 +49,20 @@ $(DYNALITE):
 	npm install --no-audit --no-fund --loglevel=error --prefix tests/.dynalite dynalite@4.0.0
 	touch $@
 
+# checkov (PyPI) in a venv of its own: its many pinned dependencies never touch the project's.
+# tests/infra/test_checkov.py runs it over the synthesized templates.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r infra/requirements-checkov.txt
+	touch $@
+
 # One ring of the suite: pytest with these arguments; "no tests collected" (exit 5) is no failure.
 ring = $(BIN)/python -m pytest $(1) || [ $$? -eq 5 ]
 
 ## test: the fast ring: unit tests, the store contract on SQLite and on DynamoDB (dynalite), the
 ## API in-process, intake against its stand-in servers; installs what it needs, lints first
-test: $(VENV)/.dev $(DYNALITE)
+test: $(VENV)/.dev $(DYNALITE) $(CHECKOV_VENV)/.installed
 	bash scripts/install-system-deps.sh node
 	$(MAKE) --no-print-directory widget
 	$(BIN)/ruff check .
@@ -110,4 +118,4 @@ deploy: package
 	bash infra/deploy.sh $(STAGE)
 
 clean:
-	rm -rf $(VENV) .data tests/.dynalite .pytest_cache .ruff_cache widget/dist widget/node_modules infra/build
+	rm -rf $(VENV) $(CHECKOV_VENV) .data tests/.dynalite .pytest_cache .ruff_cache widget/dist widget/node_modules infra/build

@@ -5,7 +5,9 @@ from `app.py` and `.chalice/config.json` (functions, API, schedules, log groups)
 here win, dictionaries are merged. So this module adds the table, the bucket, the secrets, one
 role per function, and amends Chalice's own resources (function names, roles, environment,
 log group names, API throttling and error answers). It is a pure function of the stage: the
-stage's names are computed here, and ARNs are `Fn::Sub`/`Fn::GetAtt` expressions.
+stage's names are computed here, and ARNs are `Fn::Sub`/`Fn::GetAtt` expressions. The alarms,
+their topic and the jobs' dead-letter queue come from `infra/monitoring.py`; the checkov
+checks the deployment does not follow, each with its reason, from `infra/waivers.py`.
 
 Logical IDs that Chalice generates and this template amends: `APIHandler`, `CvrRefresh`,
 `YearlySnapshot` (functions), `ApiHandlerLogGroup`, `CvrRefreshLogGroup`,
@@ -20,6 +22,8 @@ from typing import Any
 
 from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
 from chalicelib.store.dynamodb.schema import table_definition
+from infra import monitoring
+from infra.waivers import metadata
 
 APP = "mikrokort"
 
@@ -30,13 +34,31 @@ class Stage:
     deletion_protection: bool  # the table refuses DeleteTable (it is retained either way)
     rate_limit: float  # API Gateway steady requests per second, every method
     burst_limit: int  # API Gateway burst (token bucket size)
+    # at most this many API requests run at once (reserved concurrency): the cost ceiling of
+    # the API function; above it Lambda throttles, and an alarm says so
+    api_concurrency: int
+    log_retention_days: int  # as `log_retention_in_days` in .chalice/config.json
     # requests to the expensive routes one client address may make in 5 minutes (AWS WAF)
     expensive_per_client: int = 300
 
 
 STAGES = {
-    "dev": Stage("dev", deletion_protection=False, rate_limit=20, burst_limit=40),
-    "prod": Stage("prod", deletion_protection=True, rate_limit=200, burst_limit=400),
+    "dev": Stage(
+        "dev",
+        deletion_protection=False,
+        rate_limit=20,
+        burst_limit=40,
+        api_concurrency=10,
+        log_retention_days=14,
+    ),
+    "prod": Stage(
+        "prod",
+        deletion_protection=True,
+        rate_limit=200,
+        burst_limit=400,
+        api_concurrency=50,
+        log_retention_days=90,
+    ),
 }
 
 
@@ -57,6 +79,9 @@ FUNCTIONS = (
 TABLE_ID = "Table"
 BUCKET_ID = "OpenDataBucket"
 BUCKET_POLICY_ID = "OpenDataBucketPolicy"
+LOG_BUCKET_ID = "AccessLogBucket"
+LOG_BUCKET_POLICY_ID = "AccessLogBucketPolicy"
+S3_LOG_PREFIX = "s3/opendata/"
 CVR_SECRET_ID = "CvrSecret"
 CURSOR_SECRET_ID = "CursorSecret"
 CLIENT_SALT_ID = "ClientSalt"
@@ -73,6 +98,10 @@ def function_name(stage: str, function: str) -> str:
 def bucket_name_sub(stage: str) -> str:
     """Bucket names are global: the account and region make them unique."""
     return f"{APP}-{stage}-opendata-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+def log_bucket_name_sub(stage: str) -> str:
+    return f"{APP}-{stage}-logs-${{AWS::AccountId}}-${{AWS::Region}}"
 
 
 def cvr_secret_name(stage: str) -> str:
@@ -171,6 +200,7 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
                 ["secretsmanager:GetSecretValue"],
                 [{"Ref": CVR_SECRET_ID}],
             ),
+            monitoring.dead_letter_statement(),
         ],
         "yearly_snapshot": [
             _logs(stage, "yearly_snapshot"),
@@ -183,6 +213,7 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
                 [snapshot_objects_arn()],
             ),
             _s3_list(),
+            monitoring.dead_letter_statement(),
         ],
     }
 
@@ -230,6 +261,11 @@ def _bucket(stage: Stage) -> dict[str, Any]:
                 "IgnorePublicAcls": True,
                 "BlockPublicPolicy": False,
                 "RestrictPublicBuckets": False,
+            },
+            # who read which file when: S3 server access logs, in a bucket of their own
+            "LoggingConfiguration": {
+                "DestinationBucketName": {"Ref": LOG_BUCKET_ID},
+                "LogFilePrefix": S3_LOG_PREFIX,
             },
             "LifecycleConfiguration": {
                 "Rules": [
@@ -279,6 +315,84 @@ def _bucket_policy() -> dict[str, Any]:
                         "Principal": "*",
                         "Action": "s3:*",
                         "Resource": [bucket_arn(), _sub(f"${{{BUCKET_ID}.Arn}}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                ],
+            },
+        },
+    }
+
+
+def _log_bucket(stage: Stage) -> dict[str, Any]:
+    """The open-data bucket's access logs. They hold the downloaders' addresses (S3 writes
+    them, there is no format to choose), so they expire with the stage's log retention."""
+    days = stage.log_retention_days
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": _sub(log_bucket_name_sub(stage.name)),
+            "VersioningConfiguration": {"Status": "Enabled"},
+            # S3 delivers server access logs only into SSE-S3 buckets
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": "expire-access-logs",
+                        "Status": "Enabled",
+                        "ExpirationInDays": days,
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+                    }
+                ]
+            },
+            "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+        },
+    }
+
+
+def _log_bucket_policy() -> dict[str, Any]:
+    # with ACLs disabled, S3's log delivery writes by this policy: only the open-data
+    # bucket's logs, of this account, under their prefix
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": LOG_BUCKET_ID},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "S3ServerAccessLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": _sub(f"${{{LOG_BUCKET_ID}.Arn}}/{S3_LOG_PREFIX}*"),
+                        "Condition": {
+                            "ArnLike": {"aws:SourceArn": bucket_arn()},
+                            "StringEquals": {"aws:SourceAccount": _sub("${AWS::AccountId}")},
+                        },
+                    },
+                    {
+                        "Sid": "HttpsOnly",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [
+                            {"Fn::GetAtt": [LOG_BUCKET_ID, "Arn"]},
+                            _sub(f"${{{LOG_BUCKET_ID}.Arn}}/*"),
+                        ],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                     },
                 ],
@@ -380,14 +494,19 @@ def _environment(stage: Stage, fn: Function) -> dict[str, Any]:
 
 
 def _function(stage: Stage, fn: Function) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "FunctionName": function_name(stage.name, fn.name),
+        "Role": {"Fn::GetAtt": [fn.role_id, "Arn"]},
+        "Environment": {"Variables": _environment(stage, fn)},
+    }
+    if fn.name == "api_handler":
+        props["ReservedConcurrentExecutions"] = stage.api_concurrency
+    else:  # the scheduled jobs: a failed night lands in the queue, and its alarm rings
+        props["DeadLetterQueue"] = monitoring.dead_letter_config()
     return {
         # the log group exists (with its retention) before the function can write to it
         "DependsOn": [fn.log_group_id],
-        "Properties": {
-            "FunctionName": function_name(stage.name, fn.name),
-            "Role": {"Fn::GetAtt": [fn.role_id, "Arn"]},
-            "Environment": {"Variables": _environment(stage, fn)},
-        },
+        "Properties": props,
     }
 
 
@@ -399,8 +518,11 @@ def _log_group(stage: Stage, fn: Function) -> dict[str, Any]:
 
 def _api(stage: Stage) -> dict[str, Any]:
     return {
+        # access logging needs API Gateway's account-wide logging role in place first
+        "DependsOn": [monitoring.APIGW_ACCOUNT_ID],
         "Properties": {
             "Name": f"{APP}-{stage.name}",
+            "AccessLogSetting": monitoring.access_log_setting(stage.name),
             "MethodSettings": [
                 {
                     "ResourcePath": "/*",
@@ -431,7 +553,7 @@ def _api(stage: Stage) -> dict[str, Any]:
                     },
                 },
             },
-        }
+        },
     }
 
 
@@ -550,6 +672,8 @@ def resources(stage_name: str) -> dict[str, Any]:
         TABLE_ID: _table(stage),
         BUCKET_ID: _bucket(stage),
         BUCKET_POLICY_ID: _bucket_policy(),
+        LOG_BUCKET_ID: _log_bucket(stage),
+        LOG_BUCKET_POLICY_ID: _log_bucket_policy(),
         **_secrets(stage),
         "RestAPI": _api(stage),
         WEB_ACL_ID: _web_acl(stage),
@@ -559,9 +683,15 @@ def resources(stage_name: str) -> dict[str, Any]:
         res[fn.role_id] = _role(stage, fn)
         res[fn.logical_id] = _function(stage, fn)
         res[fn.log_group_id] = _log_group(stage, fn)
+    names = {fn.name: function_name(stage.name, fn.name) for fn in FUNCTIONS}
+    res.update(monitoring.resources(stage.name, names, stage.log_retention_days))
+    for logical_id in res:
+        res[logical_id].update(metadata(logical_id))
     return {
         "Description": f"Mikrokort ({stage.name}): OGC API of Danish micro-businesses",
+        "Conditions": monitoring.CONDITIONS,
         "Parameters": {
+            **monitoring.PARAMETERS,
             "GeocoderUrl": {
                 "Type": "String",
                 "Default": "",
@@ -588,5 +718,8 @@ def resources(stage_name: str) -> dict[str, Any]:
                 "Value": _sub(f"https://${{{BUCKET_ID}.RegionalDomainName}}/{SNAPSHOT_PREFIX}/")
             },
             "CvrSecretArn": {"Value": {"Ref": CVR_SECRET_ID}},
+            "AlarmTopicArn": {"Value": {"Ref": monitoring.TOPIC_ID}},
+            "JobsDeadLetterQueueUrl": {"Value": {"Ref": monitoring.DLQ_ID}},
+            "AccessLogBucket": {"Value": {"Ref": LOG_BUCKET_ID}},
         },
     }

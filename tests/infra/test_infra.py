@@ -112,6 +112,10 @@ IAM_ACTION = {
     ("ssm", "GetParameter"): "ssm:GetParameter",
 }
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# what Lambda itself does with a scheduled function's role: a failed event into the jobs'
+# dead-letter queue (the code makes no SQS call)
+DEAD_LETTER_ACTIONS = {"sqs:SendMessage"}
+SCHEDULED = ("cvr_refresh", "yearly_snapshot")
 # Chalice's function names and their logical IDs in the template
 FUNCTIONS = {
     "api_handler": "APIHandler",
@@ -153,6 +157,10 @@ class Resolver:
         self.vars = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
         self.vars["OpenDataBucket"] = self(bucket)
         self.vars["OpenDataBucket.Arn"] = f"arn:aws:s3:::{self.vars['OpenDataBucket']}"
+        self.vars["AccessLogBucket"] = self(_props(t, "AccessLogBucket")["BucketName"])
+        self.vars["AccessLogBucket.Arn"] = f"arn:aws:s3:::{self.vars['AccessLogBucket']}"
+        queue = _props(t, "JobsDeadLetterQueue")["QueueName"]
+        self.vars["JobsDeadLetterQueue.Arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         self.vars.update(refs or {})
 
     def __call__(self, v: Any) -> Any:
@@ -305,7 +313,7 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert lifecycle["Status"] == "Enabled"
     assert 1 <= lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
 
-    (policy,) = _resources(t, "AWS::S3::BucketPolicy").values()
+    policy = _resources(t, "AWS::S3::BucketPolicy")["OpenDataBucketPolicy"]
     assert policy["Properties"]["Bucket"] == {"Ref": "OpenDataBucket"}
     statements = r(policy["Properties"]["PolicyDocument"]["Statement"])
     allows = [s for s in statements if s["Effect"] == "Allow"]
@@ -330,6 +338,43 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert set(deny["Resource"]) == {f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"}
+    # every request to it is logged, into the access log bucket
+    assert p["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": "AccessLogBucket"},
+        "LogFilePrefix": "s3/opendata/",
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_access_log_bucket_is_private_and_forgets(templates: dict, stage: str) -> None:
+    """S3's access logs hold the downloaders' addresses: nobody public reads them, only S3's
+    log delivery for this bucket writes them, and they expire with the stage's logs."""
+    from infra.resources import STAGES as SETTINGS
+
+    t = templates[stage]
+    r = Resolver(t)
+    bucket = t["Resources"]["AccessLogBucket"]
+    p = bucket["Properties"]
+    name = r.vars["AccessLogBucket"]
+    assert name == f"mikrokort-{stage}-logs-{ACCOUNT}-{REGION}" and len(name) <= 63
+    assert all(p["PublicAccessBlockConfiguration"].values())
+    assert len(p["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # S3 logs need it
+    (lifecycle,) = p["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["ExpirationInDays"] == SETTINGS[stage].log_retention_days
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 7
+    policy = _resources(t, "AWS::S3::BucketPolicy")["AccessLogBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "AccessLogBucket"}
+    allow, deny = r(policy["PolicyDocument"]["Statement"])
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    assert allow["Resource"] == f"arn:aws:s3:::{name}/s3/opendata/*"
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": r.vars["OpenDataBucket.Arn"]},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
 
 
 # -- functions, schedules, logs, API ---------------------------------------------------------
@@ -337,17 +382,21 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_functions_schedules_and_logs(templates: dict, stage: str) -> None:
+    from infra.resources import STAGES as SETTINGS
+
     t = templates[stage]
     functions = _resources(t, "AWS::Serverless::Function")
     assert set(functions) == set(FUNCTIONS.values())
     expected = {
-        # API Gateway gives up after 29 s; the handler must end before
-        "api_handler": ("app.app", 1024, range(10, 30), None),
+        # API Gateway gives up after 29 s; the handler must end before; a cost ceiling
+        "api_handler": ("app.app", 1024, range(10, 30), SETTINGS[stage].api_concurrency),
         # resumable refresh: as long as Lambda allows, one at a time
         "cvr_refresh": ("app.cvr_refresh", 1024, range(900, 901), 1),
         "yearly_snapshot": ("app.yearly_snapshot", 1024, range(900, 901), 1),
     }
     retention = {"dev": 14, "prod": 90}[stage]
+    assert SETTINGS[stage].log_retention_days == retention  # as .chalice/config.json says
+    assert 1 <= SETTINGS[stage].api_concurrency <= 100
     for function, (handler, memory, timeouts, concurrency) in expected.items():
         logical_id = FUNCTIONS[function]
         p = functions[logical_id]["Properties"]
@@ -365,7 +414,9 @@ def test_functions_schedules_and_logs(templates: dict, stage: str) -> None:
             "LogGroupName": f"/aws/lambda/{name}",
             "RetentionInDays": retention,
         }
-    assert len(_resources(t, "AWS::Logs::LogGroup")) == 3
+    # and the API's access log
+    assert len(_resources(t, "AWS::Logs::LogGroup")) == 4
+    assert _props(t, "ApiAccessLogGroup")["RetentionInDays"] == retention
 
     schedules = {
         k: [e["Properties"]["Schedule"] for e in f["Properties"].get("Events", {}).values()]
@@ -442,20 +493,24 @@ def test_secrets_and_environment(templates: dict, stage: str) -> None:
 
 def test_stages_have_their_own_names(templates: dict) -> None:
     keys = ("TableName", "BucketName", "FunctionName", "RoleName", "Name", "LogGroupName")
+    keys += ("TopicName", "QueueName", "AlarmName")
+    borrowed = ("AWS::Lambda::Permission", "AWS::Logs::MetricFilter")  # others' names
 
     def names(t: dict[str, Any]) -> set[tuple[str, str]]:
         r = Resolver(t)
         return {
             (res["Type"], str(r(res["Properties"][key])))
             for res in t["Resources"].values()
-            if res["Type"] != "AWS::Lambda::Permission"
+            if res["Type"] not in borrowed
             for key in keys
             if key in res.get("Properties", {})
         }
 
     dev, prod = names(templates["dev"]), names(templates["prod"])
-    # table, bucket, API, web ACL, CVR secret, and a function, role and log group for each
-    assert len(dev) == len(prod) == 14
+    # table, two buckets, API, web ACL, CVR secret, and a function, role and log group for
+    # each, the access log group, API Gateway's logging role, the alarm topic, the jobs'
+    # dead-letter queue and 8 alarms
+    assert len(dev) == len(prod) == 27
     assert not {n for _, n in dev} & {n for _, n in prod}
     assert all("dev" in n for _, n in dev) and all("prod" in n for _, n in prod)
 
@@ -469,6 +524,12 @@ def test_no_wildcards_and_one_role_per_function(templates: dict, stage: str) -> 
     text = json.dumps(t)
     assert "000000000000" not in text  # config.json's placeholder role ARN is replaced
     roles = _resources(t, "AWS::IAM::Role")
+    # API Gateway's account-wide logging role is the only one beside the functions' (its
+    # own test below)
+    logging_role = roles.pop("ApiGatewayLoggingRole")
+    assert logging_role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
     used = [_props(t, f)["Role"]["Fn::GetAtt"][0] for f in FUNCTIONS.values()]
     assert sorted(used) == sorted(roles)  # one role each, no other role
     for role_id, role in roles.items():
@@ -497,8 +558,42 @@ def test_each_policy_allows_exactly_what_the_code_calls(templates: dict, stage: 
     t = templates[stage]
     for function, calls in EXPECTED_CALLS.items():
         granted = {a for s in _statements(t, function) for a in _as_list(s["Action"])}
-        assert granted - LOG_ACTIONS == {IAM_ACTION[c] for c in calls}, function
-        assert granted >= LOG_ACTIONS
+        platform = LOG_ACTIONS | (DEAD_LETTER_ACTIONS if function in SCHEDULED else set())
+        assert granted - platform == {IAM_ACTION[c] for c in calls}, function
+        assert granted >= platform
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_scheduled_functions_hand_failed_events_to_the_dead_letter_queue(
+    templates: dict, stage: str
+) -> None:
+    """A failed night is never silent: Lambda gives the event to the queue after its retries,
+    and may (sqs:SendMessage on that queue, nothing else); the API function needs none."""
+    t = templates[stage]
+    r = Resolver(t)
+    (queue_id,) = _resources(t, "AWS::SQS::Queue")
+    queue = _props(t, queue_id)
+    assert queue["QueueName"] == f"mikrokort-{stage}-jobs-dlq"
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600 and queue["SqsManagedSseEnabled"]
+    arn = r.vars[f"{queue_id}.Arn"]
+    for function, logical_id in FUNCTIONS.items():
+        p = _props(t, logical_id)
+        sqs = [s for s in r(_statements(t, function)) if any("sqs:" in a for a in s["Action"])]
+        if function in SCHEDULED:
+            assert p["DeadLetterQueue"] == {
+                "Type": "SQS",
+                "TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]},
+            }
+            assert sqs == [
+                {
+                    "Sid": "DeadLetters",
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage"],
+                    "Resource": [arn],
+                }
+            ]
+        else:
+            assert "DeadLetterQueue" not in p and sqs == []
 
 
 def _operations_in_code() -> set[tuple[str, str]]:
