@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib import DATA_DIR
 from chalicelib.domain.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
+from chalicelib.domain.reference import official_name
 
 DEFAULT_CONFIG = DATA_DIR / "barometer.toml"
 HISTORY_YEARS = 10
@@ -115,11 +116,14 @@ class _Area:
 
 
 class BarometerBuilder:
-    """Feed it public business properties with `add`; `result` gives the barometer."""
+    """Feed it public business properties with `add`; `result` gives the barometer.
 
-    def __init__(self, year: int, municipalities: dict[str, str], params: Parameters) -> None:
+    The municipalities are named by their kommunekoder; their names come from the reference
+    data by code (the official names), so a figure is never labelled with a bare code."""
+
+    def __init__(self, year: int, municipalities: tuple[str, ...], params: Parameters) -> None:
         self.year = year
-        self.municipalities = municipalities
+        self.municipalities = tuple(sorted(set(municipalities)))
         self.params = params
         self.first_year = year - HISTORY_YEARS + 1
         self._ends = {y: date(y, 12, 31).isoformat() for y in range(self.first_year - 1, year + 1)}
@@ -173,10 +177,9 @@ class BarometerBuilder:
     def result(self, networks: list[dict[str, Any]]) -> dict[str, Any]:
         """The barometer document (JSON-ready)."""
         per = {
-            code: self._figures(code, self._areas[code], networks, name)
-            for code, name in sorted(self.municipalities.items())
+            code: self._figures(code, self._areas[code], networks) for code in self.municipalities
         }
-        total = self._figures("total", self._areas["total"], networks, None)
+        total = self._figures("total", self._areas["total"], networks)
         total["tax_estimate_dkk"] = round(sum(m["tax_estimate_dkk"] for m in per.values()))
         return {
             "year": self.year,
@@ -188,14 +191,15 @@ class BarometerBuilder:
             "municipalities": per,
         }
 
-    def _figures(
-        self, code: str, area: _Area, networks: list[dict[str, Any]], name: str | None
-    ) -> dict[str, Any]:
+    def _figures(self, code: str, area: _Area, networks: list[dict[str, Any]]) -> dict[str, Any]:
         ye, series = area.year_end, area.series
         now, before = series[self.year], series[self.year - 1]
         micro_jobs = ye["jobs_micro"]
+        total = code == "total"
         out: dict[str, Any] = {
-            "name": name,
+            # the official names, as the release prints them (the total has none)
+            "name": None if total else official_name(code, "da"),
+            "name_en": None if total else official_name(code, "en"),
             "micro_businesses": int(ye["micro"]),
             "all_businesses": int(ye["all"]),
             "size_unknown": int(ye["size_unknown"]),
@@ -230,7 +234,7 @@ class BarometerBuilder:
             ],
             "networks": _networks_of(code, networks),
         }
-        if code != "total":
+        if not total:
             rate = self.params.rate(code)
             out["tax_rate"] = rate
             out["tax_estimate_dkk"] = round(micro_jobs * self.params.income_dkk * rate)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from chalicelib.domain.text import number
+
 COLOURS = ("#1f5f8b", "#e07b39")
 FONT = "font-family='Helvetica, Arial, sans-serif' font-size='12'"
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}".replace(",", ".")  # Danish thousands separator reads fine in English too
+def _fmt(v: float, lang: str) -> str:
+    return number(v, lang)  # 1.234 in Danish, 1,234 in English
 
 
 def bar_chart(
@@ -25,6 +27,7 @@ def bar_chart(
     ident: str = "chart",
     width: int = 640,
     height: int = 320,
+    lang: str = "da",
 ) -> str:
     """Vertical bars: one group per label, one bar per series."""
     left, right, top, bottom = 48, 16, 40, 48
@@ -52,12 +55,12 @@ def bar_chart(
             out.append(
                 f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar_w * 0.92:.1f}' height='{h:.1f}' "
                 f"fill='{COLOURS[j % len(COLOURS)]}'>"
-                f"<title>{escape(label)}: {_fmt(v)}</title></rect>"
+                f"<title>{escape(label)}: {_fmt(v, lang)}</title></rect>"
             )
             if len(labels) * len(series) <= 24:
                 out.append(
                     f"<text x='{x + bar_w * 0.46:.1f}' y='{y - 3:.1f}' {FONT} font-size='10' "
-                    f"text-anchor='middle'>{_fmt(v)}</text>"
+                    f"text-anchor='middle'>{_fmt(v, lang)}</text>"
                 )
         out.append(
             f"<text x='{left + i * group_w + group_w / 2:.1f}' y='{top + plot_h + 16}' {FONT} "
@@ -82,6 +85,7 @@ def hbar_chart(
     *,
     ident: str = "chart",
     width: int = 640,
+    lang: str = "da",
 ) -> str:
     """Horizontal bars, one per row (long labels such as industry names)."""
     row_h, top, label_w = 22, 40, 300
@@ -104,7 +108,7 @@ def hbar_chart(
             f"{escape(label[:48])}</text>"
             f"<rect x='{label_w}' y='{y + 4}' width='{w:.1f}' height='{row_h - 8}' "
             f"fill='{COLOURS[0]}'/>"
-            f"<text x='{label_w + w + 4:.1f}' y='{y + 15}' {FONT}>{_fmt(v)}</text>"
+            f"<text x='{label_w + w + 4:.1f}' y='{y + 15}' {FONT}>{_fmt(v, lang)}</text>"
         )
     out.append("</svg>")
     return "".join(out)

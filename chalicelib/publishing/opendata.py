@@ -8,6 +8,9 @@ from typing import Any
 
 import orjson
 
+from chalicelib.domain.reference import official_name
+from chalicelib.domain.text import enumeration
+
 LICENCE = {
     "name": "CC-BY-4.0",
     "path": "https://creativecommons.org/licenses/by/4.0/",
@@ -123,7 +126,15 @@ def _file_resource(f: PublishedFile) -> dict[str, Any]:
     }
 
 
-def datapackage(year: int, revision: int, files: list[PublishedFile]) -> bytes:
+def _areas(municipalities: tuple[str, ...], lang: str) -> str:
+    """The covered municipalities by their official names: 'Københavns Kommune', 'Guldborgsund
+    Kommune og Vordingborg Kommune' (in the order of their codes, as the barometer lists them)."""
+    return enumeration([official_name(c, lang) for c in sorted(municipalities)], lang)
+
+
+def datapackage(
+    year: int, revision: int, files: list[PublishedFile], municipalities: tuple[str, ...] = ()
+) -> bytes:
     """Frictionless Data Package describing every file (and every field of the tables)."""
     resources = []
     for f in files:
@@ -137,8 +148,10 @@ def datapackage(year: int, revision: int, files: list[PublishedFile]) -> bytes:
         "name": f"mikrokort-{year}" + (f"-rev-{revision}" if revision > 1 else ""),
         "title": f"Mikrokort: micro-businesses and business networks, {year}",
         "description": (
-            f"The state of the Mikrokort map on 31 December {year}: businesses, networks and "
-            "municipalities, with the year's barometer. Privacy rules applied."
+            f"The state of the Mikrokort map on 31 December {year}"
+            + (f" in {_areas(municipalities, 'en')}" if municipalities else "")
+            + ": businesses, networks and municipalities, with the year's barometer. Privacy "
+            "rules applied."
         ),
         "version": f"{year}.{revision}",
         "licenses": [LICENCE],
@@ -175,13 +188,14 @@ def dcat(
         "dct:description": [
             {
                 "@language": "da",
-                "@value": f"Virksomheder, netværk og kommuner pr. 31. december {year}, "
-                "med årets mikrobarometer.",
+                "@value": f"Virksomheder og netværk i {_areas(municipalities, 'da')} pr. "
+                f"31. december {year}, med kommunegrænserne og årets mikrobarometer.",
             },
             {
                 "@language": "en",
-                "@value": f"Businesses, networks and municipalities on 31 December {year}, "
-                "with the year's micro-business barometer.",
+                "@value": f"Businesses and networks in {_areas(municipalities, 'en')} on "
+                f"31 December {year}, with the municipal boundaries and the year's "
+                "micro-business barometer.",
             },
         ],
         "dct:temporal": {

@@ -10,16 +10,18 @@ from html import escape
 from typing import Any
 
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.reference import official_name
+from chalicelib.domain.text import count, enumeration, is_one, number, percent, signed_number
 from chalicelib.publishing.charts import bar_chart, hbar_chart
 
 TEXT = {
     "da": {
         "title": "Mikrobarometer {year}: {areas}",
         "lead": (
-            "Ved udgangen af {year} var der {micro} aktive mikrovirksomheder (0-9 ansatte) i "
-            "{areas}. Det er {share} af alle virksomheder, og de står for anslået {jobs} job, "
-            "{jobs_share} af jobbene i virksomhederne. I løbet af året blev der registreret {new} "
-            "nye virksomheder, og {closed} ophørte: en nettoændring på {net}."
+            "Ved udgangen af {year} var der {micro} (0-9 ansatte) i {areas}. Det er {share} af "
+            "alle virksomheder, og {they} for anslået {jobs}, {jobs_share} af jobbene i "
+            "virksomhederne. I løbet af året blev der registreret {new}, og {closed} ophørte: "
+            "en nettoændring på {net}."
         ),
         "change": (
             "Antallet af mikrovirksomheder ændrede sig med {change} ({pct}) i forhold til {prev}."
@@ -28,8 +30,8 @@ TEXT = {
             "Jobbene i mikrovirksomhederne giver anslået {tax} kr. i kommuneskat om året "
             "(et skøn; se forudsætningerne nedenfor)."
         ),
-        "networks": "{count} lokale netværk samler {members} virksomheder.",
-        "per_municipality": "Kommunerne",
+        "networks": "{networks} {bring} {members}.",
+        "no_networks": "Der er endnu ikke registreret lokale netværk.",
         "municipality": "Kommune",
         "micro": "Mikrovirksomheder",
         "share": "Andel af virksomheder",
@@ -53,18 +55,18 @@ TEXT = {
     "en": {
         "title": "Micro-business barometer {year}: {areas}",
         "lead": (
-            "At the end of {year} there were {micro} active micro-businesses (0-9 employees) in "
-            "{areas}. That is {share} of all businesses, and they provide an estimated {jobs} "
-            "jobs, {jobs_share} of the jobs in businesses. During the year {new} new businesses "
-            "were registered and {closed} closed: a net change of {net}."
+            "At the end of {year} there {were} {micro} (0-9 employees) in {areas}. That is "
+            "{share} of all businesses, and {they} an estimated {jobs}, {jobs_share} of the "
+            "jobs in businesses. During the year {new} {were_new} registered and {closed} "
+            "closed: a net change of {net}."
         ),
         "change": "The number of micro-businesses changed by {change} ({pct}) from {prev}.",
         "tax": (
             "The jobs in micro-businesses bring an estimated DKK {tax} a year in municipal "
             "income tax (an estimate; see the assumptions below)."
         ),
-        "networks": "{count} local networks bring together {members} businesses.",
-        "per_municipality": "The municipalities",
+        "networks": "{networks} {bring} together {members}.",
+        "no_networks": "No local networks have been registered yet.",
         "municipality": "Municipality",
         "micro": "Micro-businesses",
         "share": "Share of businesses",
@@ -86,23 +88,34 @@ TEXT = {
         "unknown_section": "Unknown industry",
     },
 }
+# Words that agree with a number (singular, plural): the pronoun and verb after the count of
+# micro-businesses, the verb after the count of networks, the heading over the table.
+FORMS = {
+    "da": {
+        "they": ("den står", "de står"),
+        "were": ("", ""),
+        "bring": ("samler", "samler"),
+        "per_municipality": ("Kommunen", "Kommunerne"),
+    },
+    "en": {
+        "they": ("it provides", "they provide"),
+        "were": ("was", "were"),
+        "bring": ("brings", "bring"),
+        "per_municipality": ("The municipality", "The municipalities"),
+    },
+}
 CHART_FILES = ("chart-micro-by-year.svg", "chart-micro-by-section.svg", "chart-new-closed.svg")
 
 
-def _n(v: float | int, lang: str) -> str:
-    text = f"{v:,.0f}"
-    return text.replace(",", ".") if lang == "da" else text
+def _form(lang: str, key: str, value: float) -> str:
+    singular, plural = FORMS[lang][key]
+    return singular if is_one(value) else plural
 
 
-def _pct(v: float | None, lang: str) -> str:
-    if v is None:
-        return "-"
-    text = f"{100 * v:.1f} %"
-    return text.replace(".", ",") if lang == "da" else text.replace(" %", "%")
-
-
-def _signed(v: float, lang: str) -> str:
-    return ("+" if v > 0 else "") + _n(v, lang)
+def _names(barometer: dict[str, Any], lang: str) -> list[str]:
+    """The official names of the barometer's municipalities, from the reference data by code
+    (a barometer published before the document carried them is named the same way)."""
+    return [official_name(code, lang) for code in barometer["municipalities"]]
 
 
 def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
@@ -129,12 +142,14 @@ def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
             years,
             [(t["micro"], [s["micro_businesses"] for s in total["series"]])],
             ident="years",
+            lang=lang,
         ),
         CHART_FILES[1]: hbar_chart(
             t["chart_sections"].format(year=barometer["year"]),
             t["chart_sections_desc"],
             [(f"{s} {names[s]}", v) for s, v in sections],
             ident="sections",
+            lang=lang,
         ),
         CHART_FILES[2]: bar_chart(
             t["chart_flow"],
@@ -145,6 +160,7 @@ def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
                 (t["closed"], [s["closed"] for s in total["series"]]),
             ],
             ident="flow",
+            lang=lang,
         ),
     }
 
@@ -152,42 +168,45 @@ def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
 def _paragraphs(barometer: dict[str, Any], lang: str) -> tuple[str, list[str]]:
     t = TEXT[lang]
     total = barometer["total"]
-    names = [m["name"] or code for code, m in barometer["municipalities"].items()]
-    areas = (
-        names[0]
-        if len(names) == 1
-        else (" og " if lang == "da" else " and ").join([", ".join(names[:-1]), names[-1]])
-    )
+    areas = enumeration(_names(barometer, lang), lang)
     year = barometer["year"]
+    micro, new = total["micro_businesses"], total["new"]
+    networks = total["networks"]
     paras = [
         t["lead"].format(
             year=year,
-            micro=_n(total["micro_businesses"], lang),
+            were=_form(lang, "were", micro),
+            micro=count(micro, "active_micro_business", lang),
             areas=areas,
-            share=_pct(total["micro_share"], lang),
-            jobs=_n(total["jobs_micro"], lang),
-            jobs_share=_pct(total["micro_jobs_share"], lang),
-            new=_n(total["new"], lang),
-            closed=_n(total["closed"], lang),
-            net=_signed(total["net_change"], lang),
+            share=percent(_points(total["micro_share"]), lang),
+            they=_form(lang, "they", micro),
+            jobs=count(total["jobs_micro"], "job", lang),
+            jobs_share=percent(_points(total["micro_jobs_share"]), lang),
+            new=count(new, "new_business", lang),
+            were_new=_form(lang, "were", new),
+            closed=number(total["closed"], lang),
+            net=signed_number(total["net_change"], lang),
         ),
         t["change"].format(
-            change=_signed(total["micro_change"], lang),
-            pct="-"
-            if total["micro_change_pct"] is None
-            else (
-                f"{total['micro_change_pct']:+.1f} %".replace(".", ",")
-                if lang == "da"
-                else f"{total['micro_change_pct']:+.1f}%"
-            ),
+            change=signed_number(total["micro_change"], lang),
+            pct=percent(total["micro_change_pct"], lang, signed=True),
             prev=year - 1,
         ),
-        t["tax"].format(tax=_n(total["tax_estimate_dkk"], lang)),
+        t["tax"].format(tax=number(total["tax_estimate_dkk"], lang)),
         t["networks"].format(
-            count=total["networks"]["count"], members=_n(total["networks"]["members"], lang)
-        ),
+            networks=count(networks["count"], "local_network", lang),
+            bring=_form(lang, "bring", networks["count"]),
+            members=count(networks["members"], "business", lang),
+        )
+        if networks["count"]
+        else t["no_networks"],
     ]
     return t["title"].format(year=year, areas=areas), paras
+
+
+def _points(fraction: float | None) -> float | None:
+    """A share (0.009) as percentage points (0.9)."""
+    return None if fraction is None else 100 * fraction
 
 
 def _table_rows(barometer: dict[str, Any], lang: str) -> tuple[list[str], list[list[str]]]:
@@ -205,27 +224,38 @@ def _table_rows(barometer: dict[str, Any], lang: str) -> tuple[list[str], list[l
     for code, m in barometer["municipalities"].items():
         rows.append(
             [
-                f"{m['name']} ({code})",
-                _n(m["micro_businesses"], lang),
-                _pct(m["micro_share"], lang),
-                _n(m["jobs_micro"], lang),
-                _n(m["new"], lang),
-                _n(m["closed"], lang),
-                _n(m["tax_estimate_dkk"], lang),
+                official_name(code, lang),
+                number(m["micro_businesses"], lang),
+                percent(_points(m["micro_share"]), lang),
+                number(m["jobs_micro"], lang),
+                number(m["new"], lang),
+                number(m["closed"], lang),
+                number(m["tax_estimate_dkk"], lang),
             ]
         )
     return head, rows
 
 
+def _heading(barometer: dict[str, Any], lang: str) -> str:
+    return _form(lang, "per_municipality", len(barometer["municipalities"]))
+
+
 def _method_lines(barometer: dict[str, Any], lang: str) -> list[str]:
+    """The parameters as the config names them, with the municipalities' rates by name."""
     p = barometer["parameters"]
     tax = p["tax"]
-    rates = ", ".join(f"{k}: {v:.2%}" for k, v in sorted(tax["rates"].items())) or "-"
+    rates = (
+        "; ".join(
+            f"{official_name(code, lang)}: {percent(100 * v, lang, 2)}"
+            for code, v in sorted(tax["rates"].items())
+        )
+        or "-"
+    )
     return [
         p["jobs"]["method"],
         tax["method"],
-        f"average_taxable_income_dkk = {tax['average_taxable_income_dkk']:,.0f}; "
-        f"default_rate = {tax['default_rate']:.2%}; rates = {rates}",
+        f"average_taxable_income_dkk = {number(tax['average_taxable_income_dkk'], lang)}; "
+        f"default_rate = {percent(100 * tax['default_rate'], lang, 2)}; rates = {rates}",
         tax["source"],
         *barometer["notes"][lang],
         TEXT[lang]["source"],
@@ -238,7 +268,7 @@ def markdown(barometer: dict[str, Any], lang: str) -> str:
     title, paras = _paragraphs(barometer, lang)
     head, rows = _table_rows(barometer, lang)
     lines = [f"# {title}", "", *[p + "\n" for p in paras]]
-    lines += [f"## {t['per_municipality']}", "", "| " + " | ".join(head) + " |"]
+    lines += [f"## {_heading(barometer, lang)}", "", "| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines.append("")
@@ -255,7 +285,7 @@ def html(barometer: dict[str, Any], lang: str) -> str:
     title, paras = _paragraphs(barometer, lang)
     head, rows = _table_rows(barometer, lang)
     body = [f"<h1>{escape(title)}</h1>", *[f"<p>{escape(p)}</p>" for p in paras]]
-    body.append(f"<h2>{escape(t['per_municipality'])}</h2><table><thead><tr>")
+    body.append(f"<h2>{escape(_heading(barometer, lang))}</h2><table><thead><tr>")
     body += [f"<th scope='col'>{escape(h)}</th>" for h in head]
     body.append("</tr></thead><tbody>")
     for r in rows:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,12 @@ _FORMATS = {
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
+_Live = tuple[float, dict[str, Any]]  # (when computed, the barometer)
 _LIVE_TTL = 600.0  # seconds a barometer computed from the store is reused
-_live: dict[int, tuple[float, dict[str, Any]]] = {}
+# per store (a process has one; a test many), per year and set of municipalities
+_live: weakref.WeakKeyDictionary[Store, dict[tuple[int, tuple[str, ...]], _Live]] = (
+    weakref.WeakKeyDictionary()
+)
 _live_lock = threading.Lock()
 
 
@@ -160,20 +165,19 @@ def _live_barometer(
 ) -> dict[str, Any]:
     """Computed from the store (not yet published); reused for a few minutes."""
     from chalicelib.publishing.barometer import BarometerBuilder, load_parameters
-    from chalicelib.publishing.snapshot import municipality_names
     from chalicelib.store import iter_public_features, load_public_features
 
     now = time.monotonic()
+    key = (year, tuple(municipalities))
     with _live_lock:
-        hit = _live.get(year)
+        hit = _live.get(store, {}).get(key)
         if hit and now - hit[0] < _LIVE_TTL:
             return hit[1]
-    names = municipality_names(store, municipalities)
-    builder = BarometerBuilder(year, names, load_parameters(settings.barometer_config))
+    builder = BarometerBuilder(year, municipalities, load_parameters(settings.barometer_config))
     for raw in iter_public_features(store, "businesses"):
         builder.add(orjson.loads(raw)["properties"])
     doc = builder.result(load_public_features(store, "networks"))
     doc["computed"] = datetime.now(UTC).isoformat(timespec="seconds")
     with _live_lock:
-        _live[year] = (now, doc)
+        _live.setdefault(store, {})[key] = (now, doc)
     return doc

@@ -122,7 +122,7 @@ class SnapshotPublisher:
         revision = max(revisions, default=0) + 1
         base = year_prefix(year, revision)
         files: list[PublishedFile] = []
-        builder = BarometerBuilder(year, self._municipality_names(), self.params)
+        builder = BarometerBuilder(year, self.municipalities, self.params)
         files += self._businesses(base, year, builder)
         networks = self._features("networks")
         files.append(self._put(base, "networks.geojson", _collection(networks), GEOJSON))
@@ -163,7 +163,10 @@ class SnapshotPublisher:
         files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
         files.append(
             self._put(
-                base, "datapackage.json", datapackage(year, revision, files), "application/json"
+                base,
+                "datapackage.json",
+                datapackage(year, revision, files, self.municipalities),
+                "application/json",
             )
         )
         files.append(
@@ -248,9 +251,6 @@ class SnapshotPublisher:
     def _features(self, collection: CollectionId) -> list[dict[str, Any]]:
         return load_public_features(self.store, collection)
 
-    def _municipality_names(self) -> dict[str, str]:
-        return municipality_names(self.store, self.municipalities)
-
     def _writer(self, base: str, name: str, media_type: str) -> _Hashing:
         return _Hashing(self.blobs.writer(f"{base}/{name}", media_type), name, media_type)
 
@@ -273,13 +273,6 @@ def public_business_pages(store: Store) -> Iterator[list[dict[str, Any]]]:
     """Every public business feature, parsed a page at a time (bounded memory)."""
     for page in iter_public_pages(store, "businesses", page_size=PAGE):
         yield [orjson.loads(f) for f in page]
-
-
-def municipality_names(store: Store, codes: tuple[str, ...]) -> dict[str, str]:
-    """The names of these municipalities; a code the store does not know stands for itself."""
-    stored = load_public_features(store, "municipalities")
-    names = {f["id"]: f["properties"]["name"] for f in stored}
-    return {code: names.get(code, code) for code in codes}
 
 
 def _collection(features: list[dict[str, Any]]) -> bytes:
