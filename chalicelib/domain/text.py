@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 
 def fold(text: str) -> str:
@@ -117,3 +118,41 @@ def enumeration(items: list[str], lang: str) -> str:
         return "".join(items)
     word = " og " if lang == "da" else " and "
     return ", ".join(items[:-1]) + word + items[-1]
+
+
+_MONTHS = {
+    "da": [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def date_text(day: date, lang: str) -> str:
+    """A date as a sentence writes it: '1. november 2026', '1 November 2026'."""
+    month = _MONTHS["en" if lang == "en" else "da"][day.month - 1]
+    return f"{day.day}. {month} {day.year}" if lang != "en" else f"{day.day} {month} {day.year}"

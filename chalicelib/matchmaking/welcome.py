@@ -18,6 +18,8 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.reference import official_name
+from chalicelib.domain.text import count, date_text, number, size_group
 from chalicelib.matchmaking.matches import suggest_networks
 from chalicelib.matchmaking.nearby import NetworkAreas, load_networks
 from chalicelib.store import FeatureQuery, Store
@@ -38,7 +40,8 @@ TEXTS = {
     "da": {
         "title": "Nye virksomheder i {name}",
         "subtitle": "Virksomheder registreret i CVR siden {since}, med de nærmeste netværk",
-        "employees": "{group} ansatte",
+        "counted": "{count} registreret i CVR siden {since}, med de nærmeste netværk",
+        "none": "Ingen nye virksomheder registreret i CVR siden {since}",
         "networks": "Nærmeste netværk",
         "no_networks": "Ingen netværk registreret endnu",
         "protected": "Reklamebeskyttet: må ikke kontaktes med markedsføring",
@@ -49,7 +52,8 @@ TEXTS = {
     "en": {
         "title": "New businesses in {name}",
         "subtitle": "Businesses registered in CVR since {since}, with the nearest networks",
-        "employees": "{group} employees",
+        "counted": "{count} registered in CVR since {since}, with the nearest networks",
+        "none": "No new businesses registered in CVR since {since}",
         "networks": "Nearest networks",
         "no_networks": "No networks registered yet",
         "protected": "Marketing-protected: must not be contacted for marketing",
@@ -111,7 +115,6 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     if municipality is None:
         raise NotFound(f"no municipality {code} in this service")
     municipality_props = orjson.loads(municipality)["properties"]
-    name = municipality_props["name"]
     since = parse_since(values.get("since"), datetime.now(UTC).date())
     lang = parse_lang(values.get("lang"))
     media = _media(req, values.get("f"))
@@ -159,14 +162,20 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         return unchanged
     entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
     entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
+    t = TEXTS[lang]
     context = {
         "code": kommunekode,
-        "name": name,
+        "name": municipality_props["name"],
+        "official_name": official_name(kommunekode, lang),
+        # the whole selection on one page can be counted; a page of several cannot
+        "count": None if "cursor" in values or "next" in links else len(entries),
         "since": since,
         "lang": lang,
         "href": href,
         "contact": municipality_props.get("business_contact"),
     }
+    context["title"] = t["title"].format(name=context["official_name"])
+    context["subtitle"] = _subtitle(context, t)
     if media == ATOM:
         body = _atom(entries, links, context, req.base_url)
     else:
@@ -199,12 +208,27 @@ def _with_networks(feature: dict[str, Any], networks: NetworkAreas) -> dict[str,
     return feature
 
 
+def _subtitle(ctx: dict[str, Any], t: dict[str, str]) -> str:
+    """'3 nye virksomheder registreret i CVR siden 1. november 2026, ...' when the page holds
+    the whole selection; the uncounted form on a page of several."""
+    since = date_text(ctx["since"], ctx["lang"])
+    n = ctx["count"]
+    if n is None:
+        return t["subtitle"].format(since=since)
+    if n == 0:
+        return t["none"].format(since=since)
+    return t["counted"].format(count=count(n, "new_business", ctx["lang"]), since=since)
+
+
 def _geojson(entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str, Any]) -> bytes:
     doc = {
         "type": "FeatureCollection",
+        "title": ctx["title"],
+        "description": ctx["subtitle"],
         "municipality": {
             "kommunekode": ctx["code"],
             "name": ctx["name"],
+            "official_name": ctx["official_name"],
             "business_contact": ctx["contact"],
         },
         "since": ctx["since"].isoformat(),
@@ -234,8 +258,8 @@ def _atom(
         return el
 
     sub(feed, "id", ctx["href"])
-    sub(feed, "title", t["title"].format(name=ctx["name"]))
-    sub(feed, "subtitle", t["subtitle"].format(since=ctx["since"].isoformat()))
+    sub(feed, "title", ctx["title"])
+    sub(feed, "subtitle", ctx["subtitle"])
     newest = max((e["properties"]["updated_at"] for e in entries), default=None)
     sub(feed, "updated", _atom_time(newest))
     sub(sub(feed, "author"), "name", "Mikrokort")
@@ -258,24 +282,25 @@ def _atom(
             sub(entry, "category", term=p["industry_section"], label=label)
         if p.get("reklamebeskyttet"):
             sub(entry, "category", term="reklamebeskyttet", label=t["protected"])
-        sub(entry, "content", _summary(p, t), type="text")
+        sub(entry, "content", _summary(p, t, ctx["lang"]), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def _summary(p: dict[str, Any], t: dict[str, str]) -> str:
+def _summary(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
     place = f"{p.get('postcode') or ''} {p.get('city') or ''}".strip()
     where = ", ".join(x for x in (p.get("address"), place) if x)
-    size = t["employees"].format(group=p["employees"]) if p.get("employees") else None
+    size = size_group(p["employees"], lang) if p.get("employees") else None
     lines = [" · ".join(x for x in (p.get("industry_text"), size, where) if x)]
     if p.get("founded"):
-        lines.append(f"{t['founded']}: {p['founded']}")
+        lines.append(f"{t['founded']}: {date_text(date.fromisoformat(p['founded']), lang)}")
     if p.get("reklamebeskyttet"):
         lines.append(t["protected"])
     near = p.get("nearest_networks") or []
     if near:
         parts = []
         for n in near:
-            distance = t["in_area"] if n["within_area"] else f"{n['distance_km']} {t['km']}"
+            km = f"{number(n['distance_km'], lang, 1)} {t['km']}"
+            distance = t["in_area"] if n["within_area"] else km
             parts.append(f"{n['name']} ({distance})")
         lines.append(f"{t['networks']}: " + "; ".join(parts))
     else:

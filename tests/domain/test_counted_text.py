@@ -3,11 +3,14 @@ each language's number format."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from chalicelib.domain.text import (
     NOUNS,
     count,
+    date_text,
     enumeration,
     number,
     percent,
@@ -112,3 +115,8 @@ def test_enumerations() -> None:
     assert enumeration(["A", "B"], "da") == "A og B"
     assert enumeration(["A", "B", "C"], "da") == "A, B og C"
     assert enumeration(["A", "B", "C"], "en") == "A, B and C"
+
+
+def test_dates_as_sentences_write_them() -> None:
+    assert date_text(date(2026, 11, 1), "da") == "1. november 2026"
+    assert date_text(date(2026, 5, 31), "en") == "31 May 2026"

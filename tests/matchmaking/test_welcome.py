@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -85,8 +86,11 @@ def test_json_lists_new_public_businesses_newest_first_with_networks(store: Stor
     assert doc["municipality"] == {
         "kommunekode": "376",
         "name": "Guldborgsund",
+        "official_name": "Guldborgsund Kommune",
         "business_contact": None,
     }
+    assert doc["title"] == "Nye virksomheder i Guldborgsund Kommune"
+    assert doc["description"].startswith("3 nye virksomheder registreret i CVR siden 1. november")
     # not the old one, not the other municipality, not hidden, not moved away
     assert [f["id"] for f in doc["features"]] == ["10000020", "10000039", "10000004"]
     nearest = doc["features"][2]["properties"]["nearest_networks"]
@@ -117,7 +121,10 @@ def test_atom_feed_in_danish_and_english(store: Store) -> None:
     status, body, media = _get(store, f="atom")
     assert status == 200 and media == "application/atom+xml"
     feed = ET.fromstring(body)
-    assert feed.find("a:title", ATOM_NS).text == "Nye virksomheder i Guldborgsund"
+    assert feed.find("a:title", ATOM_NS).text == "Nye virksomheder i Guldborgsund Kommune"
+    assert feed.find("a:subtitle", ATOM_NS).text == (
+        "3 nye virksomheder registreret i CVR siden 1. november 2026, med de nærmeste netværk"
+    )
     entries = feed.findall("a:entry", ATOM_NS)
     assert [e.find("a:id", ATOM_NS).text for e in entries] == [
         "urn:cvr:10000020",
@@ -131,8 +138,29 @@ def test_atom_feed_in_danish_and_english(store: Store) -> None:
     assert "Nærmeste netværk: Området (i netværkets område); Øst (" in content
     assert "må ikke kontaktes med markedsføring" in content
     english = ET.fromstring(_get(store, f="atom", lang="en")[1])
-    assert english.find("a:title", ATOM_NS).text == "New businesses in Guldborgsund"
-    assert "Nearest networks" in english.find("a:entry/a:content", ATOM_NS).text
+    assert english.find("a:title", ATOM_NS).text == "New businesses in Guldborgsund Municipality"
+    assert english.find("a:subtitle", ATOM_NS).text.startswith(
+        "3 new businesses registered in CVR since 1 November 2026"
+    )
+    content = english.find("a:entry/a:content", ATOM_NS).text
+    assert "Nearest networks" in content and "2-4 employees" in content
+    assert "Registered: 20 November 2026" in content
+    # distances in each language's decimals
+    km = re.search(r"Øst \((\d+)([.,])(\d) km\)", content)
+    assert km is not None and km.group(2) == "."
+    danish = ET.fromstring(_get(store, f="atom")[1]).find("a:entry/a:content", ATOM_NS).text
+    assert f"Øst ({km.group(1)},{km.group(3)} km)" in danish and "2-4 ansatte" in danish
+
+
+def test_a_page_of_several_is_not_counted_as_the_whole(store: Store) -> None:
+    first = ET.fromstring(_get(store, f="atom", limit="1")[1])
+    assert first.find("a:subtitle", ATOM_NS).text == (
+        "Virksomheder registreret i CVR siden 1. november 2026, med de nærmeste netværk"
+    )
+    none = ET.fromstring(_get(store, "390", f="atom", since="2026-11-30")[1])
+    assert none.find("a:subtitle", ATOM_NS).text == (
+        "Ingen nye virksomheder registreret i CVR siden 30. november 2026"
+    )
 
 
 def test_pages_follow_next_links_and_see_each_business_once(store: Store) -> None:
