@@ -10,6 +10,8 @@ for, so a field the client forgets is missing here as it would be in production.
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -22,11 +24,11 @@ import requests
 
 from chalicelib.domain.models import Business, Contact
 from chalicelib.intake.cvr.client import SOURCE_FIELDS, CvrClient
-from chalicelib.intake.cvr.mapping import map_company
+from chalicelib.intake.cvr.mapping import company_of, map_company
 from chalicelib.intake.cvr.refresh import Refresh
 from chalicelib.intake.geocode.locate import AddressLocator
 from chalicelib.store import FeatureQuery, Store
-from tests.conftest import ADAPTERS, AppTransport, cli, fresh_store, store_url
+from tests.conftest import ADAPTERS, FIXTURES, AppTransport, cli, fresh_store, store_url
 from tests.standins.cvr_documents import (
     REGISTER_STATUSES,
     hit,
@@ -123,6 +125,36 @@ def test_every_status_has_a_variant_and_a_rule() -> None:
 def test_each_variant_maps_by_its_rule(variants: dict[str, dict[str, Any]]) -> None:
     for name, company in variants.items():
         check_variant(name, map_company(company))
+
+
+def test_a_document_in_the_real_shape() -> None:
+    """tests/fixtures/cvr/real_shapes_virksomhed.json: the cases of one real document side by
+    side (see the ATTRIBUTION.md beside it)."""
+    raw = json.loads((FIXTURES / "cvr" / "real_shapes_virksomhed.json").read_text("utf-8"))
+    company = company_of(raw)
+    assert company is not None
+    b = map_company(company)
+    assert b.contact == Contact(
+        phone="+45 71 23 45 67",  # the secondary phone: the main one is secret, the fax a fax
+        email="post@sundby-raadgivning.example",  # not the ended one
+        website="https://www.sundby-raadgivning.example",
+    )
+    assert (b.industry_code, b.industry_section) == (None, None)  # 999999 "Uoplyst"
+    assert b.employees == "20-49"  # 2017's ANTAL_20_29, not the metadata's 2014 or 2016's
+    assert (b.status, b.register_status, b.ceased) == (
+        "ceased",
+        "without_legal_effect",
+        date(2024, 3, 1),
+    )
+    assert (b.company_form, b.company_form_code, b.personally_owned) == (None, 80, False)
+    assert b.founded is None  # 1901-01-01
+    assert b.address == "Fjordlysvej 17B, 3. tv" and b.address_issue is not None
+    assert "Advokatkontoret" not in b.model_dump_json()
+    # without the metadata, the history arrays say the same
+    bare = copy.deepcopy(company)
+    del bare["virksomhedMetadata"]
+    same = map_company(bare)
+    assert same.model_dump(exclude={"updated_at"}) == b.model_dump(exclude={"updated_at"})
 
 
 # -- through refresh: the client's own field selection ----------------------------------------

@@ -55,7 +55,8 @@ _FAX_ARRAYS = ("telefaxNummer", "sekundaertTelefaxNummer")
 # register's documents (alexdor/regtic workers/vat-dk/cvr_parser.js, magenta-aps/
 # datafordeler-plugin-cvr src/test/resources/company_in.json). Not DB07 divisions 98 and 99.
 _UNSTATED_INDUSTRY = frozenset({"980000", "999999"})
-# The register's founding date for old units whose real date it does not know.
+# The register's founding date for old units whose real date it does not know: every period
+# of an old foundation starts on it in alexdor/regtic cvr_parser.js (@ d28988b2).
 _PLACEHOLDER_DATES = frozenset({date(1901, 1, 1)})
 _CARE_OF = re.compile(r"(?:^|[\s,])c/o\b", re.IGNORECASE)
 # sammensatStatus, compared as capital letters only ('UNDER KONKURS', 'Under konkurs' and
@@ -428,7 +429,8 @@ def _lifetime(company: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
         ends = [d for d in (_date(end) for _, end in periods) if d]
         ceased = (
             (max(ends) if ends else None)
-            or _date(meta.get("virkningsDato"))
+            or _known_date(meta.get("virkningsDato"))
+            or _known_date(_period(_current(company.get("virksomhedsstatus")) or {})[0])
             or _date(company.get("sidstOpdateret"))
         )
         if ceased is None:
