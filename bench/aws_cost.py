@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region-factor", type=float, default=1.0)
     args = parser.parse_args(argv)
     if args.businesses < 1 or args.page_views < 0 or args.region_factor <= 0:
-        parser.error("--businesses must be positive, --page-views and --region-factor not negative")
+        parser.error("--businesses and --region-factor must be positive, --page-views not negative")
     w = Workload(
         businesses=args.businesses, page_views=args.page_views, region_factor=args.region_factor
     )
