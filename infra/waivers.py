@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NO_VPC = "no VPC: the functions reach only AWS services and two public HTTPS services"
+NO_VPC = "no VPC: the functions reach only AWS services, the CVR register and the geocoder"
 LAMBDA_ENV_KEY = (
     "Lambda encrypts the environment at rest with its AWS managed key; a customer key would "
     "only keep it from those who may read the function's configuration, who administer it"
