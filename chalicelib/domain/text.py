@@ -59,6 +59,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("local network", "local networks"),
     },
     "employee": {"da": ("ansat", "ansatte"), "en": ("employee", "employees")},
+    "member": {"da": ("medlem", "medlemmer"), "en": ("member", "members")},
 }
 
 

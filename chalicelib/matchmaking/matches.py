@@ -20,6 +20,7 @@ import orjson
 from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.text import count
 from chalicelib.matchmaking.nearby import NetworkAreas, as_network_areas, distance_km, load_networks
 from chalicelib.matchmaking.search import SearchParams, candidates
 from chalicelib.web import params as P
@@ -144,8 +145,8 @@ def suggest_networks(
         if peers:
             reasons.append(
                 {
-                    "da": f"{peers} medlemmer i nærheden i din branche",
-                    "en": f"{peers} members nearby in your industry",
+                    "da": f"{count(peers, 'member', 'da')} i nærheden i din branche",
+                    "en": f"{count(peers, 'member', 'en')} nearby in your industry",
                 }
             )
         out.append({**summary, "score": -minus_score, "reasons": reasons})

@@ -45,6 +45,9 @@ from chalicelib.domain.text import (
         (3, "new_business", "en", "3 new businesses"),
         (1, "business", "da", "1 virksomhed"),
         (-1, "business", "da", "-1 virksomhed"),
+        (1, "member", "da", "1 medlem"),
+        (4, "member", "da", "4 medlemmer"),
+        (1, "member", "en", "1 member"),
     ],
 )
 def test_counts(n: float, name: str, lang: str, expected: str) -> None:

@@ -19,6 +19,7 @@ export const TEXTS = {
     error: 'Kortet kunne ikke indlæses. Prøv igen senere.',
     noMunicipality: 'Kortet mangler en kommunekode (data-municipality).',
     status: 'Viser {shown} af {total} virksomheder',
+    statusOne: 'Viser {shown} af {total} virksomhed',
     cluster: '{n} virksomheder. Zoom ind',
     clusterHere: '{n} virksomheder på samme sted. Vis listen',
     networkMarker: 'Netværk: {name}',
@@ -40,6 +41,7 @@ export const TEXTS = {
     members: 'Medlemmer: {n}',
     membersHere: '{n} af dem på kortet',
     andMore: '… og {n} flere',
+    andMoreOne: '… og {n} mere',
     showMembers: 'Vis medlemmerne',
     showOnMap: 'Vis på kortet',
     area: 'Netværkets område er tegnet på kortet.',
@@ -47,6 +49,7 @@ export const TEXTS = {
     businessesHeading: 'Virksomheder ({n})',
     listNote: 'Sorteret efter navn. Listen følger søgning og filtre.',
     more: 'Vis {n} flere ({left} tilbage)',
+    moreOne: 'Vis {n} mere ({left} tilbage)',
     none: 'Ingen virksomheder matcher søgningen og filtrene.',
     sameplace: 'Virksomheder her',
     municipalityContact: 'Erhvervskontakt i kommunen: ',
@@ -69,6 +72,7 @@ export const TEXTS = {
     error: 'The map could not be loaded. Please try again later.',
     noMunicipality: 'The map needs a municipality code (data-municipality).',
     status: 'Showing {shown} of {total} businesses',
+    statusOne: 'Showing {shown} of {total} business',
     cluster: '{n} businesses. Zoom in',
     clusterHere: '{n} businesses at the same place. Show the list',
     networkMarker: 'Network: {name}',
@@ -102,6 +106,11 @@ export const TEXTS = {
     municipalityContact: 'Business contact at the municipality: ',
   },
 };
+
+/** The text `key` for a count of `n`: its `...One` form for exactly one, where it has one. */
+export function counted(texts, key, n) {
+  return n === 1 && texts[`${key}One`] ? texts[`${key}One`] : texts[key];
+}
 
 export function fmt(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, k) => (k in values ? String(values[k]) : ''));

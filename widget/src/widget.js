@@ -15,7 +15,7 @@ import {
 import Supercluster from 'supercluster';
 
 import { fold, loadMapData } from './data.js';
-import { TEXTS, fmt } from './i18n.js';
+import { TEXTS, counted, fmt } from './i18n.js';
 import { readOptions } from './options.js';
 import { adopt, loadStyles } from './styles.js';
 
@@ -440,7 +440,10 @@ class Widget {
     const s = this.el.status;
     s.setAttribute('role', 'status');
     s.textContent = this.shown.length
-      ? fmt(this.t.status, { shown: nf.format(this.shown.length), total: nf.format(total) })
+      ? fmt(counted(this.t, 'status', total), {
+          shown: nf.format(this.shown.length),
+          total: nf.format(total),
+        })
       : this.t.none;
     s.dataset.shown = String(this.shown.length);
     s.dataset.total = String(total);
@@ -741,7 +744,11 @@ class Widget {
           )
         : null,
       members.length > POPUP_MEMBERS
-        ? h('p', { text: fmt(t.andMore, { n: nf.format(members.length - POPUP_MEMBERS) }) })
+        ? h('p', {
+            text: fmt(counted(t, 'andMore', members.length - POPUP_MEMBERS), {
+              n: nf.format(members.length - POPUP_MEMBERS),
+            }),
+          })
         : null,
       members.length && this.filters.network !== n.id
         ? h('button', {
@@ -845,7 +852,7 @@ class Widget {
     const left = this.sorted.length - to;
     this.el.more.hidden = left <= 0;
     const nf = this.numbers();
-    this.el.more.textContent = fmt(this.t.more, {
+    this.el.more.textContent = fmt(counted(this.t, 'more', Math.min(PAGE, left)), {
       n: nf.format(Math.min(PAGE, left)),
       left: nf.format(left),
     });
