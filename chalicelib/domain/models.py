@@ -11,8 +11,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -22,6 +25,9 @@ from chalicelib.domain.industry import section_of
 CvrNumber = Annotated[str, Field(pattern=r"^[1-9][0-9]{7}$", description="8-digit CVR number")]
 Kommunekode = Annotated[str, Field(pattern=r"^[0-9]{3}$", description="3-digit kommunekode")]
 Postcode = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+PNumber = Annotated[
+    str, Field(pattern=r"^[1-9][0-9]{9}$", description="10-digit P-number (production unit)")
+]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=80)]
 
 # Size groups used by CVR (intervalKodeAntalAnsatte), published instead of exact head-counts.
@@ -212,6 +218,34 @@ def is_cvr_number(text: str) -> bool:
     return len(text) == 8 and text.isascii() and text.isdigit()
 
 
+class Workplace(BaseModel):
+    """A production unit (P-enhed) of a business in a covered municipality: a place where the
+    business works, with its own address, industry and employees as the register keeps them.
+
+    Official employment statistics count jobs where people work, not where the company is
+    seated, so the unit's own employee figure is kept beside the company's."""
+
+    model_config = ConfigDict(extra="forbid")
+    p_number: PNumber
+    name: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=300)
+    address_id: str | None = Field(default=None, max_length=64)
+    address_issue: str | None = Field(default=None, max_length=200)
+    postcode: Postcode | None = None
+    city: str | None = Field(default=None, max_length=100)
+    municipality: Kommunekode | None = None
+    industry_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    industry_text: str | None = Field(default=None, max_length=300)
+    employees: EmployeeGroup | None = None  # the unit's own size group (workplace level)
+    active: bool = True
+
+
+# Fields added with the production units: left out of a business's serialised form while they
+# hold their defaults, so documents written before them keep their content hash and a refresh
+# does not rewrite every stored business once.
+_OMITTED_AT_DEFAULT = {"workplaces": None, "seated_elsewhere": False, "seat_municipality": None}
+
+
 class Business(BaseModel):
     """One business, identified by its CVR number."""
 
@@ -237,6 +271,13 @@ class Business(BaseModel):
     location_precision: Literal["address", "grid", "postcode"] | None = None
     reklamebeskyttet: bool = False
     outside_area: bool = False  # moved out of the municipalities this deployment covers
+    # Its production units in the covered municipalities, by P-number; None when the units
+    # were never read (a file of company documents only), [] when it has none in the area.
+    workplaces: list[Workplace] | None = None
+    # A local workplace of a company seated outside the covered municipalities: address,
+    # municipality, industry and employees are then its unit's (see `workplaces`).
+    seated_elsewhere: bool = False
+    seat_municipality: Kommunekode | None = None  # the seat's kommunekode, when elsewhere
     contact: Contact = Field(default_factory=Contact)
     curated: Curation = Field(default_factory=Curation)
     networks: list[str] = Field(default_factory=list)
@@ -259,6 +300,16 @@ class Business(BaseModel):
         if self.location is not None and self.location_precision is None:
             self.location_precision = "address"
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_unit_fields(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data = handler(self)
+        for name, default in _OMITTED_AT_DEFAULT.items():
+            if name in data and data[name] == default:
+                del data[name]
+        return data
 
     @property
     def industry_section(self) -> str | None:

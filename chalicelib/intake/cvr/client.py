@@ -1,10 +1,11 @@
 """Client of the register's system-to-system Elasticsearch service (CVR "distribution").
 
-Companies are read with scroll searches sorted by CVR number, so any interruption (an expired
-scroll, a connection reset mid-page, a 5xx in the middle of a scroll) is recovered by opening a
-new search from the last CVR number handed out, and a checkpoint is just that number. A scroll
-continuation is never simply re-sent after a failure: the server may already have moved past
-the page that was lost.
+Companies (index `virksomhed`) are read with scroll searches sorted by CVR number, production
+units (index `produktionsenhed`) sorted by P-number, so any interruption (an expired scroll, a
+connection reset mid-page, a 5xx in the middle of a scroll) is recovered by opening a new search
+from the last number handed out, and a checkpoint is just that number. A scroll continuation is
+never simply re-sent after a failure: the server may already have moved past the page that was
+lost.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ import orjson
 from chalicelib.domain.errors import MikrokortError
 
 COMPANY_INDEX = "/cvr-permanent/virksomhed/_search"
+UNIT_INDEX = "/cvr-permanent/produktionsenhed/_search"
 SCROLL = "/_search/scroll"
 MUNICIPALITY_FIELD = "Vrvirksomhed.virksomhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"
 LOADED_FIELD = "Vrvirksomhed.sidstIndlaest"
 CVR_FIELD = "Vrvirksomhed.cvrNummer"
+UNIT_MUNICIPALITY_FIELD = (
+    "VrproduktionsEnhed.produktionsEnhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"
+)
+UNIT_LOADED_FIELD = "VrproduktionsEnhed.sidstIndlaest"
+P_FIELD = "VrproduktionsEnhed.pNummer"
 # Only what the mapping reads: never participants (owners are personal data). The contacts
 # come from the typed arrays, the only place that says which value is secret (`hemmelig`), which
 # is a fax and which has ended; the fax arrays are asked for so their numbers can be withheld.
@@ -48,7 +55,39 @@ SOURCE_FIELDS = [
     "Vrvirksomhed.kvartalsbeskaeftigelse",
     "Vrvirksomhed.maanedsbeskaeftigelse",
     "Vrvirksomhed.erstMaanedsbeskaeftigelse",
+    "Vrvirksomhed.penheder",
     "Vrvirksomhed.virksomhedMetadata",
+]
+# A unit's identity, company, address, industry, employment and lifetime. Never
+# `deltagerRelation` (unit documents carry participants too: people's names and home addresses)
+# nor its contact details (the company's are the ones published, by the company's rules).
+_UNIT_META = "VrproduktionsEnhed.produktionsEnhedMetadata."
+UNIT_SOURCE_FIELDS = [
+    "VrproduktionsEnhed.pNummer",
+    "VrproduktionsEnhed.enhedsNummer",
+    "VrproduktionsEnhed.samtId",
+    "VrproduktionsEnhed.sidstIndlaest",
+    "VrproduktionsEnhed.sidstOpdateret",
+    "VrproduktionsEnhed.livsforloeb",
+    "VrproduktionsEnhed.virksomhedsrelation",
+    "VrproduktionsEnhed.aarsbeskaeftigelse",
+    "VrproduktionsEnhed.kvartalsbeskaeftigelse",
+    "VrproduktionsEnhed.maanedsbeskaeftigelse",
+    "VrproduktionsEnhed.erstMaanedsbeskaeftigelse",
+    *(
+        _UNIT_META + name
+        for name in (
+            "nyesteNavn",
+            "nyesteBeliggenhedsadresse",
+            "nyesteHovedbranche",
+            "nyesteCvrNummerRelation",
+            "nyesteAarsbeskaeftigelse",
+            "nyesteKvartalsbeskaeftigelse",
+            "nyesteMaanedsbeskaeftigelse",
+            "nyesteErstMaanedsbeskaeftigelse",
+            "sammensatStatus",
+        )
+    ),
 ]
 
 
@@ -65,6 +104,21 @@ class RegisterAuthError(RegisterError):
 
 class _ScrollLost(Exception):
     """The open scroll cannot be continued; reopen from the last CVR number."""
+
+
+@dataclass(frozen=True)
+class _Index:
+    """One searchable index: its path, root key, sort field and the fields asked for."""
+
+    path: str
+    root: str
+    number_field: str  # the document's number, sorted on
+    number_key: str  # the same number inside the root object
+    source: list[str]
+
+
+COMPANIES = _Index(COMPANY_INDEX, "Vrvirksomhed", CVR_FIELD, "cvrNummer", SOURCE_FIELDS)
+UNITS = _Index(UNIT_INDEX, "VrproduktionsEnhed", P_FIELD, "pNummer", UNIT_SOURCE_FIELDS)
 
 
 @dataclass
@@ -119,18 +173,42 @@ class CvrClient:
         company that moved away is seen too."""
         return [{"range": {LOADED_FIELD: {"gte": since_iso}}}]
 
+    @staticmethod
+    def numbered(cvrs: list[str]) -> list[dict[str, Any]]:
+        """These companies, by CVR number (the numeric field: a `terms` on it is exact)."""
+        return [{"terms": {CVR_FIELD: [int(c) for c in cvrs]}}]
+
+    @staticmethod
+    def units_in_municipalities(codes: list[str]) -> list[dict[str, Any]]:
+        """A full load of production units: every unit whose current address is in these
+        municipalities (the numeric `kommuneKode` of the unit's own address)."""
+        return [{"terms": {UNIT_MUNICIPALITY_FIELD: [int(c) for c in codes]}}]
+
+    @staticmethod
+    def units_loaded_since(since_iso: str) -> list[dict[str, Any]]:
+        """Incremental: every unit (re)loaded since then, anywhere, so a unit that moved out
+        or closed is seen too."""
+        return [{"range": {UNIT_LOADED_FIELD: {"gte": since_iso}}}]
+
     # -- reading -------------------------------------------------------------------------------
 
     def companies(self, selection: list[dict[str, Any]], *, from_cvr: int = 0) -> Iterator[Page]:
-        """Pages of hits in CVR order, from `from_cvr` (inclusive) to the end."""
-        position = from_cvr
+        """Pages of company hits in CVR order, from `from_cvr` (inclusive) to the end."""
+        return self._pages(COMPANIES, selection, from_cvr)
+
+    def units(self, selection: list[dict[str, Any]], *, from_p: int = 0) -> Iterator[Page]:
+        """Pages of production-unit hits in P-number order, from `from_p` (inclusive)."""
+        return self._pages(UNITS, selection, from_p)
+
+    def _pages(self, index: _Index, selection: list[dict[str, Any]], start: int) -> Iterator[Page]:
+        position = start
         failures = 0
         while True:
             try:
-                for page in self._scroll(selection, position):
+                for page in self._scroll(index, selection, position):
                     failures = 0
-                    cvrs = [_cvr_of(h) for h in page.hits]
-                    position = max([position, *[c for c in cvrs if c is not None]])
+                    numbers = [_number_of(h, index) for h in page.hits]
+                    position = max([position, *[n for n in numbers if n is not None]])
                     yield page
                 return
             except _ScrollLost as lost:
@@ -140,17 +218,19 @@ class CvrClient:
                 self.reopened += 1
                 self._backoff(failures)
 
-    def _scroll(self, selection: list[dict[str, Any]], position: int) -> Iterator[Page]:
+    def _scroll(
+        self, index: _Index, selection: list[dict[str, Any]], position: int
+    ) -> Iterator[Page]:
         filters = [*selection]
         if position:
-            filters.append({"range": {CVR_FIELD: {"gte": position}}})
+            filters.append({"range": {index.number_field: {"gte": position}}})
         body = {
             "size": self.page_size,
-            "_source": SOURCE_FIELDS,
-            "sort": [{CVR_FIELD: "asc"}],
+            "_source": index.source,
+            "sort": [{index.number_field: "asc"}],
             "query": {"bool": {"filter": filters}},
         }
-        doc = self._request("POST", f"{COMPANY_INDEX}?scroll={self.scroll}", body, safe=True)
+        doc = self._request("POST", f"{index.path}?scroll={self.scroll}", body, safe=True)
         total = _total(doc)
         scroll_id = doc.get("_scroll_id")
         try:
@@ -242,10 +322,11 @@ class CvrClient:
         self.sleep(random.uniform(0, min(30.0, 0.5 * 2 ** (attempt - 1))))
 
 
-def _cvr_of(hit: dict[str, Any]) -> int | None:
+def _number_of(hit: dict[str, Any], index: _Index) -> int | None:
+    """The CVR number (or P-number) of a hit, for resuming after it."""
     source = hit.get("_source") or {}
-    company = source.get("Vrvirksomhed") if isinstance(source, dict) else None
-    value = company.get("cvrNummer") if isinstance(company, dict) else None
+    record = source.get(index.root) if isinstance(source, dict) else None
+    value = record.get(index.number_key) if isinstance(record, dict) else None
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):

@@ -2,9 +2,12 @@
 
 A run reads company documents in CVR order (a full load of the covered municipalities the
 first time, then everything the register (re)loaded since the last successful run), maps them,
-locates new addresses, and upserts. After every page it saves a checkpoint (the last CVR number
-done and the counts so far) in the store, so a run killed midway resumes where it stopped.
-Upserts are idempotent and keep curated fields, so re-reading a page changes nothing.
+locates new addresses, and upserts. Then it reads the production units the same way (in
+P-number order) and keeps each business's units in the area, fetching the companies seated
+elsewhere that have a unit here (they are shown at it). After every page it saves a checkpoint
+(the phase, the last CVR number or P-number done and the counts so far) in the store, so a run
+killed midway resumes where it stopped. Upserts are idempotent and keep curated fields, so
+re-reading a page changes nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.intake.cvr.mapping import MalformedDocument, company_of, loaded_at, map_company
+from chalicelib.intake.cvr.units import (
+    Unit,
+    listed_units,
+    map_unit,
+    merge_units,
+    place,
+    unit_numbers,
+    unit_of,
+)
 
 if TYPE_CHECKING:
-    from chalicelib.domain.models import Business
+    from chalicelib.domain.models import Business, Workplace
     from chalicelib.intake.cvr.client import CvrClient
     from chalicelib.intake.geocode.locate import AddressLocator
     from chalicelib.store import Store
@@ -57,6 +69,10 @@ class RunReport:
     geocode_cache_hits: int = 0
     geocode_failed: int = 0
     located_later: int = 0  # pending fallback points replaced by address points
+    units: int = 0  # production-unit documents read
+    units_outside_area: int = 0  # units elsewhere (or closed), of companies we do not hold
+    units_without_company: int = 0  # active units here whose company could not be read
+    workplace_updates: int = 0  # businesses whose units (or the unit they are shown at) changed
     error: str | None = None
     progress: dict[str, int | None] = field(default_factory=dict)
 
@@ -66,6 +82,8 @@ class RunReport:
 
 
 Progress = Callable[[int, int | None], None]
+Fetch = Callable[[set[str]], "dict[str, Business]"]  # companies by CVR number, mapped
+COMPANIES, UNITS = "companies", "units"  # the two phases of a run
 
 
 class Refresh:
@@ -86,6 +104,8 @@ class Refresh:
         self.progress = progress
         self.clock = clock
         self._last_page: dict[str, tuple[str, int]] = {}
+        self._last_units: dict[str, tuple[str, int]] = {}
+        self._aside: dict[str, Business] | None = None  # during an import only
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -101,6 +121,8 @@ class Refresh:
             report.resumed += 1
             report.status, report.error, report.finished = "running", None, None
             from_cvr = int(checkpoint["from_cvr"])
+            phase = checkpoint.get("phase") or COMPANIES
+            from_p = int(checkpoint.get("from_p") or 0)
         else:
             started = self.clock()
             last = state.get("last_success_started")
@@ -111,32 +133,60 @@ class Refresh:
             report = RunReport(
                 run_id=_run_id(started), mode=mode, started=started.isoformat(), since=since
             )
-            from_cvr = 0
+            from_cvr, phase, from_p = 0, COMPANIES, 0
         self.locator.deadline = deadline
+        codes = sorted(self.municipalities)
+        full_load = report.mode == "full"
         selection = (
-            client.in_municipalities(sorted(self.municipalities))
-            if report.mode == "full"
+            client.in_municipalities(codes)
+            if full_load
             else client.loaded_since(report.since or "")
         )
-        self._save(report, state, from_cvr)
+        units = (
+            client.units_in_municipalities(codes)
+            if full_load
+            else client.units_loaded_since(report.since or "")
+        )
+
+        def fetch(cvrs: set[str]) -> dict[str, Business]:
+            return self._fetch_companies(client, cvrs, report)
+
+        def out_of_time() -> bool:
+            return deadline is not None and time.monotonic() > deadline
+
+        self._save(report, state, from_cvr, phase, from_p)
         try:
-            for page in client.companies(selection, from_cvr=from_cvr):
-                last_cvr = self.process(page.hits, report)
-                report.progress = {"done": report.documents, "total": page.total}
-                from_cvr = max(from_cvr, last_cvr)
-                self._save(report, state, from_cvr)
+            if phase == COMPANIES:
+                for page in client.companies(selection, from_cvr=from_cvr):
+                    last_cvr = self.process(page.hits, report)
+                    report.progress = {"done": report.documents, "total": page.total}
+                    from_cvr = max(from_cvr, last_cvr)
+                    self._save(report, state, from_cvr, phase, from_p)
+                    if self.progress:
+                        self.progress(report.documents, page.total)
+                    if out_of_time():
+                        report.status = "paused"
+                        self._save(report, state, from_cvr, phase, from_p)
+                        return report
+                phase = UNITS
+                self._save(report, state, from_cvr, phase, from_p)
+            for page in client.units(units, from_p=from_p):
+                last_p = self.process_units(page.hits, report, fetch)
+                report.progress = {"done": report.units, "total": page.total}
+                from_p = max(from_p, last_p)
+                self._save(report, state, from_cvr, phase, from_p)
                 if self.progress:
-                    self.progress(report.documents, page.total)
-                if deadline is not None and time.monotonic() > deadline:
+                    self.progress(report.units, page.total)
+                if out_of_time():
                     report.status = "paused"
-                    self._save(report, state, from_cvr)
+                    self._save(report, state, from_cvr, phase, from_p)
                     return report
             self.locate_pending(report)
         except BaseException as exc:
             report.status = "failed"
             report.error = getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
             report.finished = self.clock().isoformat()
-            self._save(report, state, from_cvr)
+            self._save(report, state, from_cvr, phase, from_p)
             raise
         report.status = "succeeded"
         report.finished = self.clock().isoformat()
@@ -157,30 +207,55 @@ class Refresh:
     def import_documents(
         self, documents: Iterable[dict[str, Any]], *, batch: int = 1000
     ) -> RunReport:
-        """Load register documents from a file (hits or company objects), like one full run."""
+        """Load register documents from a file, like one full run: company documents and
+        production units (`VrproduktionsEnhed`), as hits or bare objects, in any order. The
+        units are read after every company, so a company seated elsewhere that the file
+        carries can be shown at its unit here."""
         started = self.clock()
         report = RunReport(run_id=_run_id(started), mode="import", started=started.isoformat())
         self.store.put_records(RUNS, {report.run_id: asdict(report)})
+        units: list[dict[str, Any]] = []
+        self._aside = {}
         try:
             for chunk in _chunks(documents, batch):
-                self.process(chunk, report)
+                companies = []
+                for doc in chunk:
+                    (units if unit_of(doc) is not None else companies).append(doc)
+                if companies:
+                    self.process(companies, report)
                 if self.progress:
                     self.progress(report.documents, None)
+            for chunk in _chunks(units, batch):
+                self.process_units(chunk, report, self._set_aside)
             self.locate_pending(report)
         except BaseException as exc:
             report.status = "failed"
             report.error = getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
             raise
         finally:
+            self._aside = None
             if report.status == "running":
                 report.status = "succeeded"
             report.finished = self.clock().isoformat()
             self.store.put_records(RUNS, {report.run_id: asdict(report)})
         return report
 
-    def _save(self, report: RunReport, state: dict[str, Any], from_cvr: int) -> None:
+    def _set_aside(self, cvrs: set[str]) -> dict[str, Business]:
+        """An import's companies seated elsewhere that the store does not hold (set aside while
+        the file's companies were read, in case the file has a unit of theirs in the area)."""
+        aside = self._aside or {}
+        return {cvr: aside[cvr] for cvr in cvrs if cvr in aside}
+
+    def _save(
+        self, report: RunReport, state: dict[str, Any], from_cvr: int, phase: str, from_p: int
+    ) -> None:
         """The checkpoint: the run's counts and where to go on from."""
-        checkpoint = {"from_cvr": from_cvr, "report": asdict(report)}
+        checkpoint = {
+            "from_cvr": from_cvr,
+            "phase": phase,
+            "from_p": from_p,
+            "report": asdict(report),
+        }
         state["checkpoint"] = checkpoint
         self.store.put_records(STATE, {"refresh": state})
         self.store.put_records(RUNS, {report.run_id: asdict(report)})
@@ -191,6 +266,7 @@ class Refresh:
         """Map, locate and store one page of documents; returns the highest CVR number seen."""
         report.pages += 1
         mapped: dict[str, tuple[Business, tuple[str, int]]] = {}
+        listed: dict[str, set[str] | None] = {}
         quarantined: dict[str, dict[str, Any]] = {}
         highest = 0
         for hit in hits:
@@ -220,26 +296,151 @@ class Refresh:
                 if order < seen[1]:
                     continue  # an older copy of a company already taken
             mapped[b.id] = (b, order)
+            listed[b.id] = unit_numbers(company)
         self._last_page = {cvr: order for cvr, (_, order) in mapped.items()}
         if quarantined:
             report.quarantined += len(quarantined)
             self.store.put_records(QUARANTINE, quarantined)
         if mapped:
-            self._store_page([b for b, _ in mapped.values()], report)
+            businesses = [b for b, _ in mapped.values()]
+            existing = self.store.get_businesses([b.id for b in businesses])
+            placed = []
+            for b in businesses:
+                old = existing.get(b.id)
+                units = listed_units(old.workplaces if old else None, listed[b.id])
+                placed.append(place(b, units, self.municipalities))
+            if self._aside is not None:  # an import: keep what a unit in the file may need
+                for b in placed:
+                    if b.outside_area and b.id not in existing:
+                        self._aside[b.id] = b
+            self._store_page(placed, existing, report)
         return highest
 
-    def _store_page(self, businesses: list[Business], report: RunReport) -> None:
+    def process_units(self, hits: list[dict[str, Any]], report: RunReport, fetch: Fetch) -> int:
+        """Map one page of production units and bring the businesses they belong to up to
+        date: their units in the area, and where a company seated elsewhere is shown. A
+        company seated elsewhere that the store does not hold is fetched (`fetch`) when it has
+        an active unit in the area. Returns the highest P-number seen."""
+        report.pages += 1
+        seen: dict[str, Unit] = {}
+        quarantined: dict[str, dict[str, Any]] = {}
+        highest = 0
+        for hit in hits:
+            unit = unit_of(hit)
+            if unit is None:
+                continue
+            report.units += 1
+            try:
+                u = map_unit(unit)
+            except MalformedDocument as exc:
+                key = f"P{str(unit.get('pNummer'))[:40]}"
+                quarantined[key] = self._quarantine_entry(unit, str(exc), report)
+                continue
+            p = u.workplace.p_number
+            highest = max(highest, int(p))
+            before = seen.get(p)
+            before_order = before.order if before else self._last_units.get(p)
+            if before_order is not None:
+                report.duplicates += 1
+                if u.order < before_order:
+                    continue  # an older copy of a unit already taken
+            seen[p] = u
+        self._last_units = {p: u.order for p, u in seen.items()}
+        if quarantined:
+            report.quarantined += len(quarantined)
+            self.store.put_records(QUARANTINE, quarantined)
+        stale = self.store.get_records(QUARANTINE, [f"P{p}" for p in seen])
+        if stale:
+            self.store.delete_records(QUARANTINE, list(stale))
+        by_company: dict[str, list[Unit]] = {}
+        for u in seen.values():
+            if u.cvr is None:
+                report.units_without_company += 1
+                continue
+            by_company.setdefault(u.cvr, []).append(u)
+        if by_company:
+            self._store_units(by_company, report, fetch)
+        return highest
+
+    def _store_units(
+        self, by_company: dict[str, list[Unit]], report: RunReport, fetch: Fetch
+    ) -> None:
+        existing = self.store.get_businesses(list(by_company))
+        wanted = {
+            cvr
+            for cvr, units in by_company.items()
+            if cvr not in existing
+            and any(
+                u.workplace.active and u.workplace.municipality in self.municipalities
+                for u in units
+            )
+        }
+        fetched = fetch(wanted) if wanted else {}
+        placed: list[Business] = []
+        for cvr, units in by_company.items():
+            base = existing.get(cvr) or fetched.get(cvr)
+            if base is None:  # a company we do not hold: needed only for an active unit here
+                if cvr in wanted:
+                    report.units_without_company += len(units)
+                else:
+                    report.units_outside_area += len(units)
+                continue
+            held: list[Workplace] | None = base.workplaces
+            now = place(base, merge_units(held, units, self.municipalities), self.municipalities)
+            if cvr in existing and _same_placement(existing[cvr], now):
+                continue  # nothing about its units changed: no write, no lookup
+            placed.append(now)
+        if placed:
+            self._store_page(placed, existing, report, units=True)
+
+    def _fetch_companies(
+        self, client: CvrClient, cvrs: set[str], report: RunReport
+    ) -> dict[str, Business]:
+        """The companies (seated elsewhere) of units in the area, read by CVR number in
+        batches of a page, mapped; a document that does not map is quarantined."""
+        out: dict[str, tuple[Business, tuple[str, int]]] = {}
+        numbers = sorted(cvrs)
+        size = max(1, client.page_size)
+        for start in range(0, len(numbers), size):
+            for page in client.companies(client.numbered(numbers[start : start + size])):
+                for hit in page.hits:
+                    company = company_of(hit)
+                    if company is None:
+                        continue
+                    try:
+                        b = map_company(company)
+                    except MalformedDocument as exc:
+                        key = _document_key(company, hit)
+                        entry = self._quarantine_entry(company, str(exc), report)
+                        self.store.put_records(QUARANTINE, {key: entry})
+                        report.quarantined += 1
+                        continue
+                    order = _freshness(company)
+                    if b.id not in out or out[b.id][1] < order:
+                        out[b.id] = (b, order)
+        return {cvr: b for cvr, (b, _) in out.items()}
+
+    def _store_page(
+        self,
+        businesses: list[Business],
+        existing: dict[str, Business],
+        report: RunReport,
+        *,
+        units: bool = False,
+    ) -> None:
+        """Locate and upsert businesses already placed (at their seat or a local unit).
+        `units`: written for their production units (counted as workplace updates)."""
         from chalicelib.intake.geocode.locate import address_ref
 
-        existing = self.store.get_businesses([b.id for b in businesses])
         keep: list[Business] = []
         left: list[str] = []
         to_locate: dict[str, Any] = {}
         for b in businesses:
             old = existing.get(b.id)
-            if b.municipality not in self.municipalities:
+            if b.outside_area or b.municipality not in self.municipalities:
                 if old is None:
-                    report.outside_area += 1
+                    if not units:
+                        report.outside_area += 1
                     continue
                 if not old.outside_area:
                     report.moved_out += 1
@@ -259,8 +460,11 @@ class Refresh:
         self._locate(keep, to_locate, report)
         result = self.store.upsert_businesses(keep)
         report.new += result.inserted
-        report.updated += result.updated
-        report.unchanged += result.unchanged
+        if units:
+            report.workplace_updates += result.updated
+        else:
+            report.updated += result.updated
+            report.unchanged += result.unchanged
         if left:  # no more address lookups for businesses that left the area
             self.store.delete_records(PENDING, left)
         stale = self.store.get_records(QUARANTINE, [b.id for b in keep])
@@ -363,6 +567,23 @@ def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
             except orjson.JSONDecodeError as exc:
                 doc = {"_line": number, "_error": f"not JSON: {exc}"}
             yield doc if isinstance(doc, dict) else {"_line": number, "_error": "not an object"}
+
+
+def _same_placement(old: Business, new: Business) -> bool:
+    """Whether re-placing a stored business at its units changed nothing it stores."""
+    fields = (
+        "workplaces",
+        "outside_area",
+        "seated_elsewhere",
+        "seat_municipality",
+        "address",
+        "address_id",
+        "postcode",
+        "municipality",
+        "employees",
+        "industry_code",
+    )
+    return all(getattr(old, f) == getattr(new, f) for f in fields)
 
 
 def _same_address(old: Business, new: Business) -> bool:
