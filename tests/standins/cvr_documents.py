@@ -484,3 +484,121 @@ def withheld_values(companies: Iterable[dict[str, Any]]) -> set[str]:
                 if fax or e.get("hemmelig") is not False or e["periode"].get("gyldigTil"):
                     values.add(str(e["kontaktoplysning"]))
     return values
+
+
+# -- production units (P-enheder) ---------------------------------------------------------------
+
+
+def p_number_of(cvr: str | int) -> int:
+    """The stand-in P-number of a company's seat unit: 10 digits, as the register's are."""
+    return 1_000_000_000 + int(cvr)
+
+
+def seat_unit(company: dict[str, Any], *, p_number: int | None = None) -> dict[str, Any]:
+    """The `VrproduktionsEnhed` of a company document's seat: every company has a production
+    unit where it works, and a company with one unit has it at its address, with its
+    industry and its employees. The shape follows magenta-aps/datafordeler-plugin-cvr
+    src/test/resources/unit2.json (@ 02889c68): pNummer a JSON number, the company in
+    `virksomhedsrelation` and `produktionsEnhedMetadata.nyesteCvrNummerRelation`, the same
+    address, industry, employment and lifetime arrays as a company, "Aktiv"/"Ophørt"."""
+    meta = company.get("virksomhedMetadata") or {}
+    cvr = company["cvrNummer"]
+    if p_number is None:
+        listed = [e.get("pNummer") for e in company.get("penheder") or [] if isinstance(e, dict)]
+        p_number = next((p for p in listed if isinstance(p, int)), None) or p_number_of(cvr)
+    lifetime = copy.deepcopy(company.get("livsforloeb") or [])
+    closed = bool(lifetime) and all((e.get("periode") or {}).get("gyldigTil") for e in lifetime)
+    start = (lifetime[0].get("periode") or {}).get("gyldigFra") if lifetime else None
+    end = max(((e.get("periode") or {}).get("gyldigTil") or "" for e in lifetime), default="")
+    stamp = company.get("sidstOpdateret")
+    address = copy.deepcopy(meta.get("nyesteBeliggenhedsadresse"))
+    industry = copy.deepcopy(meta.get("nyesteHovedbranche"))
+    name = copy.deepcopy(meta.get("nyesteNavn"))
+
+    def series(name: str) -> list[dict[str, Any]]:
+        return copy.deepcopy(company.get(name) or [])
+
+    return {
+        "pNummer": p_number,
+        "enhedsNummer": 4_100_000_000 + int(cvr) % 100_000_000,
+        "enhedstype": "PRODUKTIONSENHED",
+        "samtId": company.get("samtId"),
+        "sidstIndlaest": company.get("sidstIndlaest"),
+        "sidstOpdateret": stamp,
+        "reklamebeskyttet": company.get("reklamebeskyttet", False),
+        "navne": [name] if name else [],
+        "beliggenhedsadresse": [address] if address else [],
+        "postadresse": [],
+        "hovedbranche": [industry] if industry else [],
+        "bibranche1": [],
+        "bibranche2": [],
+        "bibranche3": [],
+        "aarsbeskaeftigelse": series("aarsbeskaeftigelse"),
+        "kvartalsbeskaeftigelse": series("kvartalsbeskaeftigelse"),
+        "maanedsbeskaeftigelse": series("maanedsbeskaeftigelse"),
+        "erstMaanedsbeskaeftigelse": series("erstMaanedsbeskaeftigelse"),
+        "livsforloeb": lifetime,
+        "virksomhedsrelation": [
+            {
+                "cvrNummer": cvr,
+                "periode": {"gyldigFra": start, "gyldigTil": end if closed else None},
+                "sidstOpdateret": stamp,
+            }
+        ],
+        # the register lists the unit's participants here; the client never asks for them
+        "deltagerRelation": [],
+        "attributter": [],
+        "produktionsEnhedMetadata": {
+            "nyesteNavn": copy.deepcopy(name),
+            "nyesteBeliggenhedsadresse": copy.deepcopy(address),
+            "nyesteHovedbranche": copy.deepcopy(industry),
+            "nyesteBibranche1": None,
+            "nyesteBibranche2": None,
+            "nyesteBibranche3": None,
+            "nyesteKontaktoplysninger": list(meta.get("nyesteKontaktoplysninger") or []),
+            "nyesteCvrNummerRelation": cvr,
+            "nyesteAarsbeskaeftigelse": copy.deepcopy(meta.get("nyesteAarsbeskaeftigelse")),
+            "nyesteKvartalsbeskaeftigelse": copy.deepcopy(meta.get("nyesteKvartalsbeskaeftigelse")),
+            "nyesteMaanedsbeskaeftigelse": copy.deepcopy(meta.get("nyesteMaanedsbeskaeftigelse")),
+            "nyesteErstMaanedsbeskaeftigelse": copy.deepcopy(
+                meta.get("nyesteErstMaanedsbeskaeftigelse")
+            ),
+            "sammensatStatus": "Ophørt" if closed else "Aktiv",
+        },
+        "fejlRegistreret": False,
+        "fejlVedIndlaesning": False,
+        "fejlBeskrivelse": None,
+        "dataAdgang": 0,
+        "naermesteFremtidigeDato": None,
+        "virkningsAktoer": "R",
+    }
+
+
+def unit_document(
+    place: Business,
+    *,
+    cvr: str,
+    p_number: int,
+    samt_id: int = 1,
+    loaded: datetime | None = None,
+) -> dict[str, Any]:
+    """A production unit of company `cvr` described by `place` (its address, industry,
+    employees, name and founding/ceasing dates), e.g. a local branch of a company seated
+    elsewhere."""
+    doc = seat_unit(company_document(place, samt_id=samt_id, loaded=loaded), p_number=p_number)
+    number = int(cvr)
+    doc["virksomhedsrelation"][0]["cvrNummer"] = number
+    doc["produktionsEnhedMetadata"]["nyesteCvrNummerRelation"] = number
+    doc["enhedsNummer"] = 4_200_000_000 + p_number % 100_000_000
+    return doc
+
+
+def unit_hit(unit: dict[str, Any]) -> dict[str, Any]:
+    """`unit` wrapped as one hit of the `produktionsenhed` index."""
+    return {
+        "_index": "cvr-v-20220630",
+        "_type": "_doc",
+        "_id": str(unit["enhedsNummer"]),
+        "_score": None,
+        "_source": {"VrproduktionsEnhed": unit},
+    }

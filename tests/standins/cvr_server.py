@@ -3,7 +3,9 @@
 The real service (`distribution.virk.dk`) cannot be used in tests, and its failure modes (expired
 scroll ids, 429 with `x-ratelimit-reset`, HTML 401 pages, dropped connections) are exactly what the
 CVR client must survive. This server speaks the same wire format for the routes and query subset
-the client uses, and lets a test inject those faults deterministically.
+the client uses, and lets a test inject those faults deterministically. It serves both indices
+the client reads: `virksomhed` (companies) and `produktionsenhed` (production units); unless a
+test gives units of its own, every company has one unit at its seat, as in the register.
 
 Run by hand or for benchmarks:
     python -m tests.standins.cvr_server --port 9200 --jsonl companies.jsonl
@@ -34,10 +36,13 @@ from urllib.parse import parse_qs, urlsplit
 INDEX = "cvr-v-20220630"
 ALIAS = "cvr-permanent"
 ROOT_KEY = "Vrvirksomhed"
+UNIT_ROOT_KEY = "VrproduktionsEnhed"
 MAX_RESULT_WINDOW = 3000
 SHARDS = {"total": 6, "successful": 6, "skipped": 0, "failed": 0}
 
 SEARCH_PATH = f"/{ALIAS}/virksomhed/_search"
+UNIT_SEARCH_PATH = f"/{ALIAS}/produktionsenhed/_search"
+ROOTS = {SEARCH_PATH: ROOT_KEY, UNIT_SEARCH_PATH: UNIT_ROOT_KEY}  # search path -> _source root
 SCROLL_PATH = re.compile(r"^/_search/scroll(?:/(?P<id>[^/]+))?/?$")
 SEARCH_KEYS = {"query", "size", "from", "sort", "_source"}
 SEARCH_PARAMS = {"scroll", "size", "from", "pretty", "rest_total_hits_as_int", "request_cache"}
@@ -324,7 +329,7 @@ class SortKey:
     descending: bool = False
 
 
-def parse_sort(sort: Any) -> list[SortKey] | None:
+def parse_sort(sort: Any, root: str = ROOT_KEY) -> list[SortKey] | None:
     """`["_doc"]`, `[{"f": "asc"}]`, `[{"f": {"order": "desc"}}]`, `"f"`; None when absent."""
     if sort is None:
         return None
@@ -345,7 +350,7 @@ def parse_sort(sort: Any) -> list[SortKey] | None:
             raise bad_query(f"[sort] unknown order [{order}]")
         keys.append(SortKey(name, order == "desc"))
     for key in keys:
-        if key.field != "_doc" and not key.field.startswith(ROOT_KEY + "."):
+        if key.field != "_doc" and not key.field.startswith(root + "."):
             raise bad_query(f"[sort] on [{key.field}] is not supported by the stand-in")
     return keys
 
@@ -460,6 +465,7 @@ class SearchSpec:
     sort: list[SortKey] | None
     source_tree: dict[str, Any] | bool
     scroll_seconds: float | None
+    root: str = ROOT_KEY
 
 
 @dataclass
@@ -475,6 +481,7 @@ class ScrollContext:
     last_used: float
     position: int = 0
     pages: int = 0
+    root: str = ROOT_KEY
 
 
 def parse_time_value(text: str, setting: str = "scroll") -> float:
@@ -498,7 +505,7 @@ def int_param(value: Any, name: str) -> int:
     return int(number)
 
 
-def parse_search(body: Any, params: dict[str, str]) -> SearchSpec:
+def parse_search(body: Any, params: dict[str, str], path: str = SEARCH_PATH) -> SearchSpec:
     """Validates a `_search` request the way ES 6 would, for the subset the stand-in serves."""
     body = {} if body is None else body
     if not isinstance(body, dict):
@@ -511,7 +518,7 @@ def parse_search(body: Any, params: dict[str, str]) -> SearchSpec:
         raise es_error(
             400,
             "illegal_argument_exception",
-            f"request [{SEARCH_PATH}] contains unrecognized parameter: [{sorted(unknown)[0]}]",
+            f"request [{path}] contains unrecognized parameter: [{sorted(unknown)[0]}]",
         )
     size = int_param(params.get("size", body.get("size", 10)), "size")
     offset = int_param(params.get("from", body.get("from", 0)), "from")
@@ -543,15 +550,18 @@ def parse_search(body: Any, params: dict[str, str]) -> SearchSpec:
         predicate=compile_query(body.get("query")),
         size=size,
         offset=offset,
-        sort=parse_sort(body.get("sort")),
+        sort=parse_sort(body.get("sort"), ROOTS.get(path, ROOT_KEY)),
         source_tree=parse_source_filter(body.get("_source")),
         scroll_seconds=scroll,
+        root=ROOTS.get(path, ROOT_KEY),
     )
 
 
-def make_hit(row: Row, spec_sort: list[SortKey] | None, tree: dict[str, Any] | bool) -> dict:
+def make_hit(
+    row: Row, spec_sort: list[SortKey] | None, tree: dict[str, Any] | bool, root: str = ROOT_KEY
+) -> dict:
     """One hit exactly as in `example_scroll_response_page1.json`."""
-    company = row.source[ROOT_KEY]
+    company = row.source[root]
     hit: dict[str, Any] = {
         "_index": INDEX,
         "_type": "_doc",
@@ -604,10 +614,31 @@ def as_company(obj: dict[str, Any]) -> dict[str, Any]:
     return obj.get(ROOT_KEY, obj)
 
 
+def as_unit(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """A production unit from `{"VrproduktionsEnhed": ...}` or a whole hit, else None."""
+    if "_source" in obj:
+        obj = obj["_source"]
+    unit = obj.get(UNIT_ROOT_KEY) if isinstance(obj, dict) else None
+    return unit if isinstance(unit, dict) else None
+
+
 def load_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Companies from a JSON-lines file: one company, source or hit per line."""
+    """Companies from a JSON-lines file: one company, source or hit per line (production
+    units in the file are left out: `load_jsonl_units`)."""
     with open(path, encoding="utf-8") as lines:
-        return [as_company(json.loads(line)) for line in lines if line.strip()]
+        docs = [json.loads(line) for line in lines if line.strip()]
+    return [as_company(d) for d in docs if as_unit(d) is None]
+
+
+def load_jsonl_units(path: str | Path) -> list[dict[str, Any]]:
+    """The production units of a JSON-lines file (`{"VrproduktionsEnhed": ...}` lines)."""
+    with open(path, encoding="utf-8") as lines:
+        docs = [json.loads(line) for line in lines if line.strip()]
+    return [u for u in map(as_unit, docs) if u is not None]
+
+
+def _instant_or_min(value: Any) -> datetime:
+    return as_instant(value) or datetime.min.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +672,10 @@ class CvrStandIn:
         user: str = "mikrokort",
         password: str = "secret",
         scroll_ttl: float = 300.0,
+        units: list[dict[str, Any]] | None = None,
     ) -> None:
+        """`units`: the production units to serve; None gives every company (the newest copy
+        of each CVR number) one unit at its seat, built from its document as it is then."""
         self.user = user
         self.password = password
         self.scroll_ttl = scroll_ttl
@@ -656,6 +690,9 @@ class CvrStandIn:
         self.faults: Counter[str] = Counter()
         self.paused = threading.Event()
         self._companies: list[dict[str, Any]] = [as_company(c) for c in companies or []]
+        self._derive_units = units is None
+        self._units: list[dict[str, Any]] = [as_unit(u) or u for u in units or []]
+        self._derived: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._scrolls: dict[int, ScrollContext] = {}
@@ -680,15 +717,61 @@ class CvrStandIn:
             return list(self._companies)
 
     def add(self, company: dict[str, Any]) -> None:
-        """Indexes one more company (a second copy of a cvrNummer is kept, as the register does)."""
+        """Indexes one more company (a second copy of a cvrNummer is kept, as the register does);
+        a `{"VrproduktionsEnhed": ...}` object or hit goes to the production units."""
+        unit = as_unit(company)
         with self._lock:
-            self._companies.append(as_company(company))
+            if unit is not None:
+                self._units.append(unit)
+            else:
+                self._companies.append(as_company(company))
 
     def replace_all(self, companies: Iterable[dict[str, Any]]) -> None:
-        """Swaps the whole index; open scrolls keep their snapshot."""
+        """Swaps the whole company index; open scrolls keep their snapshot."""
         fresh = [as_company(c) for c in companies]
         with self._lock:
             self._companies = fresh
+
+    def replace_units(self, units: Iterable[dict[str, Any]], *, seat_units: bool = False) -> None:
+        """Swaps the production units given explicitly; `seat_units` also keeps (or stops)
+        giving every company its unit at its seat."""
+        fresh = [as_unit(u) or u for u in units]
+        with self._lock:
+            self._units = fresh
+            self._derive_units = seat_units
+
+    @property
+    def units(self) -> list[dict[str, Any]]:
+        """The production units the `produktionsenhed` index serves now, derived ones first."""
+        with self._lock:
+            companies, units, derive = list(self._companies), list(self._units), self._derive_units
+        return [*(self._seat_units(companies) if derive else []), *units]
+
+    def _seat_units(self, companies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One unit per CVR number, from the newest copy of its company (by sidstIndlaest,
+        then samtId), cached per document object (documents are treated as immutable)."""
+        from tests.standins.cvr_documents import seat_unit
+
+        newest: dict[Any, dict[str, Any]] = {}
+        for c in companies:
+            cvr = c.get("cvrNummer")
+            if not isinstance(cvr, int):
+                continue
+            old = newest.get(cvr)
+            key = (_instant_or_min(c.get("sidstIndlaest")), c.get("samtId") or 0)
+            if old is None or key >= (
+                _instant_or_min(old.get("sidstIndlaest")),
+                old.get("samtId") or 0,
+            ):
+                newest[cvr] = c
+        out = []
+        for company in newest.values():
+            cached = self._derived.get(id(company))
+            if cached is None or cached[0] is not company:
+                cached = (company, seat_unit(company))
+                self._derived[id(company)] = cached
+            out.append(cached[1])
+        return out
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -798,10 +881,19 @@ class CvrStandIn:
 
     @property
     def search_bodies(self) -> list[Any]:
-        """The bodies of the `_search` requests only (scroll and clear bodies left out)."""
+        """The bodies of the company `_search` requests only (scroll and clear bodies, and
+        production-unit searches, left out)."""
+        return self._bodies_of(SEARCH_PATH)
+
+    @property
+    def unit_search_bodies(self) -> list[Any]:
+        """The bodies of the `produktionsenhed/_search` requests."""
+        return self._bodies_of(UNIT_SEARCH_PATH)
+
+    def _bodies_of(self, search_path: str) -> list[Any]:
         with self._lock:
             log = list(zip(self.requests, self.bodies, strict=True))
-        return [body for (_, path), body in log if path.rstrip("/") == SEARCH_PATH]
+        return [body for (_, path), body in log if path.rstrip("/") == search_path]
 
     @property
     def open_scrolls(self) -> int:
@@ -872,15 +964,19 @@ class CvrStandIn:
         for ident in [i for i, c in self._scrolls.items() if now - c.last_used > c.keep_alive]:
             del self._scrolls[ident]
 
-    def _search(self, body: Any, params: dict[str, str]) -> Page:
-        """`POST /cvr-permanent/virksomhed/_search`, plain or opening a scroll."""
+    def _search(self, body: Any, params: dict[str, str], path: str = SEARCH_PATH) -> Page:
+        """`POST /cvr-permanent/virksomhed/_search` (or `produktionsenhed`), plain or opening
+        a scroll."""
         started = time.monotonic()
-        spec = parse_search(body, params)
-        with self._lock:
-            companies = list(self._companies)
+        spec = parse_search(body, params, path)
+        if spec.root == UNIT_ROOT_KEY:
+            documents = self.units
+        else:
+            with self._lock:
+                documents = list(self._companies)
         rows = []
-        for position, company in enumerate(companies):
-            source = {ROOT_KEY: company}
+        for position, company in enumerate(documents):
+            source = {spec.root: company}
             if spec.predicate(source):
                 keys = spec.sort or []
                 rows.append(Row(source, position, [sort_value(source, k, position) for k in keys]))
@@ -904,11 +1000,12 @@ class CvrStandIn:
                     last_used=time.monotonic(),
                     position=spec.size,
                     pages=1,
+                    root=spec.root,
                 )
                 self._scrolls[ident] = context
             chosen = rows[: spec.size]
             response["_scroll_id"] = encode_scroll_id(ident, 1)
-        hits = [make_hit(row, spec.sort, spec.source_tree) for row in chosen]
+        hits = [make_hit(row, spec.sort, spec.source_tree, spec.root) for row in chosen]
         if self.extra_hit_on_first_page is not None:
             hits.insert(0, extra_hit(self.extra_hit_on_first_page))
         response.update(envelope(started, len(rows), hits))
@@ -949,7 +1046,7 @@ class CvrStandIn:
             context.position = previous + len(chosen)
             context.pages += 1
             page_number = context.pages
-        hits = [make_hit(row, context.sort, context.source_tree) for row in chosen]
+        hits = [make_hit(row, context.sort, context.source_tree, context.root) for row in chosen]
         response = {"_scroll_id": encode_scroll_id(ident, page_number)}
         response.update(envelope(started, len(context.rows), hits))
         return Page(200, response, is_page=True, context=context, previous_position=previous)
@@ -1125,11 +1222,11 @@ class _Handler(BaseHTTPRequestHandler):
         standin = self.standin
         method = self.command
         scroll = SCROLL_PATH.match(path)
-        if path.rstrip("/") == SEARCH_PATH:
+        if path.rstrip("/") in ROOTS:
             if method not in ("GET", "POST"):
                 raise method_not_allowed(path, method, "GET, POST")
             standin._wait_if_paused()
-            return standin._search(body, params)
+            return standin._search(body, params, path.rstrip("/"))
         if scroll:
             if method in ("GET", "POST"):
                 standin._wait_if_paused()
@@ -1252,6 +1349,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     companies = load_jsonl(args.jsonl) if args.jsonl else []
+    units = load_jsonl_units(args.jsonl) if args.jsonl else []
     if args.variants:
         from tests.standins.cvr_documents import variant_documents
 
@@ -1259,6 +1357,8 @@ def main(argv: list[str] | None = None) -> None:
     standin = CvrStandIn(
         companies, user=args.user, password=args.password, scroll_ttl=args.scroll_ttl
     )
+    for unit in units:  # beside the seat units every company has
+        standin.add({UNIT_ROOT_KEY: unit})
     standin.delay = args.delay
     url = standin.start(port=args.port, host=args.host)
     print(f"{len(companies)} companies, serving on {url}", flush=True)
