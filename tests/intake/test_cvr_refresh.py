@@ -450,7 +450,9 @@ def test_import_loads_a_jsonl_file_like_a_refresh(
     reference = _reference(tmp_path, register, gsearch, _ids(businesses))
     path = tmp_path / "cvr.jsonl"
     lines = [orjson.dumps({"_source": {"Vrvirksomhed": d}}) for d in register.companies]
-    path.write_bytes(b"\n".join([*lines, b"this is not json", b""]))
+    units = [orjson.dumps({"VrproduktionsEnhed": u}) for u in register.units]
+    # units first: the import reads them after every company, wherever they are in the file
+    path.write_bytes(b"\n".join([*units, *lines, b"this is not json", b""]))
     url = f"sqlite:///{tmp_path / 'imported.db'}"
     env = _env(url, register, gsearch)
     done = subprocess.run(
