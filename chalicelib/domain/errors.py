@@ -75,6 +75,14 @@ class NotConfigured(MikrokortError):
     code = "NotConfigured"
 
 
+class ReferenceDataMissing(MikrokortError):
+    """A data file the product ships (boundaries, names, postcodes) is missing or unreadable:
+    the installation is incomplete, which no setting can fix."""
+
+    status = 503
+    code = "ReferenceDataMissing"
+
+
 class Unauthorized(MikrokortError):
     """No API key, an unknown one, or a revoked one."""
 

@@ -20,10 +20,38 @@ ATTRIBUTION = (
 )
 
 
+def _read(name: str) -> bytes:
+    """A shipped data file's bytes; a missing or broken one is a one-line error saying so."""
+    from chalicelib.domain.errors import ReferenceDataMissing
+
+    try:
+        return (DATA / name).read_bytes()
+    except OSError as exc:
+        raise ReferenceDataMissing(
+            f"the reference data file {DATA / name} is missing or unreadable "
+            f"({exc.strerror or exc}): reinstall Mikrokort (the file ships in its package)"
+        ) from None
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(_read(name).decode("utf-8"))))
+
+
 @lru_cache(maxsize=1)
 def _kommuner() -> dict[str, dict[str, Any]]:
-    doc = orjson.loads((DATA / "dk_kommuner_dagi2014_wgs84.geojson").read_bytes())
-    return {f["properties"]["kommunekode"][-3:]: f for f in doc["features"]}
+    from chalicelib.domain.errors import ReferenceDataMissing
+
+    name = "dk_kommuner_dagi2014_wgs84.geojson"
+    try:
+        doc = orjson.loads(_read(name))
+        return {f["properties"]["kommunekode"][-3:]: f for f in doc["features"]}
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ReferenceDataMissing(
+            f"the boundary file {DATA / name} is damaged ({exc}): reinstall Mikrokort"
+        ) from None
 
 
 def municipality_codes() -> list[str]:
@@ -33,13 +61,10 @@ def municipality_codes() -> list[str]:
 @lru_cache(maxsize=1)
 def _official_names() -> dict[str, dict[str, str]]:
     """3-digit kommunekode -> language -> official name, from the shipped code list."""
-    import csv
-
-    with (DATA / "dk_kommunekoder.csv").open(encoding="utf-8") as fh:
-        return {
-            row["kommunekode"][-3:]: {"da": row["officielt_navn"], "en": row["official_name_en"]}
-            for row in csv.DictReader(fh)
-        }
+    return {
+        row["kommunekode"][-3:]: {"da": row["officielt_navn"], "en": row["official_name_en"]}
+        for row in _csv_rows("dk_kommunekoder.csv")
+    }
 
 
 def official_name(kommunekode: str, lang: str = "da") -> str:
@@ -79,13 +104,10 @@ def load_municipalities(codes: tuple[str, ...] | list[str]) -> list[Municipality
 
 @lru_cache(maxsize=1)
 def _postcode_points() -> dict[str, tuple[float, float, str]]:
-    import csv
-
     out = {}
-    with (DATA / "dk_postnumre.csv").open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["rep_lon"] and row["rep_lat"]:
-                out[row["postnr"]] = (float(row["rep_lon"]), float(row["rep_lat"]), row["navn"])
+    for row in _csv_rows("dk_postnumre.csv"):
+        if row["rep_lon"] and row["rep_lat"]:
+            out[row["postnr"]] = (float(row["rep_lon"]), float(row["rep_lat"]), row["navn"])
     return out
 
 

@@ -67,3 +67,13 @@ def test_the_built_wheel_installs_and_runs(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+    # an installation that lost its boundary file says so in one line, never a traceback
+    boundaries = Path(where.strip()).parent / "data" / "dk_kommuner_dagi2014_wgs84.geojson"
+    assert boundaries.is_file()
+    boundaries.unlink()
+    env["MIKROKORT_STORE"] = f"sqlite:///{tmp_path / 'broken.db'}"
+    done = run("init")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "dk_kommuner_dagi2014_wgs84.geojson" in done.stderr and "reinstall" in done.stderr
