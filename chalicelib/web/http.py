@@ -18,6 +18,8 @@ from chalicelib.domain.errors import MikrokortError, NotAcceptable
 log = logging.getLogger("mikrokort")
 
 JSON = "application/json"
+# The codings the embedded server may name in a compressed answer's ETag (`W/"…-gzip"`).
+ENCODING_SUFFIXES = ("-gzip", "-br")
 
 
 @dataclass
@@ -101,10 +103,50 @@ def ok(
         "Vary": "Accept",
         **(extra or {}),
     }
-    inm = req.header("if-none-match")
-    if inm and (inm.strip() == "*" or etag in [t.strip() for t in inm.split(",")]):
-        return HttpResponse(304, b"", media_type, headers)
+    held = matching_etag(req.header("if-none-match"), etag)
+    if held is not None:
+        # the tag the client holds: a compressed copy keeps its own (web/compression.py)
+        return HttpResponse(304, b"", media_type, {**headers, "ETag": held})
     return HttpResponse(200, body, media_type, headers)
+
+
+def not_modified(
+    req: HttpRequest,
+    media_type: str,
+    *,
+    etag: str,
+    max_age: int,
+    extra: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """The 304 of `ok`, or None when the body is needed: lets a route whose ETag comes from
+    cheap versions answer a revalidation before it reads or builds anything."""
+    answer = ok(req, b"", media_type, etag=etag, max_age=max_age, extra=extra)
+    return answer if answer.status == 304 else None
+
+
+def _opaque(tag: str) -> str:
+    """A tag as the weak comparison of If-None-Match sees it: no W/, no coding suffix."""
+    tag = tag.strip().removeprefix("W/")
+    for suffix in ENCODING_SUFFIXES:
+        if tag.endswith(suffix + '"'):
+            return tag[: -len(suffix) - 1] + '"'
+    return tag
+
+
+def matching_etag(if_none_match: str | None, etag: str) -> str | None:
+    """The tag of `If-None-Match` that names this version (`*` names any), or None.
+
+    Weak comparison (RFC 9110 13.1.2), and a compressed representation's tag (`W/"x-gzip"`,
+    made by the embedded server) names the same version as `W/"x"`."""
+    if not if_none_match:
+        return None
+    if if_none_match.strip() == "*":
+        return etag
+    want = _opaque(etag)
+    for tag in if_none_match.split(","):
+        if tag.strip() and _opaque(tag) == want:
+            return tag.strip()
+    return None
 
 
 def error_response(exc: BaseException) -> HttpResponse:

@@ -11,6 +11,9 @@ waitress (a well-kept pure-Python server) reads each request whole in its I/O th
 worker thread sees it, so slow clients cost a buffer, not a thread; it enforces the body limit
 while reading, closes idle connections, bounds the number of connections, and takes the client
 address from `X-Forwarded-For` only when the connection comes from the configured trusted proxy.
+
+Nothing stands in front of it to compress, as API Gateway does on AWS, so the answers are
+compressed here when the client asks (gzip, brotli where installed; web/compression.py).
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from chalicelib.domain.errors import (
     BadRequest,
     MethodNotAllowed,
     MikrokortError,
+    NotAcceptable,
     NotFound,
     PayloadTooLarge,
     TooManyRequests,
     UnsupportedMediaType,
 )
+from chalicelib.web.compression import CODERS, encode
 from chalicelib.web.http import JSON, HttpRequest, HttpResponse, error_response, security_headers
 from chalicelib.web.ratelimit import RateLimiter
 from chalicelib.web.routing import Route, RouteTable, cors_headers, respond
@@ -81,8 +86,23 @@ class WsgiApp:
         response = self.answer(environ, method)
         headers = {**security_headers(response.media_type), **response.headers}
         headers.setdefault("Content-Type", response.media_type)
-        body = b"" if method == "HEAD" or response.status == 304 else response.body
-        headers["Content-Length"] = str(len(response.body) if method == "HEAD" else len(body))
+        head = method == "HEAD"
+        encoded = encode(response, headers, environ.get("HTTP_ACCEPT_ENCODING"), head)
+        if encoded is None:
+            accept = environ.get("HTTP_ACCEPT_ENCODING", "")
+            response = _refuse(
+                NotAcceptable(
+                    f"cannot send this answer in any coding of Accept-Encoding '{accept}'; "
+                    f"available: {', '.join([*CODERS, 'identity'])}",
+                    parameter="Accept-Encoding",
+                )
+            )
+            headers = {**security_headers(JSON), **response.headers}
+            encoded = (response.body, headers)
+        content, headers = encoded
+        # HEAD: the headers of the identity answer (web/compression.py sends HEAD as it is)
+        body = b"" if head or response.status == 304 else content
+        headers["Content-Length"] = str(len(content) if head else len(body))
         status = f"{response.status} {_phrase(response.status)}"
         start_response(status, list(headers.items()))
         return [body]
