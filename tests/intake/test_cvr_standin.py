@@ -478,3 +478,60 @@ def test_runs_as_a_script_from_jsonl(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+# -- production units (the `produktionsenhed` index) -----------------------------------------
+
+UNITS = "/cvr-permanent/produktionsenhed/_search"
+UNIT_KOMMUNE = (
+    "VrproduktionsEnhed.produktionsEnhedMetadata.nyesteBeliggenhedsadresse.kommune.kommuneKode"
+)
+
+
+def p_numbers(response: requests.Response) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [h["_source"]["VrproduktionsEnhed"]["pNummer"] for h in response.json()["hits"]["hits"]]
+
+
+def test_every_company_has_a_unit_at_its_seat_from_its_newest_copy(standin, http) -> None:
+    r = http.post(standin.url + UNITS, json={"sort": [{"VrproduktionsEnhed.pNummer": "asc"}]})
+    # 10000002 is indexed twice: one unit, from the copy loaded last
+    assert p_numbers(r) == [1010000002, 1020000003, 1030000001]
+    units = {u["pNummer"]: u for u in standin.units}
+    twice = units[1010000002]
+    assert twice["sidstIndlaest"] == "2026-11-22T08:00:00.000+01:00"
+    assert twice["produktionsEnhedMetadata"]["nyesteCvrNummerRelation"] == 10000002
+    assert units[1030000001]["produktionsEnhedMetadata"]["sammensatStatus"] == "Aktiv"
+    assert units[1020000003]["produktionsEnhedMetadata"]["sammensatStatus"] == "Ophørt"
+    hit = r.json()["hits"]["hits"][0]
+    assert list(hit["_source"]) == ["VrproduktionsEnhed"] and hit["_id"] == "4110000002"
+
+
+def test_units_filter_by_their_own_municipality_and_project_their_source(standin, http) -> None:
+    body = filtered(
+        {"terms": {UNIT_KOMMUNE: [390]}},
+        _source=["VrproduktionsEnhed.pNummer", "VrproduktionsEnhed.virksomhedsrelation"],
+    )
+    r = http.post(standin.url + UNITS, json=body, timeout=5)
+    assert p_numbers(r) == [1010000002]
+    source = r.json()["hits"]["hits"][0]["_source"]["VrproduktionsEnhed"]
+    assert set(source) == {"pNummer", "virksomhedsrelation"}  # no participants unless asked
+
+
+def test_units_given_apart_from_the_companies(http) -> None:
+    unit = {
+        "pNummer": 1999012341,
+        "enhedsNummer": 4012345689,
+        "produktionsEnhedMetadata": {"nyesteCvrNummerRelation": 99012358},
+    }
+    with CvrStandIn([company(30000001)], units=[{"VrproduktionsEnhed": unit}]) as standin:
+        r = http.post(standin.url + UNITS, json={}, timeout=5)
+        assert p_numbers(r) == [1999012341]  # explicit units: no seat units derived
+        standin.replace_units([], seat_units=True)
+        assert p_numbers(http.post(standin.url + UNITS, json={}, timeout=5)) == [1030000001]
+        standin.add({"_source": {"VrproduktionsEnhed": unit}})
+        assert len(standin.units) == 2 and len(standin.companies) == 1
+        bad = http.post(standin.url + UNITS, json={"sort": [{"Vrvirksomhed.cvrNummer": "asc"}]})
+        assert bad.status_code == 400  # a unit search sorts on the unit's own fields
+        assert standin.unit_search_bodies[-1]["sort"] == [{"Vrvirksomhed.cvrNummer": "asc"}]
+        assert standin.search_bodies == []

@@ -507,7 +507,9 @@ def seat_unit(company: dict[str, Any], *, p_number: int | None = None) -> dict[s
         listed = [e.get("pNummer") for e in company.get("penheder") or [] if isinstance(e, dict)]
         p_number = next((p for p in listed if isinstance(p, int)), None) or p_number_of(cvr)
     lifetime = copy.deepcopy(company.get("livsforloeb") or [])
-    closed = bool(lifetime) and all((e.get("periode") or {}).get("gyldigTil") for e in lifetime)
+    status = str(meta.get("sammensatStatus") or "").upper()
+    ended = bool(lifetime) and all((e.get("periode") or {}).get("gyldigTil") for e in lifetime)
+    closed = ended or status.startswith(_GONE)  # a unit ends with its company
     start = (lifetime[0].get("periode") or {}).get("gyldigFra") if lifetime else None
     end = max(((e.get("periode") or {}).get("gyldigTil") or "" for e in lifetime), default="")
     stamp = company.get("sidstOpdateret")
@@ -541,7 +543,7 @@ def seat_unit(company: dict[str, Any], *, p_number: int | None = None) -> dict[s
         "virksomhedsrelation": [
             {
                 "cvrNummer": cvr,
-                "periode": {"gyldigFra": start, "gyldigTil": end if closed else None},
+                "periode": {"gyldigFra": start, "gyldigTil": end if ended else None},
                 "sidstOpdateret": stamp,
             }
         ],
