@@ -373,7 +373,22 @@ def test_a_full_load_places_each_business_where_it_works(
     assert report.workplace_updates == 1  # the local company got its units
 
 
-def test_a_second_run_changes_nothing_and_the_units_phase_resumes_from_its_checkpoint(
+def test_a_full_load_knows_a_company_with_no_unit_here_and_an_import_does_not_guess(
+    store: Store, register: CvrStandIn, gsearch: GsearchStandIn, tmp_path: Path
+) -> None:
+    register.replace_units([])  # the register lists no unit at all in the area
+    _refresh(store, gsearch).run(_client(register))
+    local = store.get_business("10000004")
+    assert local is not None and local.workplaces == [] and not local.outside_area
+    assert store.get_business("10000039") is None  # seated elsewhere, nothing here
+    imported = open_store(f"sqlite:///{tmp_path / 'imported.db'}")
+    _refresh(imported, gsearch).import_documents(register.companies)
+    local = imported.get_business("10000004")
+    assert local is not None and local.workplaces is None  # units not read: not known
+    imported.close()
+
+
+def test_a_second_run_changes_nothing(
     store: Store, register: CvrStandIn, gsearch: GsearchStandIn, cast: dict[str, Business]
 ) -> None:
     _refresh(store, gsearch).run(_client(register))

@@ -106,6 +106,9 @@ class Refresh:
         self._last_page: dict[str, tuple[str, int]] = {}
         self._last_units: dict[str, tuple[str, int]] = {}
         self._aside: dict[str, Business] | None = None  # during an import only
+        # During a full load every unit in the area is read after the companies: a company
+        # none of them names has no unit here ([]), which an incremental run cannot tell.
+        self._all_units_follow = False
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -137,6 +140,7 @@ class Refresh:
         self.locator.deadline = deadline
         codes = sorted(self.municipalities)
         full_load = report.mode == "full"
+        self._all_units_follow = full_load
         selection = (
             client.in_municipalities(codes)
             if full_load
@@ -216,6 +220,7 @@ class Refresh:
         self.store.put_records(RUNS, {report.run_id: asdict(report)})
         units: list[dict[str, Any]] = []
         self._aside = {}
+        self._all_units_follow = False  # a file may hold no units at all
         try:
             for chunk in _chunks(documents, batch):
                 companies = []
@@ -308,6 +313,8 @@ class Refresh:
             for b in businesses:
                 old = existing.get(b.id)
                 units = listed_units(old.workplaces if old else None, listed[b.id])
+                if units is None and self._all_units_follow:
+                    units = []
                 placed.append(place(b, units, self.municipalities))
             if self._aside is not None:  # an import: keep what a unit in the file may need
                 for b in placed:
@@ -569,21 +576,28 @@ def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
             yield doc if isinstance(doc, dict) else {"_line": number, "_error": "not an object"}
 
 
+# What placing a business at its units can change (chalicelib/intake/cvr/units.place).
+_PLACEMENT = (
+    "workplaces",
+    "outside_area",
+    "seated_elsewhere",
+    "seat_municipality",
+    "address",
+    "address_id",
+    "address_issue",
+    "postcode",
+    "city",
+    "municipality",
+    "employees",
+    "industry_code",
+    "industry_text",
+)
+
+
 def _same_placement(old: Business, new: Business) -> bool:
-    """Whether re-placing a stored business at its units changed nothing it stores."""
-    fields = (
-        "workplaces",
-        "outside_area",
-        "seated_elsewhere",
-        "seat_municipality",
-        "address",
-        "address_id",
-        "postcode",
-        "municipality",
-        "employees",
-        "industry_code",
-    )
-    return all(getattr(old, f) == getattr(new, f) for f in fields)
+    """Whether re-placing a stored business at its units changed nothing it stores, so a
+    page of unchanged units costs no write and no address lookup."""
+    return all(getattr(old, f) == getattr(new, f) for f in _PLACEMENT)
 
 
 def _same_address(old: Business, new: Business) -> bool:
