@@ -57,6 +57,12 @@ _DESCRIPTIONS = {
     "barometer_da.html": "Press release (Danish, HTML)",
     "barometer_en.html": "Press release (English, HTML)",
     "LICENSE.md": "Licence and attribution",
+    "chart-micro-by-year_da.svg": "Chart: micro-businesses by year (Danish, SVG)",
+    "chart-micro-by-year_en.svg": "Chart: micro-businesses by year (English, SVG)",
+    "chart-micro-by-section_da.svg": "Chart: micro-businesses by industry (Danish, SVG)",
+    "chart-micro-by-section_en.svg": "Chart: micro-businesses by industry (English, SVG)",
+    "chart-new-closed_da.svg": "Chart: new and closed businesses (Danish, SVG)",
+    "chart-new-closed_en.svg": "Chart: new and closed businesses (English, SVG)",
 }
 
 

@@ -104,7 +104,14 @@ FORMS = {
         "per_municipality": ("The municipality", "The municipalities"),
     },
 }
-CHART_FILES = ("chart-micro-by-year.svg", "chart-micro-by-section.svg", "chart-new-closed.svg")
+# The charts beside each language's release (barometer_da.md shows the _da files): each chart
+# is drawn in its language's words and number format.
+CHART_NAMES = ("chart-micro-by-year", "chart-micro-by-section", "chart-new-closed")
+
+
+def chart_files(lang: str) -> tuple[str, ...]:
+    """The file names of the language's three charts, in the release's order."""
+    return tuple(f"{name}_{lang}.svg" for name in CHART_NAMES)
 
 
 def _form(lang: str, key: str, value: float) -> str:
@@ -121,6 +128,7 @@ def _names(barometer: dict[str, Any], lang: str) -> list[str]:
 def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
     """The three charts of the release, by file name."""
     t = TEXT[lang]
+    names_of = chart_files(lang)
     total = barometer["total"]
     years = [str(s["year"]) for s in total["series"]]
     sections = sorted(
@@ -136,7 +144,7 @@ def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
         for s, _ in sections
     }
     return {
-        CHART_FILES[0]: bar_chart(
+        names_of[0]: bar_chart(
             t["chart_years"],
             t["chart_years_desc"],
             years,
@@ -144,14 +152,14 @@ def charts(barometer: dict[str, Any], lang: str) -> dict[str, str]:
             ident="years",
             lang=lang,
         ),
-        CHART_FILES[1]: hbar_chart(
+        names_of[1]: hbar_chart(
             t["chart_sections"].format(year=barometer["year"]),
             t["chart_sections_desc"],
             [(f"{s} {names[s]}", v) for s, v in sections],
             ident="sections",
             lang=lang,
         ),
-        CHART_FILES[2]: bar_chart(
+        names_of[2]: bar_chart(
             t["chart_flow"],
             t["chart_flow_desc"],
             years,
@@ -209,31 +217,32 @@ def _points(fraction: float | None) -> float | None:
     return None if fraction is None else 100 * fraction
 
 
-def _table_rows(barometer: dict[str, Any], lang: str) -> tuple[list[str], list[list[str]]]:
+# The figures as narrow tables: the measures are the rows and at most this many municipalities
+# the columns, so every table fits a phone's 375 px. Seven measures as columns scrolled
+# sideways; two municipalities side by side do not fit either when their names are long
+# (Vesthimmerlands Kommune beside "Mikrovirksomheder"), so each municipality has its own.
+TABLE_COLUMNS = 1
+
+
+def _tables(barometer: dict[str, Any], lang: str) -> list[tuple[list[str], list[list[str]]]]:
+    """The figures per municipality as narrow tables: (header, rows), a row per measure."""
     t = TEXT[lang]
-    head = [
-        t["municipality"],
-        t["micro"],
-        t["share"],
-        t["jobs"],
-        t["new"],
-        t["closed"],
-        t["tax_col"],
+    measures = [
+        (t["micro"], lambda m: number(m["micro_businesses"], lang)),
+        (t["share"], lambda m: percent(_points(m["micro_share"]), lang)),
+        (t["jobs"], lambda m: number(m["jobs_micro"], lang)),
+        (t["new"], lambda m: number(m["new"], lang)),
+        (t["closed"], lambda m: number(m["closed"], lang)),
+        (t["tax_col"], lambda m: number(m["tax_estimate_dkk"], lang)),
     ]
-    rows = []
-    for code, m in barometer["municipalities"].items():
-        rows.append(
-            [
-                official_name(code, lang),
-                number(m["micro_businesses"], lang),
-                percent(_points(m["micro_share"]), lang),
-                number(m["jobs_micro"], lang),
-                number(m["new"], lang),
-                number(m["closed"], lang),
-                number(m["tax_estimate_dkk"], lang),
-            ]
-        )
-    return head, rows
+    items = list(barometer["municipalities"].items())
+    tables = []
+    for start in range(0, len(items), TABLE_COLUMNS):
+        chunk = items[start : start + TABLE_COLUMNS]
+        head = [t["municipality"], *[official_name(code, lang) for code, _ in chunk]]
+        rows = [[name, *[value(m) for _, m in chunk]] for name, value in measures]
+        tables.append((head, rows))
+    return tables
 
 
 def _heading(barometer: dict[str, Any], lang: str) -> str:
@@ -266,12 +275,12 @@ def markdown(barometer: dict[str, Any], lang: str) -> str:
     """The release as Markdown; charts are referenced as the SVG files beside it."""
     t = TEXT[lang]
     title, paras = _paragraphs(barometer, lang)
-    head, rows = _table_rows(barometer, lang)
     lines = [f"# {title}", "", *[p + "\n" for p in paras]]
-    lines += [f"## {_heading(barometer, lang)}", "", "| " + " | ".join(head) + " |"]
-    lines.append("|" + "---|" * len(head))
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    lines.append("")
+    lines += [f"## {_heading(barometer, lang)}", ""]
+    for head, rows in _tables(barometer, lang):
+        lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines.append("")
     for name, svg in charts(barometer, lang).items():
         alt = svg.split("</title>")[0].rsplit(">", 1)[-1]
         lines += [f"![{alt}]({name})", ""]
@@ -283,27 +292,31 @@ def html(barometer: dict[str, Any], lang: str) -> str:
     """The release as one self-contained HTML page (charts inline)."""
     t = TEXT[lang]
     title, paras = _paragraphs(barometer, lang)
-    head, rows = _table_rows(barometer, lang)
     body = [f"<h1>{escape(title)}</h1>", *[f"<p>{escape(p)}</p>" for p in paras]]
-    body.append(f"<h2>{escape(_heading(barometer, lang))}</h2><table><thead><tr>")
-    body += [f"<th scope='col'>{escape(h)}</th>" for h in head]
-    body.append("</tr></thead><tbody>")
-    for r in rows:
-        body.append(
-            f"<tr><th scope='row'>{escape(r[0])}</th>"
-            + "".join(f"<td>{escape(c)}</td>" for c in r[1:])
-            + "</tr>"
-        )
-    body.append("</tbody></table>")
+    body.append(f"<h2>{escape(_heading(barometer, lang))}</h2>")
+    for head, rows in _tables(barometer, lang):
+        body.append("<table><thead><tr>")
+        body += [f"<th scope='col'>{escape(h)}</th>" for h in head]
+        body.append("</tr></thead><tbody>")
+        for r in rows:
+            body.append(
+                f"<tr><th scope='row'>{escape(r[0])}</th>"
+                + "".join(f"<td>{escape(c)}</td>" for c in r[1:])
+                + "</tr>"
+            )
+        body.append("</tbody></table>")
     body += [f"<figure>{svg}</figure>" for svg in charts(barometer, lang).values()]
     body.append(f"<h2>{escape(t['method'])}</h2><ul>")
     body += [f"<li>{escape(m)}</li>" for m in _method_lines(barometer, lang)]
     body.append("</ul>")
     style = (
         "body{font-family:Helvetica,Arial,sans-serif;max-width:46rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5;color:#222}table{border-collapse:collapse}"
-        "th,td{border-bottom:1px solid #ccc;padding:.3rem .6rem;text-align:right}"
-        "th[scope=row],thead th:first-child{text-align:left}svg{max-width:100%;height:auto}"
+        "padding:0 1rem;line-height:1.5;color:#222}"
+        "table{border-collapse:collapse;margin:0 0 1.5rem;width:100%;font-size:.9375rem}"
+        "th,td{border-bottom:1px solid #ccc;padding:.3rem .4rem;text-align:right;"
+        "vertical-align:top}th[scope=row],thead th:first-child{text-align:left}"
+        "th[scope=row]{font-weight:normal}"
+        "figure{margin:1.5rem 0}svg{display:block;max-width:100%;height:auto}"
     )
     return (
         f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"

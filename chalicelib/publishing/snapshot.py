@@ -158,8 +158,9 @@ class SnapshotPublisher:
                     "text/html; charset=utf-8",
                 )
             )
-        for name, svg in press.charts(barometer, "da").items():
-            files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
+        for lang in ("da", "en"):
+            for name, svg in press.charts(barometer, lang).items():
+                files.append(self._put(base, name, svg.encode(), "image/svg+xml"))
         files.append(self._put(base, "LICENSE.md", attribution(year).encode(), "text/markdown"))
         files.append(
             self._put(
