@@ -45,6 +45,38 @@ BUSINESS_FIELDS: list[tuple[str, str, str]] = [
     ("website", _STRING, "Website (only where the privacy rules allow)"),
 ]
 
+# The Danish-Excel CSV's header row: the same columns under the names a Danish reader knows
+# (docs/OPEN_DATA.md lists them); businesses.csv keeps the field names of the data model.
+EXCEL_DA_HEADERS: dict[str, str] = {
+    "id": "CVR-nummer",
+    "name": "Navn",
+    "industry_code": "Branchekode",
+    "industry_text": "Branche",
+    "industry_section": "Branchebogstav (DB07)",
+    "company_form": "Virksomhedsform",
+    "company_form_text": "Virksomhedsform (tekst)",
+    "employees": "Ansatte (interval)",
+    "status": "Status",
+    "founded": "Startdato",
+    "ceased": "Ophørsdato",
+    "address": "Adresse",
+    "postcode": "Postnummer",
+    "city": "Postdistrikt",
+    "municipality": "Kommunekode",
+    "lon": "Længdegrad",
+    "lat": "Breddegrad",
+    "location_precision": "Placeringens præcision",
+    "networks": "Netværk",
+    "phone": "Telefon",
+    "email": "E-mail",
+    "website": "Hjemmeside",
+}
+# Columns of the Danish-Excel CSV written as Excel text formulas (="2-4"): codes with leading
+# zeros, size groups Excel reads as dates, and numbers that are names, not quantities.
+EXCEL_TEXT_COLUMNS = frozenset(
+    {"id", "industry_code", "employees", "postcode", "municipality", "phone"}
+)
+
 _DESCRIPTIONS = {
     "businesses.geojson": "Active businesses on 31 December, GeoJSON (WGS84)",
     "businesses.csv": "The same businesses as CSV (UTF-8 with BOM, comma-separated)",
@@ -91,16 +123,27 @@ def attribution(year: int) -> str:
 
 
 def _csv_resource(f: PublishedFile, delimiter: str, decimal: str) -> dict[str, Any]:
+    """The table's resource; the Danish-Excel file's fields under their Danish headers, with
+    the text formulas described (a reader strips `="` and `"` to get the value)."""
+    excel = f.name == "businesses-excel-da.csv"
     fields: list[dict[str, Any]] = []
     for name, kind, text in BUSINESS_FIELDS:
-        field: dict[str, Any] = {"name": name, "type": kind, "description": text}
+        field: dict[str, Any] = {
+            "name": EXCEL_DA_HEADERS[name] if excel else name,
+            "type": kind,
+            "description": text,
+        }
+        if excel and name in EXCEL_TEXT_COLUMNS:
+            field["description"] = f'{text}; written as an Excel text formula, ="..."'
         if kind == "number" and decimal != ".":
             field["decimalChar"] = decimal
         if name == "id":
-            field["constraints"] = {"required": True, "unique": True, "pattern": "[1-9][0-9]{7}"}
+            pattern = '="[1-9][0-9]{7}"' if excel else "[1-9][0-9]{7}"
+            field["constraints"] = {"required": True, "unique": True, "pattern": pattern}
         if name == "status":
             field["constraints"] = {"enum": ["active", "ceased"]}
         fields.append(field)
+    key = EXCEL_DA_HEADERS["id"] if excel else "id"
     return {
         "name": f.name.removesuffix(".csv").replace("_", "-").lower(),
         "path": f.name,
@@ -113,7 +156,7 @@ def _csv_resource(f: PublishedFile, delimiter: str, decimal: str) -> dict[str, A
         "hash": f"sha256:{f.sha256}",
         "description": _DESCRIPTIONS.get(f.name, f.name),
         "dialect": {"csv": {"delimiter": delimiter}},
-        "schema": {"fields": fields, "primaryKey": ["id"]},
+        "schema": {"fields": fields, "primaryKey": [key]},
     }
 
 

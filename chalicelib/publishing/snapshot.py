@@ -30,7 +30,14 @@ from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS
 from chalicelib.publishing import press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
-from chalicelib.publishing.opendata import PublishedFile, attribution, datapackage, dcat
+from chalicelib.publishing.opendata import (
+    EXCEL_DA_HEADERS,
+    EXCEL_TEXT_COLUMNS,
+    PublishedFile,
+    attribution,
+    datapackage,
+    dcat,
+)
 from chalicelib.store import iter_public_pages, load_public_features
 
 if TYPE_CHECKING:
@@ -213,7 +220,7 @@ class SnapshotPublisher:
         try:
             geo.write(b'{"type":"FeatureCollection","features":[\n')
             std.write(b"\xef\xbb\xbf" + _csv_line(CSV_COLUMNS, ","))
-            excel.write(b"\xef\xbb\xbf" + _csv_line(CSV_COLUMNS, ";"))
+            excel.write(b"\xef\xbb\xbf" + _csv_line(EXCEL_HEADER, ";"))
             first, done = True, 0
             for features in public_business_pages(self.store):
                 consent = self._protected_consent(features)
@@ -228,7 +235,7 @@ class SnapshotPublisher:
                     first = False
                     row = _csv_row(feature)
                     std.write(_csv_line(_neutralised(row), ","))
-                    excel.write(_csv_line(_neutralised(_decimal_comma(row)), ";"))
+                    excel.write(_csv_line(excel_row(row), ";"))
                 done += len(features)
                 if self.progress:
                     self.progress(done)
@@ -316,10 +323,40 @@ def _neutralised(row: list[str]) -> list[str]:
     ]
 
 
-def _decimal_comma(row: list[str]) -> list[str]:
-    lon, lat = CSV_COLUMNS.index("lon"), CSV_COLUMNS.index("lat")
-    out = list(row)
-    out[lon], out[lat] = row[lon].replace(".", ","), row[lat].replace(".", ",")
+# Danish Excel turns a cell it can read as a number or a date into one, for good, when a CSV
+# is opened by double-click: the size group 2-4 becomes 2 April, the industry code 011100
+# becomes 11100, a postcode 0800 becomes 800, a phone number +4512345678 becomes 4,51E+09. A
+# leading quote does not help (a CSV shows it). What Excel does honour is a formula that
+# yields text: ="2-4" shows 2-4 and stays text. It is a string constant, so nothing in it is
+# ever evaluated; Excel limits such a constant to 255 characters.
+EXCEL_HEADER = [EXCEL_DA_HEADERS[c] for c in CSV_COLUMNS]
+_EXCEL_TEXT_LIMIT = 255
+_DATE_COLUMNS = frozenset({"founded", "ceased"})  # ISO dates: Excel makes dates, rightly
+# A text Excel would read as a number, a date, a time, a fraction or a percentage: only
+# digits and the signs of those (a name such as "1-2" or an address "12/3").
+_EXCEL_CONVERTS = re.compile(r"^[-+ ]*[0-9][0-9 .,:/%eE+-]*$")
+
+
+def excel_text(value: str) -> str:
+    """The value as an Excel text formula, ="2-4" (a quote inside doubled)."""
+    return '="' + value.replace('"', '""') + '"'
+
+
+def excel_row(row: list[str]) -> list[str]:
+    """A row of the Danish-Excel CSV: decimal commas in the coordinates, text formulas where
+    Excel would convert a value, and every other text neutralised as in businesses.csv."""
+    out = []
+    for c, v in zip(CSV_COLUMNS, row, strict=True):
+        if c in ("lon", "lat") and _NUMBER.match(v):
+            out.append(v.replace(".", ","))
+        elif (
+            v
+            and len(v) <= _EXCEL_TEXT_LIMIT
+            and (c in EXCEL_TEXT_COLUMNS or (c not in _DATE_COLUMNS and _EXCEL_CONVERTS.match(v)))
+        ):
+            out.append(excel_text(v))
+        else:
+            out.append(neutralise_cell(v))
     return out
 
 

@@ -143,7 +143,8 @@ def test_geojson_and_csv_round_trip_to_the_same_features(
     assert features
     rows = _csv(files["businesses.csv"], ",")
     excel = _csv(files["businesses-excel-da.csv"], ";")
-    assert [r["id"] for r in rows] == [f["id"] for f in features] == [r["id"] for r in excel]
+    assert [r["id"] for r in rows] == [f["id"] for f in features]
+    assert [r["CVR-nummer"] for r in excel] == [f'="{f["id"]}"' for f in features]
     for f, row, da in zip(features, rows, excel, strict=True):
         p = f["properties"]
         for key in ("name", "address", "postcode", "employees", "founded", "phone", "website"):
@@ -151,7 +152,10 @@ def test_geojson_and_csv_round_trip_to_the_same_features(
             assert row[key] == neutralise_cell(p[key] or ""), key
         assert row["networks"] == ";".join(p["networks"])
         assert float(row["lon"]) == f["geometry"]["coordinates"][0]
-        assert float(da["lat"].replace(",", ".")) == f["geometry"]["coordinates"][1]
+        # the Danish-Excel file: Danish headers, a decimal comma, codes as Excel text formulas
+        assert float(da["Breddegrad"].replace(",", ".")) == f["geometry"]["coordinates"][1]
+        assert da["CVR-nummer"] == f'="{f["id"]}"'
+        assert da["Ansatte (interval)"] == (f'="{p["employees"]}"' if p["employees"] else "")
         assert p["status"] == "active" and (p["ceased"] is None or p["ceased"] > f"{YEAR}-12-31")
 
 
