@@ -82,6 +82,7 @@ _DESCRIPTIONS = {
     "businesses.csv": "The same businesses as CSV (UTF-8 with BOM, comma-separated)",
     "businesses-excel-da.csv": "The same, for Danish Excel: semicolon-separated, decimal comma",
     "networks.geojson": "Business networks: meeting places, areas, members",
+    "businesses.gpkg": "Businesses and networks as a GeoPackage (layers businesses and networks)",
     "municipalities.geojson": "The municipalities covered, with their boundaries",
     "barometer.json": "The barometer's figures, with the parameters of its estimates",
     "barometer_da.md": "Press release (Danish, Markdown)",

@@ -2,9 +2,10 @@
 
 Everything comes from the public features (the privacy rules already applied), read from the
 store page by page and streamed into the files while their SHA-256 digests are computed: the
-data set is never held in memory. `reklamebeskyttet` businesses are left out of the bulk files
-unless they opted in to show their details (the CVR act restricts collective re-publication of
-protected units); they are counted in the barometer.
+data set is never held in memory (the GeoPackage, an SQLite file, is built in the temporary
+folder and streamed to the blobs when complete). `reklamebeskyttet` businesses are left out of
+the bulk files unless they opted in to show their details (the CVR act restricts collective
+re-publication of protected units); they are counted in the barometer.
 
 A year is published when its `manifest.json` exists. The manifest is written last and
 create-only, so a crash leaves a year unpublished (and a rerun completes it), and a second
@@ -18,9 +19,11 @@ import csv
 import hashlib
 import io
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,6 +33,8 @@ from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS
 from chalicelib.publishing import press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
+from chalicelib.publishing.geopackage import MEDIA_TYPE as GEOPACKAGE
+from chalicelib.publishing.geopackage import GeoPackageWriter, snapshot_geopackage
 from chalicelib.publishing.opendata import (
     EXCEL_DA_HEADERS,
     EXCEL_TEXT_COLUMNS,
@@ -130,9 +135,18 @@ class SnapshotPublisher:
         base = year_prefix(year, revision)
         files: list[PublishedFile] = []
         builder = BarometerBuilder(year, self.municipalities, self.params)
-        files += self._businesses(base, year, builder)
-        networks = self._features("networks")
-        files.append(self._put(base, "networks.geojson", _collection(networks), GEOJSON))
+        with tempfile.TemporaryDirectory(prefix="mikrokort-gpkg-") as folder:
+            gpkg = snapshot_geopackage(Path(folder) / "businesses.gpkg")
+            try:
+                files += self._businesses(base, year, builder, gpkg)
+                networks = self._features("networks")
+                files.append(self._put(base, "networks.geojson", _collection(networks), GEOJSON))
+                gpkg.add("networks", networks)
+                gpkg.close()
+            except BaseException:
+                gpkg.abort()
+                raise
+            files.append(self._upload(base, "businesses.gpkg", gpkg.path, GEOPACKAGE))
         municipalities = [
             f for f in self._features("municipalities") if f["id"] in self.municipalities
         ]
@@ -210,8 +224,11 @@ class SnapshotPublisher:
 
     # -- the big files -------------------------------------------------------------------------
 
-    def _businesses(self, base: str, year: int, builder: BarometerBuilder) -> list[PublishedFile]:
-        """businesses.geojson, businesses.csv and businesses-excel-da.csv in one pass."""
+    def _businesses(
+        self, base: str, year: int, builder: BarometerBuilder, gpkg: GeoPackageWriter
+    ) -> list[PublishedFile]:
+        """businesses.geojson, businesses.csv and businesses-excel-da.csv in one pass, and the
+        GeoPackage's businesses layer beside them."""
         end = date(year, 12, 31).isoformat()
         geo = self._writer(base, "businesses.geojson", GEOJSON)
         std = self._writer(base, "businesses.csv", "text/csv; charset=utf-8")
@@ -224,6 +241,7 @@ class SnapshotPublisher:
             first, done = True, 0
             for features in public_business_pages(self.store):
                 consent = self._protected_consent(features)
+                published_page = []
                 for feature in features:
                     p = feature["properties"]
                     builder.add(p)
@@ -236,6 +254,8 @@ class SnapshotPublisher:
                     row = _csv_row(feature)
                     std.write(_csv_line(_neutralised(row), ","))
                     excel.write(_csv_line(excel_row(row), ";"))
+                    published_page.append(feature)
+                gpkg.add("businesses", published_page)
                 done += len(features)
                 if self.progress:
                     self.progress(done)
@@ -265,6 +285,18 @@ class SnapshotPublisher:
     def _put(self, base: str, name: str, data: bytes, media_type: str) -> PublishedFile:
         w = self._writer(base, name, media_type)
         w.write(data)
+        return w.done()
+
+    def _upload(self, base: str, name: str, path: Path, media_type: str) -> PublishedFile:
+        """A finished local file, streamed to the blobs in parts (bounded memory)."""
+        w = self._writer(base, name, media_type)
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    w.write(chunk)
+        except BaseException:
+            w.writer.abort()
+            raise
         return w.done()
 
     def _point_latest(self, manifest: dict[str, Any]) -> None:
