@@ -123,6 +123,15 @@ class Store(Protocol):
 
     def extent(self, collection: CollectionId) -> Extent: ...
 
+    def change_token(self) -> str | None:
+        """A short text that changes whenever a business, network or municipality is written
+        (by any process), read in one cheap query; None when the adapter keeps none.
+
+        Routes build their ETags from it before reading anything, so a revalidation costs one
+        read instead of the whole answer. Read it before the data: an answer may then be newer
+        than its tag (which costs a client one more download), never older."""
+        ...
+
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         """Insert or update by CVR number; an unchanged business is not rewritten.
 

@@ -237,6 +237,10 @@ class StoreBase:
                 return orjson.dumps(f)
         return None
 
+    def change_token(self) -> str | None:
+        """None: no cheap store-wide version here; routes validate from the data they read."""
+        return None
+
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         raise NotImplementedError
 

@@ -92,6 +92,16 @@ CREATE TRIGGER IF NOT EXISTS businesses_count_update AFTER UPDATE OF hidden ON b
     WHEN OLD.hidden != NEW.hidden BEGIN
     UPDATE counters SET value = value + OLD.hidden - NEW.hidden WHERE name = 'visible_businesses';
     END;
+-- The change token (Store.change_token): one counter that every write of a business, network
+-- or municipality moves, whichever process or code path wrote it. It starts at a random value,
+-- so a recreated database does not repeat the tokens, and so the ETags, of the one before.
+INSERT OR IGNORE INTO counters VALUES ('changes', abs(random() % 4503599627370496));
+CREATE TRIGGER IF NOT EXISTS businesses_changed_insert AFTER INSERT ON businesses BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS businesses_changed_update AFTER UPDATE ON businesses BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS businesses_changed_delete AFTER DELETE ON businesses BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
 CREATE TABLE IF NOT EXISTS networks (
     id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -117,6 +127,18 @@ CREATE TABLE IF NOT EXISTS municipalities (
     doc BLOB NOT NULL,
     feature BLOB NOT NULL
 );
+CREATE TRIGGER IF NOT EXISTS networks_changed_insert AFTER INSERT ON networks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS networks_changed_update AFTER UPDATE ON networks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS networks_changed_delete AFTER DELETE ON networks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS municipalities_changed_insert AFTER INSERT ON municipalities BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS municipalities_changed_update AFTER UPDATE ON municipalities BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
+CREATE TRIGGER IF NOT EXISTS municipalities_changed_delete AFTER DELETE ON municipalities BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
 """
 
 # A viewport covering more than this share of the collection's extent is answered by walking
@@ -295,6 +317,12 @@ class SQLiteStore(StoreBase):
                 ext = small_extent(self._small_features(collection))
             self._extent_cache[collection] = ext
             return ext
+
+    def change_token(self) -> str | None:
+        """The schema's change counter: one indexed row, moved by triggers on every write."""
+        with self._using() as conn:
+            row = conn.execute("SELECT value FROM counters WHERE name = 'changes'").fetchone()
+        return f"sqlite-{row[0]}" if row else None
 
     def _forget_if_written_elsewhere(self, conn: sqlite3.Connection) -> None:
         """Drop the cached extents when another connection has committed since the last look.
