@@ -1,7 +1,13 @@
-"""The OGC API - Features operations: parse the request, ask the store, build the document."""
+"""The OGC API - Features operations: parse the request, ask the store, build the document.
+
+Where the store keeps a change token (SQLite), the ETag of an answer is made from it and the
+request's form before the store is asked anything, so a revalidation (304) costs one read;
+otherwise it is made from the page's validator or the body.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import orjson
@@ -13,7 +19,16 @@ from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
-from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
+from chalicelib.web.http import (
+    HttpRequest,
+    HttpResponse,
+    etag_of,
+    negotiate,
+    not_modified,
+    ok,
+    version_etag,
+    with_query,
+)
 
 if TYPE_CHECKING:
     pass
@@ -59,13 +74,28 @@ class FeaturesService:
         return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def collections(self, req: HttpRequest) -> HttpResponse:
+        media = _doc_media(req, [D.JSON])
+        etag = self._cheap_etag(b"collections", req.base_url, media)
+        if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
+            return answer
         extents = {cid: self.store.extent(cid) for cid in COLLECTIONS}
-        return _json_doc(req, D.collections(req.base_url, extents), [D.JSON], 300)
+        body = orjson.dumps(D.collections(req.base_url, extents))
+        return ok(req, body, media, etag=etag or etag_of(body), max_age=300)
 
     def collection(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
-        doc = D.collection(req.base_url, cid, self.store.extent(cid))
-        return _json_doc(req, doc, [D.JSON], 300)
+        media = _doc_media(req, [D.JSON])
+        etag = self._cheap_etag(b"collection", cid, req.base_url, media)
+        if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
+            return answer
+        body = orjson.dumps(D.collection(req.base_url, cid, self.store.extent(cid)))
+        return ok(req, body, media, etag=etag or etag_of(body), max_age=300)
+
+    def _cheap_etag(self, *parts: str | bytes) -> str | None:
+        """The ETag from the store's change token and the request's form, before any read; None
+        when the store keeps no token (the tag is then made from what is read)."""
+        token = self.store.change_token()
+        return None if token is None else version_etag(token, *parts)
 
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
@@ -80,6 +110,19 @@ class FeaturesService:
             cursor = decode_cursor(values["cursor"], selection, req.settings.cursor_secret)
             query = query.model_copy(update={"after": cursor.after})
             number_matched = cursor.number_matched
+        settings = req.settings
+        crs_header = {"Content-Crs": f"<{crs}>"}
+        cheap = self._cheap_etag(
+            b"items",
+            cid,
+            req.base_url,
+            media,
+            orjson.dumps(values),  # in the request's order, as the links repeat it
+            str(settings.page_max_bytes),
+            hashlib.blake2b(settings.cursor_secret, digest_size=16).digest(),  # `next` links
+        )
+        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=crs_header)):
+            return answer
         page = self.store.query(cid, query, count="cursor" not in values)
         fit = _fitting(page.features, req.settings.page_max_bytes)
         if fit < len(page.features):  # too large for one answer: a shorter page, then `next`
@@ -100,14 +143,23 @@ class FeaturesService:
             links.append(D.link(with_query(href, {**values, "cursor": token}), "next", media))
         body = D.feature_collection(features, links, number_matched)
         data = [page.validator.encode()] if page.validator else features
-        etag = etag_of(*data, crs.encode(), orjson.dumps(links), str(number_matched).encode())
-        return ok(req, body, media, etag=etag, max_age=60, extra={"Content-Crs": f"<{crs}>"})
+        etag = cheap or etag_of(
+            *data, crs.encode(), orjson.dumps(links), str(number_matched).encode()
+        )
+        return ok(req, body, media, etag=etag, max_age=60, extra=crs_header)
 
     def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
         cid = _known(collection_id)
         values = P.single_values(req.params, _FEATURE_PARAMS)
         media = _feature_media(req, values)
         crs = P.parse_crs(values.get("crs"))
+        crs_header = {"Content-Crs": f"<{crs}>"}
+        # a tag for a feature that is gone cannot be held at an unchanged token: 304 first
+        cheap = self._cheap_etag(
+            b"item", cid, feature_id, req.base_url, media, orjson.dumps(values)
+        )
+        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=crs_header)):
+            return answer
         feature = self.store.get_feature(cid, feature_id)
         if feature is None:
             raise NotFound(f"no feature '{feature_id}' in collection '{cid}'")
@@ -119,9 +171,7 @@ class FeaturesService:
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, "The collection"),
         ]
         body = D.single_feature(feature, links)
-        return ok(
-            req, body, media, etag=etag_of(body), max_age=60, extra={"Content-Crs": f"<{crs}>"}
-        )
+        return ok(req, body, media, etag=cheap or etag_of(body), max_age=60, extra=crs_header)
 
 
 _PAGE_OVERHEAD = 16 * 1024  # links, numberMatched, timeStamp around the features

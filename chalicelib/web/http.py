@@ -6,6 +6,7 @@ become JSON documents here and only here; anything unexpected becomes a bare 500
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -85,6 +86,31 @@ def etag_of(*parts: bytes) -> str:
     for part in parts:
         h.update(part)
     return f'W/"{h.hexdigest()}"'
+
+
+def version_etag(*parts: str | bytes) -> str:
+    """A weak validator made before the body: from cheap versions (a store's change token) and
+    the request's form, plus the code that builds the answer, so that an upgrade never leaves a
+    client's old copy valid while the data stands still."""
+    h = hashlib.blake2b(_code_version(), digest_size=16)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return f'W/"{h.hexdigest()}"'
+
+
+@functools.cache
+def _code_version() -> bytes:
+    """The installed code's files by name, size and time: once per process, a few stat calls."""
+    from chalicelib import PACKAGE_DIR
+
+    h = hashlib.blake2b(digest_size=16)
+    sources = sorted(PACKAGE_DIR.rglob("*.py")) or sorted(PACKAGE_DIR.rglob("*.pyc"))
+    for path in sources:  # a package shipped as bytecode only has its .pyc files
+        st = path.stat()
+        h.update(f"{path.relative_to(PACKAGE_DIR)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.digest()
 
 
 def ok(
