@@ -275,3 +275,10 @@ def test_real_routes_over_http_decompress_to_the_identity_body(served: str, path
     assert r.headers["Content-Encoding"] in C.CODERS and r.json()
     again = requests.get(served + path, headers={"If-None-Match": r.headers["ETag"]}, timeout=10)
     assert again.status_code == 304 and again.content == b""
+
+
+def test_the_embedded_threshold_is_api_gateways() -> None:
+    """Both modes leave the same small bodies alone: API Gateway's MinimumCompressionSize comes
+    from the Chalice configuration the templates are synthesized from."""
+    config = orjson.loads((Path(__file__).parents[2] / ".chalice" / "config.json").read_bytes())
+    assert config["minimum_compression_size"] == C.MIN_SIZE
