@@ -92,12 +92,13 @@ class Visit:
             ),
         )
 
-    def open(self, url: str, widgets: int = 2) -> Any:
+    def open(self, url: str, widgets: int = 2, timeout_s: float = 20) -> Any:
+        """Opens the page and waits until its `widgets` widgets are ready (or fails)."""
         self.page.goto(url)
         self.page.wait_for_function(
             "n => document.querySelectorAll('[data-mikrokort-state=ready]').length === n",
             arg=widgets,
-            timeout=20_000,
+            timeout=timeout_s * 1000,
         )
         return self.page
 
