@@ -76,8 +76,11 @@ test-e2e: $(VENV)/.dev $(DYNALITE)
 	$(call ring,-m e2e)
 
 ## test-aws: DynamoDB, S3, SSM and Secrets Manager through boto3 on moto's server on 127.0.0.1:
-## conditional writes, S3 multipart, the functions under their IAM policies, the no-Scan count
+## conditional writes, S3 multipart, the functions under their IAM policies, the no-Scan count,
+## the production path on DynamoDB and S3 (with the widget in chromium)
 test-aws: $(VENV)/.dev
+	bash scripts/install-system-deps.sh e2e
+	$(MAKE) --no-print-directory widget
 	$(call ring,-m aws --dynamodb-server=moto)
 
 serve: $(VENV)/.runtime
