@@ -26,12 +26,20 @@ NOTES = {
         "ophørsdatoer.",
         "Mikrovirksomheder har 0-9 ansatte. Virksomheder, der har bedt om ikke at blive vist, "
         "tælles ikke med.",
+        "Ansatte og anslåede job er opgjort på virksomhedsniveau for virksomheder med hjemsted "
+        "i kommunen: alle deres ansatte, også dem, der arbejder andre steder. En virksomhed med "
+        "hjemsted i en anden kommune tælles med sit lokale arbejdssted (produktionsenhed) i "
+        "kommunen og kun de ansatte dér (arbejdsstedsniveau).",
     ],
     "en": [
         "Size and company form are the businesses' current ones (the register does not supply "
         "past sizes); counts for earlier years are derived from founding and closing dates.",
         "Micro-businesses have 0-9 employees. Businesses that asked not to be shown are not "
         "counted.",
+        "Employees and estimated jobs are at company level for businesses seated in the "
+        "municipality: all their employees, also those who work elsewhere. A business seated "
+        "in another municipality is counted at its local workplace (production unit) in the "
+        "municipality, with only the employees there (workplace level).",
     ],
 }
 
