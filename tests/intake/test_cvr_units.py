@@ -427,6 +427,9 @@ def test_changes_to_units_move_businesses_on_and_off_the_map(
     assert report.mode == "incremental" and report.moved_out == 1
     got = store.get_businesses(["10000004", "10000039"])
     assert got["10000039"].outside_area and store.get_feature("businesses", "10000039") is None
+    # it keeps its seat's address (read again), not the closed shop's
+    assert (got["10000039"].address, got["10000039"].municipality) == ("Vestergade 1", "461")
+    assert not got["10000039"].seated_elsewhere
     assert [w.p_number for w in got["10000004"].workplaces or []] == [str(p_number_of("10000004"))]
     # the shop opens again: the chain is back at it
     shop["produktionsEnhedMetadata"]["sammensatStatus"] = "Aktiv"

@@ -383,7 +383,7 @@ class Refresh:
             )
         }
         fetched = fetch(wanted) if wanted else {}
-        placed: list[Business] = []
+        placed: dict[str, Business] = {}
         for cvr, units in by_company.items():
             base = existing.get(cvr) or fetched.get(cvr)
             if base is None:  # a company we do not hold: needed only for an active unit here
@@ -396,9 +396,14 @@ class Refresh:
             now = place(base, merge_units(held, units, self.municipalities), self.municipalities)
             if cvr in existing and _same_placement(existing[cvr], now):
                 continue  # nothing about its units changed: no write, no lookup
-            placed.append(now)
+            placed[cvr] = now
+        # A company shown at a unit here that has none left leaves the map; it carries the
+        # unit's address, so its own document is read again to keep its seat's.
+        gone = {cvr for cvr, b in placed.items() if b.outside_area and b.seated_elsewhere}
+        for cvr, seat in (fetch(gone) if gone else {}).items():
+            placed[cvr] = place(seat, placed[cvr].workplaces, self.municipalities)
         if placed:
-            self._store_page(placed, existing, report, units=True)
+            self._store_page(list(placed.values()), existing, report, units=True)
 
     def _fetch_companies(
         self, client: CvrClient, cvrs: set[str], report: RunReport
