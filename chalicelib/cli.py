@@ -208,34 +208,52 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _barometer(args: argparse.Namespace) -> int:
+    """Print or write the barometer: one release for all covered municipalities; with
+    --municipality one release each (written to --output as a folder when there are several),
+    or one for them together with --together."""
     from pathlib import Path
 
     from chalicelib.blobs import open_blobs
     from chalicelib.config import Settings
+    from chalicelib.domain.errors import InvalidParameter
     from chalicelib.publishing.publications import barometer
     from chalicelib.store import open_store
     from chalicelib.web.http import HttpRequest
 
     settings = Settings.from_env()
-    req = HttpRequest(
-        path=f"/barometer/{args.year}",
-        params={"f": [args.format], "lang": [args.lang]},
-        headers={},
-        base_url="",
-        settings=settings,
-    )
-    resp = barometer(
-        open_store(settings.store_url),
-        open_blobs(settings.blobs_url, settings.blobs_public_url),
-        settings.municipalities,
-        req,
-        str(args.year),
-    )
-    if args.output:
-        Path(args.output).write_bytes(resp.body)
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(resp.body.decode())
+    codes = [c.strip() for value in args.municipality or [] for c in value.split(",")]
+    if any(not c for c in codes):
+        raise InvalidParameter("--municipality needs a kommunekode such as 376")
+    selections = [",".join(codes)] if args.together or len(codes) <= 1 else codes
+    if len(selections) > 1 and not args.output:
+        raise InvalidParameter(
+            "several releases need --output FOLDER (or --together for one release)"
+        )
+    store = open_store(settings.store_url)
+    blobs = open_blobs(settings.blobs_url, settings.blobs_public_url)
+    for selection in selections:
+        params = {"f": [args.format], "lang": [args.lang]}
+        if selection:
+            params["municipality"] = [selection]
+        req = HttpRequest(
+            path=f"/barometer/{args.year}",
+            params=params,
+            headers={},
+            base_url="",
+            settings=settings,
+        )
+        resp = barometer(store, blobs, settings.municipalities, req, str(args.year))
+        if len(selections) > 1:
+            folder = Path(args.output)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"barometer-{args.year}-{selection[-3:]}_{args.lang}.{args.format}"
+            (folder / name).write_bytes(resp.body)
+            print(f"wrote {folder / name}")
+        elif args.output:
+            Path(args.output).write_bytes(resp.body)
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.write(resp.body.decode())
     return 0
 
 
@@ -319,7 +337,21 @@ def build_parser() -> argparse.ArgumentParser:
     baro.add_argument("--year", type=int, required=True)
     baro.add_argument("--format", choices=["json", "md", "html"], default="md")
     baro.add_argument("--lang", choices=["da", "en"], default="da")
-    baro.add_argument("--output", help="write to this file instead of standard output")
+    baro.add_argument(
+        "--output",
+        help="write to this file instead of standard output (a folder for several releases)",
+    )
+    baro.add_argument(
+        "--municipality",
+        action="append",
+        metavar="CODE",
+        help="a release for this kommunekode only (repeatable or comma-separated: one each)",
+    )
+    baro.add_argument(
+        "--together",
+        action="store_true",
+        help="one release for all the --municipality codes together",
+    )
     baro.set_defaults(run=_barometer)
     keys = sub.add_parser("keys", help="create, list and revoke API keys for the write routes")
     keys.add_argument("action", choices=["create", "list", "revoke"])

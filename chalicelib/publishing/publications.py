@@ -127,11 +127,16 @@ def barometer(
     req: HttpRequest,
     year_text: str,
 ) -> HttpResponse:
-    """The barometer of a year as JSON, or its press release as HTML or Markdown."""
+    """The barometer of a year as JSON, or its press release as HTML or Markdown.
+
+    `municipality` (a kommunekode, or several separated by commas) narrows it to those
+    municipalities: the figures and the release are theirs, with the covered area's total to
+    compare with, and the release names each one's business contact as press contact."""
     from chalicelib.publishing.snapshot import check_year, published
 
-    values = P.single_values(req.params, ("f", "lang"))
+    values = P.single_values(req.params, ("f", "lang", "municipality"))
     year = parse_year(year_text)
+    chosen = _chosen(values.get("municipality"), municipalities)
     lang = values.get("lang", "da")
     if lang not in ("da", "en"):
         raise InvalidParameter("lang must be 'da' or 'en'", parameter="lang")
@@ -151,13 +156,41 @@ def barometer(
     else:
         check_year(year)
         doc = {**_live_barometer(store, municipalities, year, req.settings), "published": False}
+    if chosen:
+        doc = press.select(doc, chosen)
     if media.startswith("text/html"):
-        body = press.html(doc, lang).encode()
+        body = press.html(doc, lang, contacts=_contacts(store, doc)).encode()
     elif media.startswith("text/markdown"):
-        body = press.markdown(doc, lang).encode()
+        body = press.markdown(doc, lang, contacts=_contacts(store, doc)).encode()
     else:
         body = orjson.dumps(doc)
     return ok(req, body, media, etag=etag_of(body), max_age=3600 if versions else 300)
+
+
+def _chosen(value: str | None, covered: tuple[str, ...]) -> list[str]:
+    """The kommunekoder of the `municipality` parameter, each one covered by this service."""
+    if value is None:
+        return []
+    codes = [P.parse_municipality(v.strip()) for v in value.split(",")]
+    outside = [c for c in codes if c not in covered]
+    if outside:
+        raise InvalidParameter(
+            f"municipality {', '.join(outside)} is not covered by this service "
+            f"(it covers {', '.join(covered)})",
+            parameter="municipality",
+        )
+    return codes
+
+
+def _contacts(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+    """Each municipality's business contact as its record in the store has it (the press
+    contact of the release; a municipality without one gets the release's marked slot)."""
+    out = {}
+    for code in doc["municipalities"]:
+        raw = store.get_feature("municipalities", code)
+        if raw is not None:
+            out[code] = orjson.loads(raw)["properties"].get("business_contact")
+    return out
 
 
 def _live_barometer(
