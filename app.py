@@ -25,6 +25,12 @@ from chalicelib.web.routing import Route
 log = logging.getLogger("mikrokort")
 app = Chalice(app_name="mikrokort")
 app.debug = False
+# Media types the API answers in binary: published GeoPackages (served from the app where the
+# files are not on S3), map images. API Gateway is told them, and carries those bodies base64.
+BINARY_TYPES = frozenset(
+    {"application/geopackage+sqlite3", "application/octet-stream", "application/zip"}
+)
+app.api.binary_types = sorted({*app.api.binary_types, *BINARY_TYPES})
 
 _CORS = CORSConfig(
     allow_origin=routing.CORS_ALLOW_ORIGIN,
@@ -94,9 +100,20 @@ def _respond(route: Route, params: dict[str, str]) -> Response:
         result = error_response(exc)
     else:
         result = routing.respond(route, s, _request(s.settings), params)
-    # API Gateway's proxy integration takes a str body; HEAD has the headers of GET, no body.
-    body = "" if app.current_request.method == "HEAD" else result.body.decode()
+    # API Gateway's proxy integration takes a str body, or bytes of a binary media type (which
+    # Chalice sends base64-encoded); HEAD has the headers of GET, no body.
+    body: str | bytes = result.body
+    if app.current_request.method == "HEAD":
+        body = ""
+    elif not _binary(result.headers.get("Content-Type", "")):
+        body = result.body.decode()
     return Response(body=body, headers=result.headers, status_code=result.status)
+
+
+def _binary(media: str) -> bool:
+    """Whether API Gateway must carry this answer as binary (a GeoPackage, an image)."""
+    kind = media.split(";", 1)[0].strip().lower()
+    return kind in BINARY_TYPES or (kind.startswith("image/") and kind != "image/svg+xml")
 
 
 def _view(route: Route) -> Any:

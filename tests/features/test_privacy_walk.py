@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from chalicelib.domain.models import Business
+from chalicelib.publishing.opendata import EXCEL_DA_HEADERS
 from chalicelib.store import FeatureQuery, Store
 
 
@@ -113,7 +114,10 @@ class Walker:
     def walk_csv(self, data: bytes, where: str) -> None:
         text = data.decode("utf-8-sig")
         delimiter = ";" if text.split("\n", 1)[0].count(";") > 3 else ","
-        for row in csv.DictReader(io.StringIO(text), delimiter=delimiter):
+        english = {da: en for en, da in EXCEL_DA_HEADERS.items()}
+        for raw in csv.DictReader(io.StringIO(text), delimiter=delimiter):
+            # the Danish-Excel file: Danish headers, and text cells as formulas (="2-4")
+            row = {english.get(k, k): _excel_value(v) for k, v in raw.items()}
             props: dict[str, Any] = {k: (v or None) for k, v in row.items()}
             lon, lat = props.pop("lon"), props.pop("lat")
             geometry = None
@@ -126,6 +130,13 @@ class Walker:
                 {"type": "Feature", "id": row["id"], "properties": props, "geometry": geometry},
                 where,
             )
+
+
+def _excel_value(cell: str | None) -> str | None:
+    """A cell as the spreadsheet shows it: ="2-4" is the text 2-4."""
+    if cell and cell.startswith('="') and cell.endswith('"'):
+        return cell[2:-1].replace('""', '"')
+    return cell
 
 
 def test_every_public_output_respects_the_privacy_rules(
