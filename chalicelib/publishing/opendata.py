@@ -1,5 +1,5 @@
-"""Metadata of a published snapshot: a Frictionless data package, DCAT-AP (JSON-LD) for
-portals such as opendata.dk (CKAN harvests DCAT), and the licence and attribution text."""
+"""Metadata of a published snapshot: a Frictionless data package and the licence and
+attribution text (its DCAT-AP-DK catalogue is written by chalicelib.publishing.dcat)."""
 
 from __future__ import annotations
 
@@ -210,72 +210,5 @@ def datapackage(
             {"title": DAGI_ATTRIBUTION, "path": "https://dataforsyningen.dk"},
         ],
         "resources": resources,
-    }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-
-
-def dcat(
-    year: int, revision: int, files: list[PublishedFile], municipalities: tuple[str, ...]
-) -> bytes:
-    """DCAT-AP 2 (JSON-LD): one dcat:Dataset with a dcat:Distribution per file. Download URLs
-    are relative to this file's folder, so the same document is valid wherever it is hosted."""
-    dataset_id = f"mikrokort-{year}" + (f"-rev-{revision}" if revision > 1 else "")
-    doc = {
-        "@context": {
-            "dcat": "http://www.w3.org/ns/dcat#",
-            "dct": "http://purl.org/dc/terms/",
-            "foaf": "http://xmlns.com/foaf/0.1/",
-            "spdx": "http://spdx.org/rdf/terms#",
-            "xsd": "http://www.w3.org/2001/XMLSchema#",
-        },
-        "@id": dataset_id,
-        "@type": "dcat:Dataset",
-        "dct:identifier": dataset_id,
-        "dct:title": [
-            {"@language": "da", "@value": f"Mikrokort: mikrovirksomheder og netværk {year}"},
-            {"@language": "en", "@value": f"Mikrokort: micro-businesses and networks {year}"},
-        ],
-        "dct:description": [
-            {
-                "@language": "da",
-                "@value": f"Virksomheder og netværk i {_areas(municipalities, 'da')} pr. "
-                f"31. december {year}, med kommunegrænserne og årets mikrobarometer.",
-            },
-            {
-                "@language": "en",
-                "@value": f"Businesses and networks in {_areas(municipalities, 'en')} on "
-                f"31 December {year}, with the municipal boundaries and the year's "
-                "micro-business barometer.",
-            },
-        ],
-        "dct:temporal": {
-            "@type": "dct:PeriodOfTime",
-            "dcat:startDate": {"@type": "xsd:date", "@value": f"{year}-01-01"},
-            "dcat:endDate": {"@type": "xsd:date", "@value": f"{year}-12-31"},
-        },
-        "dct:spatial": [
-            {"@id": f"https://api.dataforsyningen.dk/kommuner/0{code}"} for code in municipalities
-        ],
-        "dcat:keyword": ["mikrovirksomheder", "CVR", "erhverv", "netværk", "micro-businesses"],
-        "dcat:theme": [{"@id": "http://publications.europa.eu/resource/authority/data-theme/ECON"}],
-        "dct:license": {"@id": LICENCE["path"]},
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": "Mikrokort"},
-        "dct:source": CVR_ATTRIBUTION,
-        "dcat:distribution": [
-            {
-                "@type": "dcat:Distribution",
-                "dct:title": _DESCRIPTIONS.get(f.name, f.name),
-                "dcat:downloadURL": {"@id": f.name},
-                "dcat:mediaType": f.media_type.split(";")[0],
-                "dcat:byteSize": {"@type": "xsd:decimal", "@value": f.size},
-                "spdx:checksum": {
-                    "@type": "spdx:Checksum",
-                    "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-                    "spdx:checksumValue": f.sha256,
-                },
-                "dct:license": {"@id": LICENCE["path"]},
-            }
-            for f in files
-        ],
     }
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2)

@@ -31,7 +31,7 @@ import orjson
 from chalicelib.blobs import AlreadyExists, BlobStore
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
 from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS
-from chalicelib.publishing import press
+from chalicelib.publishing import dcat, press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.publishing.geopackage import MEDIA_TYPE as GEOPACKAGE
 from chalicelib.publishing.geopackage import GeoPackageWriter, snapshot_geopackage
@@ -41,7 +41,6 @@ from chalicelib.publishing.opendata import (
     PublishedFile,
     attribution,
     datapackage,
-    dcat,
 )
 from chalicelib.store import iter_public_pages, load_public_features
 
@@ -115,12 +114,15 @@ class SnapshotPublisher:
         *,
         params: Parameters | None = None,
         progress: Callable[[int], None] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.municipalities = municipalities
         self.params = params or load_parameters()
         self.progress = progress
+        # the API's public address, which the DCAT's absolute URLs start with
+        self.public_url = public_url or dcat.LOCAL_URL
 
     def publish(self, year: int, *, new_revision: bool = False) -> dict[str, Any]:
         check_year(year)
@@ -195,8 +197,20 @@ class SnapshotPublisher:
             self._put(
                 base,
                 "dcat.jsonld",
-                dcat(year, revision, files, self.municipalities),
-                "application/ld+json",
+                dcat.snapshot_document(
+                    dcat.Revision(
+                        year,
+                        revision,
+                        list(files),
+                        self.municipalities,
+                        datetime.now(UTC).date().isoformat(),
+                    ),
+                    dcat.Site(
+                        self.public_url,
+                        dcat.municipality_contacts(self.store, self.municipalities),
+                    ),
+                ),
+                dcat.MEDIA_TYPE,
             )
         )
         sums = "".join(f"{f.sha256}  {f.name}\n" for f in files).encode()
@@ -420,7 +434,11 @@ def scheduled_snapshot(settings: Settings) -> dict[str, Any]:
         return {"status": "already published", "year": year}
     params = load_parameters(settings.barometer_config)
     publisher = SnapshotPublisher(
-        open_store(settings.store_url), blobs, settings.municipalities, params=params
+        open_store(settings.store_url),
+        blobs,
+        settings.municipalities,
+        params=params,
+        public_url=settings.public_url,
     )
     manifest = publisher.publish(year)
     return {"status": "published", "year": year, "files": len(manifest["files"])}
