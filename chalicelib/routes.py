@@ -100,6 +100,12 @@ def _snapshot_file(s: Services, r: HttpRequest, year: str, name: str) -> HttpRes
     return publications.snapshot_file(s.blobs, r, year, name)
 
 
+def _catalog(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.publishing import publications
+
+    return publications.catalog(s.store, s.blobs, s.settings.municipalities, r)
+
+
 def _barometer(s: Services, r: HttpRequest, year: str) -> HttpResponse:
     from chalicelib.publishing import publications
 
@@ -200,6 +206,7 @@ ROUTES: tuple[Route, ...] = (
     Route("map_data", "GET", "/municipalities/{code}/map-data", _map_data, limited=True),
     Route("snapshots", "GET", "/snapshots", _snapshots),
     Route("snapshot_file", "GET", "/snapshots/{year}/{name}", _snapshot_file),
+    Route("catalog", "GET", "/catalog", _catalog),
     Route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
     Route("demo_page", "GET", "/demo", _demo_page, PAGE),
     Route("register_form", "GET", "/networks/register", _register_form, PAGE),

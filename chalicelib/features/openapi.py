@@ -1304,6 +1304,20 @@ def openapi_document(base: str) -> dict[str, Any]:
     one_file["get"]["tags"] = ["Open data"]
     one_file["get"]["responses"]["302"] = {"description": "The file's public URL (S3)"}
     paths["/snapshots/{year}/{name}"] = one_file
+    dcat_catalog = _get(
+        "getCatalog",
+        "The DCAT-AP-DK 2.0.2 catalogue of the published snapshots (JSON-LD): every year and "
+        "revision with its files, and this API as a data service, for data portals to harvest",
+        [],
+        {
+            "description": "The catalogue",
+            "headers": _CACHE_HEADERS,
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        },
+        "404",
+    )
+    dcat_catalog["get"]["tags"] = ["Open data"]
+    paths["/catalog"] = dcat_catalog
     baro = _get(
         "getBarometer",
         "The barometer of a year (published, or computed from the current data until it is): "

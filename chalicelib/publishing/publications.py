@@ -1,6 +1,6 @@
-"""The published snapshots and the barometer over HTTP: `/snapshots`, a snapshot's files, and
-`/barometer/{year}` (from the published snapshot, or computed from the store while the year has
-not been published yet)."""
+"""The published snapshots and the barometer over HTTP: `/snapshots`, a snapshot's files, the
+DCAT-AP-DK catalogue `/catalog`, and `/barometer/{year}` (from the published snapshot, or
+computed from the store while the year has not been published yet)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound, UnknownParameter
 from chalicelib.publishing import press
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok
@@ -86,6 +86,29 @@ def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
         }
     )
     return ok(req, body, "application/json", etag=etag_of(body), max_age=300)
+
+
+def catalog(
+    store: Store, blobs: BlobStore, municipalities: tuple[str, ...], req: HttpRequest
+) -> HttpResponse:
+    """The live DCAT-AP-DK catalogue (JSON-LD): every published year and revision with its
+    files, and the API as a data service, at the address the request came to, so a portal can
+    harvest one URL rather than a file per year. Contacts are the current ones from the store."""
+    from chalicelib.publishing import dcat
+    from chalicelib.publishing.snapshot import published
+
+    for name in req.params:
+        raise UnknownParameter(
+            f"unknown query parameter '{name}'; /catalog takes no query parameters",
+            parameter=name,
+        )
+    revisions = [dcat.Revision.from_manifest(m) for m in published(blobs)]
+    if not revisions:  # the profile wants a catalogue to list a dataset: say so instead
+        raise NotFound("no snapshot is published yet, so the catalogue has no dataset to list")
+    covered = tuple(sorted({*municipalities, *(c for r in revisions for c in r.municipalities)}))
+    site = dcat.Site(req.base_url, dcat.municipality_contacts(store, covered))
+    body = dcat.catalog_document(revisions, municipalities, site)
+    return ok(req, body, dcat.MEDIA_TYPE, etag=etag_of(body), max_age=300)
 
 
 def snapshot_file(blobs: BlobStore, req: HttpRequest, year_text: str, name: str) -> HttpResponse:

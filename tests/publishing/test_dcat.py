@@ -18,11 +18,14 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, Namespace
 
 from chalicelib.blobs import BlobStore, open_blobs
 from chalicelib.demo.generate import generate_businesses, generate_networks
+from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.models import MunicipalityContact
 from chalicelib.domain.reference import load_municipalities
 from chalicelib.publishing import dcat
+from chalicelib.publishing.publications import catalog
 from chalicelib.publishing.snapshot import SnapshotPublisher
 from chalicelib.store import Store, open_store
+from chalicelib.web.http import HttpRequest, error_response
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dcat-ap-dk"
 PUBLIC = "https://kort.example.dk"
@@ -196,6 +199,62 @@ def test_a_corrected_revision_replaces_the_first_and_conforms(
     assert g.value(_dataset(2), DCAT3_PREVIOUS) == _dataset(1)
     urls = {str(g.value(d, DCAT.downloadURL)) for d in g.objects(_dataset(2), DCAT.distribution)}
     assert f"{PUBLIC}/snapshots/{YEAR}/businesses.csv?revision=2" in urls
+
+
+# -- the live catalogue -----------------------------------------------------------------------
+
+
+def _catalog(store: Store, blobs: BlobStore, **headers: str) -> Any:
+    req = HttpRequest("/catalog", {}, headers, "http://api.test")
+    return catalog(store, blobs, ("376", "390"), req)
+
+
+def test_the_live_catalogue_conforms_and_lists_every_revision(
+    shapes: rdflib.Graph, published: tuple[Store, BlobStore]
+) -> None:
+    store, blobs = published
+    resp = _catalog(store, blobs)
+    assert resp.status == 200 and resp.media_type == "application/ld+json"
+    g = _graph(resp.body)
+    conforms, report = _validate(shapes, g)
+    assert conforms, report
+    cat = rdflib.URIRef("http://api.test/catalog")
+    first = rdflib.URIRef(f"http://api.test/snapshots/{YEAR}/dcat.jsonld#dataset")
+    second = rdflib.URIRef(f"http://api.test/snapshots/{YEAR}/dcat.jsonld?revision=2#dataset")
+    assert set(g.objects(cat, DCAT.dataset)) == {first, second}
+    assert g.value(first, DCTERMS.isReplacedBy) == second
+    service = g.value(cat, DCAT.service)
+    assert str(g.value(service, DCAT.endpointURL)) == "http://api.test/"
+    assert str(g.value(service, DCAT.endpointDescription)) == "http://api.test/api"
+
+
+def test_the_live_catalogue_is_cacheable_and_refuses_unknown_parameters(
+    published: tuple[Store, BlobStore],
+) -> None:
+    store, blobs = published
+    etag = _catalog(store, blobs).headers["ETag"]
+    again = _catalog(store, blobs, **{"if-none-match": etag})
+    assert again.status == 304 and again.body == b""
+    req = HttpRequest("/catalog", {"year": ["2024"]}, {}, "http://api.test")
+    with pytest.raises(InvalidParameter) as caught:
+        catalog(store, blobs, ("376", "390"), req)
+    answer = error_response(caught.value)
+    assert answer.status == 400
+    assert orjson.loads(answer.body)["parameter"] == "year"
+    assert "takes no query parameters" in orjson.loads(answer.body)["description"]
+
+
+def test_with_nothing_published_the_catalogue_is_a_404(tmp_path: Path) -> None:
+    """The profile wants a catalogue to list a dataset; before the first snapshot the route
+    says there is none rather than hand a portal a catalogue that does not conform."""
+    store = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    store.create_table()
+    try:
+        with pytest.raises(NotFound) as caught:
+            _catalog(store, open_blobs(f"file:///{tmp_path / 'blobs'}"))
+    finally:
+        store.close()
+    assert error_response(caught.value).status == 404
 
 
 # -- the check can fail -----------------------------------------------------------------------
