@@ -930,8 +930,8 @@ def test_lambda_requirements_follow_requirements_txt() -> None:
 
     project = pins(ROOT / "requirements.txt")
     lam = pins(ROOT / "infra" / "requirements-lambda.txt")
-    # Chalice's runtime, Lambda's SDK, and the embedded mode's HTTP server
-    assert set(project) - set(lam) == {"chalice", "boto3", "waitress"}
+    # Chalice's runtime, Lambda's SDK, and the embedded mode's HTTP server and its brotli
+    assert set(project) - set(lam) == {"chalice", "boto3", "waitress", "brotli"}
     assert {k: project[k] for k in lam if k in project} == {k: lam[k] for k in lam if k in project}
     assert set(lam) - set(project) == {"numpy"}  # pinned for Lambda's glibc (see the file)
 

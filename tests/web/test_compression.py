@@ -146,7 +146,8 @@ def test_a_large_answer_is_gzipped_and_decompresses_to_the_same_body() -> None:
 
 
 def test_brotli_when_the_client_prefers_it() -> None:
-    brotli = pytest.importorskip("brotli")
+    import brotli  # a runtime dependency of the embedded mode (requirements.txt)
+
     r = call(_app(), "GET", "/big", ACCEPT_ENCODING="gzip;q=0.8, br")
     assert r["headers"]["Content-Encoding"] == "br"
     assert brotli.decompress(r["body"]) == BIG
