@@ -69,7 +69,9 @@ def _demo_snapshot(store: Store, settings: Settings) -> None:
         print(f"snapshot {year}: published already")
         return
     params = load_parameters(settings.barometer_config)
-    manifest = SnapshotPublisher(store, blobs, settings.municipalities, params=params).publish(year)
+    manifest = SnapshotPublisher(
+        store, blobs, settings.municipalities, params=params, public_url=settings.public_url
+    ).publish(year)
     print(f"snapshot {year}: published ({len(manifest['files'])} files)")
 
 
@@ -192,6 +194,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         settings.municipalities,
         params=load_parameters(settings.barometer_config),
         progress=(lambda done: bar(done, None)) if bar else None,
+        public_url=settings.public_url,
     )
     try:
         manifest = publisher.publish(args.year, new_revision=args.new_revision)

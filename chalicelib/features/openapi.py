@@ -371,6 +371,16 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "style": "form",
         "explode": False,
     },
+    "barometer-municipality": {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "description": "The release (or figures) for these municipalities only: a kommunekode, "
+        "or several separated by commas for one joint release; each must be covered.",
+        "schema": {"type": "string", "maxLength": 200},
+        "style": "form",
+        "explode": False,
+    },
     "search-industry": {
         "name": "industry",
         "in": "query",
@@ -1322,7 +1332,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         "getBarometer",
         "The barometer of a year (published, or computed from the current data until it is): "
         "figures as JSON, or the press release as HTML or Markdown, in Danish or English",
-        ["year", "barometer-f", "lang"],
+        ["year", "barometer-f", "lang", "barometer-municipality"],
         _json_response("The barometer", "Barometer"),
         "404",
     )

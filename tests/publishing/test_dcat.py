@@ -295,3 +295,30 @@ def test_the_old_writers_plain_media_types_and_untyped_licence_do_not_conform(
 
     conforms, report = _validate(shapes, _graph(_without(_file(blobs, 1), untyped)))
     assert not conforms and "LicenseDocument" in report
+
+
+def test_the_commands_publish_under_the_public_address(tmp_path: Path) -> None:
+    """`mikrokort seed --demo` (its snapshot) and `mikrokort snapshot` write the catalogue's
+    addresses under MIKROKORT_PUBLIC_URL, where the public will fetch the files."""
+    import os
+    from datetime import UTC, datetime
+
+    from tests.conftest import cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIKROKORT_")}
+    env |= {
+        "MIKROKORT_STORE": f"sqlite:///{tmp_path / 'm.db'}",
+        "MIKROKORT_BLOBS": f"file://{tmp_path / 'blobs'}",
+        "MIKROKORT_PUBLIC_URL": "https://kort.guldborgsund.example",
+    }
+    cli(env, "init")
+    cli(env, "seed", "--demo", "--count", "40")
+    cli(env, "snapshot", "--year", str(datetime.now(UTC).year - 1), "--new-revision", "--quiet")
+    documents = sorted((tmp_path / "blobs").rglob("dcat.jsonld"))
+    assert len(documents) == 2  # the demo's snapshot and its second revision
+    for path in documents:
+        doc = orjson.loads(path.read_bytes())
+        urls = [d["dcat:downloadURL"]["@id"] for d in doc["dcat:distribution"]]
+        assert urls and all(
+            u.startswith("https://kort.guldborgsund.example/snapshots/") for u in urls
+        )
