@@ -208,12 +208,9 @@ def _chosen(value: str | None, covered: tuple[str, ...]) -> list[str]:
 def _contacts(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
     """Each municipality's business contact as its record in the store has it (the press
     contact of the release; a municipality without one gets the release's marked slot)."""
-    out = {}
-    for code in doc["municipalities"]:
-        raw = store.get_feature("municipalities", code)
-        if raw is not None:
-            out[code] = orjson.loads(raw)["properties"].get("business_contact")
-    return out
+    from chalicelib.publishing import dcat
+
+    return dcat.municipality_contacts(store, tuple(doc["municipalities"]))
 
 
 def _live_barometer(

@@ -164,12 +164,15 @@ class SnapshotPublisher:
                 "application/json",
             )
         )
+        # the press contact of the releases and the contact points of the catalogue: the
+        # business contact each municipality's record holds
+        contacts = dcat.municipality_contacts(self.store, self.municipalities)
         for lang in ("da", "en"):
             files.append(
                 self._put(
                     base,
                     f"barometer_{lang}.md",
-                    press.markdown(barometer, lang).encode(),
+                    press.markdown(barometer, lang, contacts=contacts).encode(),
                     "text/markdown; charset=utf-8",
                 )
             )
@@ -177,7 +180,7 @@ class SnapshotPublisher:
                 self._put(
                     base,
                     f"barometer_{lang}.html",
-                    press.html(barometer, lang).encode(),
+                    press.html(barometer, lang, contacts=contacts).encode(),
                     "text/html; charset=utf-8",
                 )
             )
@@ -205,10 +208,7 @@ class SnapshotPublisher:
                         self.municipalities,
                         datetime.now(UTC).date().isoformat(),
                     ),
-                    dcat.Site(
-                        self.public_url,
-                        dcat.municipality_contacts(self.store, self.municipalities),
-                    ),
+                    dcat.Site(self.public_url, contacts),
                 ),
                 dcat.MEDIA_TYPE,
             )

@@ -190,6 +190,19 @@ def test_each_release_names_its_municipality_s_press_contact(
     )
 
 
+def test_the_published_release_files_carry_the_press_contacts(
+    published: tuple[Store, BlobStore],
+) -> None:
+    """The snapshot's own release files, not only the live answer, name the contact set."""
+    _, blobs = published
+    da = (blobs.get(f"snapshots/{YEAR}/barometer_da.md") or b"").decode()
+    contacts = da.split("## Pressekontakt")[1].split("##")[0]
+    assert "Erhvervsservice Vordingborg, 55 36 36 36, erhverv@vordingborg.example" in contacts
+    assert "[Pressekontakt: navn, telefon, e-mail] (Guldborgsund Kommune)" in contacts
+    en = (blobs.get(f"snapshots/{YEAR}/barometer_en.html") or b"").decode()
+    assert "Erhvervsservice Vordingborg, 55 36 36 36" in en
+
+
 def test_the_live_barometer_narrows_the_same_way(published: tuple[Store, BlobStore]) -> None:
     doc = orjson.loads(_get(published, municipality="0376"))
     assert doc["published"] is True
