@@ -58,6 +58,18 @@ def shows_contact(b: Business) -> bool:
     return not personally_owned(b) or b.curated.show_contact
 
 
+def public_workplaces(b: Business) -> str | None:
+    """`kommunekode:size group` of each active unit in the covered municipalities, `;`-joined
+    in a stable order (a flat text GIS files keep); None where the units were never read. Only
+    the unit's municipality and size are published, never its address."""
+    if b.workplaces is None:
+        return None
+    units = sorted(
+        (w.municipality or "?", w.employees or "?", w.p_number) for w in b.workplaces if w.active
+    )
+    return ";".join(f"{where}:{size}" for where, size, _ in units)
+
+
 def public_business(b: Business) -> dict[str, Any] | None:
     """The GeoJSON Feature the public may see, or None for a business hidden on request or
     moved out of the covered municipalities."""
@@ -86,6 +98,8 @@ def public_business(b: Business) -> dict[str, Any] | None:
         phone=b.contact.phone if contact else None,
         email=b.contact.email if contact else None,
         website=b.contact.website if contact else None,
+        seated_elsewhere=b.seated_elsewhere,
+        workplaces=public_workplaces(b),
         updated_at=b.updated_at,
     )
     geometry = {"type": "Point", "coordinates": list(point)} if point else None

@@ -77,6 +77,17 @@ class PublicBusinessProperties(BaseModel):
     phone: str | None = Field(description="Public phone, where the privacy rules allow.")
     email: str | None = Field(description="Public e-mail, where the privacy rules allow.")
     website: str | None = Field(description="Website, where the privacy rules allow.")
+    seated_elsewhere: bool = Field(
+        description="A local workplace (production unit) of a company seated outside the "
+        "municipalities covered: address, municipality, industry and employees are the unit's.",
+    )
+    workplaces: str | None = Field(
+        max_length=4000,
+        description="The business's active workplaces (production units) in the covered "
+        "municipalities, as kommunekode:size group separated by ; (e.g. 376:2-4;390:0; ? "
+        "where the register gives no size): the workplace level of the employment figures. "
+        "Null where the register's units were not read.",
+    )
     updated_at: Timestamp
 
 

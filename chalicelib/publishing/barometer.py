@@ -138,6 +138,7 @@ class BarometerBuilder:
         self._areas: dict[str, _Area] = defaultdict(_Area)
 
     def add(self, p: dict[str, Any]) -> None:
+        self._add_workplaces(p)
         code = p.get("municipality")
         if code not in self.municipalities:
             return
@@ -182,6 +183,29 @@ class BarometerBuilder:
             if ceased_year == self.year:
                 area.by_section[section]["closed"] += 1
 
+    def _add_workplaces(self, p: dict[str, Any]) -> None:
+        """Jobs of the micro-businesses counted where the work is done (workplace level): each
+        active unit's size group in its own municipality, a working owner once where the
+        business is shown. A business whose units were not read counts at its own place."""
+        group, form = p.get("employees"), p.get("company_form")
+        if group not in MICRO_GROUPS or not active_on(p, self._ends[self.year]):
+            return
+        units = [u.partition(":") for u in (p.get("workplaces") or "").split(";") if u]
+        home = p.get("municipality")
+        if units:
+            owners = self.params.jobs(None, form)  # a working owner, once
+            credits = [(home, owners)] + [
+                (code, self.params.jobs(None if size == "?" else size, None))
+                for code, _, size in units
+            ]
+        else:
+            credits = [(home, self.params.jobs(group, form))]
+        for code, jobs in credits:
+            if code in self.municipalities:
+                for area in (self._areas[code], self._areas["total"]):
+                    area.year_end["jobs_workplaces"] += jobs
+                    area.year_end["workplaces_known"] += 1 if units else 0
+
     def result(self, networks: list[dict[str, Any]]) -> dict[str, Any]:
         """The barometer document (JSON-ready)."""
         per = {
@@ -216,6 +240,12 @@ class BarometerBuilder:
             "jobs_all": round(ye["jobs_all"], 1),
             "micro_jobs_share": _share(micro_jobs, ye["jobs_all"]),
             "micro_reklamebeskyttet": int(ye["micro_reklamebeskyttet"]),
+            # at workplace level, only where the register's units were read for some business
+            **(
+                {"jobs_workplaces": round(ye["jobs_workplaces"], 1)}
+                if ye["workplaces_known"]
+                else {}
+            ),
             "new": int(now["new"]),
             "closed": int(now["closed"]),
             "net_change": int(now["new"] - now["closed"]),

@@ -43,6 +43,18 @@ BUSINESS_FIELDS: list[tuple[str, str, str]] = [
     ("phone", _STRING, "Public phone (only where the privacy rules allow)"),
     ("email", _STRING, "Public e-mail (only where the privacy rules allow)"),
     ("website", _STRING, "Website (only where the privacy rules allow)"),
+    (
+        "seated_elsewhere",
+        "boolean",
+        "True for a local workplace of a company seated outside the covered municipalities "
+        "(its address, municipality, industry and employees are the unit's)",
+    ),
+    (
+        "workplaces",
+        _STRING,
+        "Active workplaces (production units) in the covered municipalities as "
+        "kommunekode:size group, separated by ; (empty where the units were not read)",
+    ),
 ]
 
 # The Danish-Excel CSV's header row: the same columns under the names a Danish reader knows
@@ -70,6 +82,8 @@ EXCEL_DA_HEADERS: dict[str, str] = {
     "phone": "Telefon",
     "email": "E-mail",
     "website": "Hjemmeside",
+    "seated_elsewhere": "Hjemsted i anden kommune",
+    "workplaces": "Arbejdssteder (kommunekode:ansatte)",
 }
 # Columns of the Danish-Excel CSV written as Excel text formulas (="2-4"): codes with leading
 # zeros, size groups Excel reads as dates, and numbers that are names, not quantities.

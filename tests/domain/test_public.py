@@ -24,12 +24,13 @@ def test_csv_columns_are_the_model_fields_with_the_point() -> None:
 
 
 def test_csv_columns_keep_the_published_order() -> None:
-    """The order users' scripts and spreadsheets rely on since the first snapshot."""
+    """The order users' scripts and spreadsheets rely on since the first snapshot; columns
+    added later come after the first ones."""
     assert PUBLIC_BUSINESS_COLUMNS == [
         "id", "name", "industry_code", "industry_text", "industry_section", "company_form",
         "company_form_text", "employees", "status", "founded", "ceased", "address", "postcode",
         "city", "municipality", "lon", "lat", "location_precision", "networks", "phone",
-        "email", "website",
+        "email", "website", "seated_elsewhere", "workplaces",
     ]  # fmt: skip
 
 
@@ -81,3 +82,23 @@ def test_municipality_contact_is_published_as_given() -> None:
         "name": "Erhverv", "email": "erhverv@example.dk", "phone": None, "website": None,
         "note": None,
     }  # fmt: skip
+
+
+def test_workplaces_are_published_flat_by_municipality_and_size_only() -> None:
+    from chalicelib.domain.models import Workplace
+
+    units = [
+        Workplace(p_number="1000000002", municipality="390", employees="0", address="Vej 1"),
+        Workplace(p_number="1000000001", municipality="376", employees="2-4", address="Vej 2"),
+        Workplace(p_number="1000000003", municipality="376", employees=None),
+        Workplace(p_number="1000000004", municipality="376", employees="5-9", active=False),
+    ]
+    f = public_business(business(workplaces=units))
+    assert f is not None
+    assert f["properties"]["workplaces"] == "376:2-4;376:?;390:0"
+    assert "Vej 1" not in str(f)  # a unit's address is never published
+    assert f["properties"]["seated_elsewhere"] is False
+    unread = public_business(business())
+    assert unread is not None and unread["properties"]["workplaces"] is None
+    local = public_business(business(workplaces=units[:1], seated_elsewhere=True))
+    assert local is not None and local["properties"]["seated_elsewhere"] is True

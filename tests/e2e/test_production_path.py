@@ -234,6 +234,8 @@ def _check_service(url: str, population: dict[str, list[Business]]) -> None:
         micro = [b for b in _active(bs, year_end) if b.employees in MICRO_GROUPS]
         figures = baro["municipalities"][code]
         assert figures["micro_businesses"] == len(micro)
+        # the refresh read the register's production units: jobs at workplace level too
+        assert figures["jobs_workplaces"] > 0
         assert figures["name"] in ("København", "Guldborgsund", OFFICIAL[code])
     release = http.get(f"{url}/barometer/{YEAR}", params={"f": "md"}, timeout=60).text
     assert OFFICIAL["101"] in release and OFFICIAL["376"] in release
