@@ -95,13 +95,8 @@ CREATE TRIGGER IF NOT EXISTS businesses_count_update AFTER UPDATE OF hidden ON b
 -- The change token (Store.change_token): one counter that every write of a business, network
 -- or municipality moves, whichever process or code path wrote it. It starts at a random value,
 -- so a recreated database does not repeat the tokens, and so the ETags, of the one before.
+-- Its triggers (<table>_changed_<event>) follow the tables, below.
 INSERT OR IGNORE INTO counters VALUES ('changes', abs(random() % 4503599627370496));
-CREATE TRIGGER IF NOT EXISTS businesses_changed_insert AFTER INSERT ON businesses BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS businesses_changed_update AFTER UPDATE ON businesses BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS businesses_changed_delete AFTER DELETE ON businesses BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
 CREATE TABLE IF NOT EXISTS networks (
     id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -127,19 +122,13 @@ CREATE TABLE IF NOT EXISTS municipalities (
     doc BLOB NOT NULL,
     feature BLOB NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS networks_changed_insert AFTER INSERT ON networks BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS networks_changed_update AFTER UPDATE ON networks BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS networks_changed_delete AFTER DELETE ON networks BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS municipalities_changed_insert AFTER INSERT ON municipalities BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS municipalities_changed_update AFTER UPDATE ON municipalities BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-CREATE TRIGGER IF NOT EXISTS municipalities_changed_delete AFTER DELETE ON municipalities BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;
-"""
+""" + "".join(
+    f"CREATE TRIGGER IF NOT EXISTS {table}_changed_{event.lower()} AFTER {event} ON {table} "
+    "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;\n"
+    for table in ("businesses", "networks", "municipalities")
+    for event in ("INSERT", "UPDATE", "DELETE")
+)
+
 
 # A viewport covering more than this share of the collection's extent is answered by walking
 # the primary key and testing coordinates: cheaper than collecting and sorting most of the R*Tree.
