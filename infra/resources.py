@@ -240,57 +240,68 @@ def _table(stage: Stage) -> dict[str, Any]:
     }
 
 
-def _bucket(stage: Stage) -> dict[str, Any]:
+def _retained_bucket(stage: Stage, name_sub: str, **properties: Any) -> dict[str, Any]:
+    """A bucket the stack keeps when it is deleted or replaced, versioned, encrypted with SSE-S3
+    (not SSE-KMS: anonymous readers of public objects cannot use a KMS key, and S3 delivers
+    server access logs only into SSE-S3 buckets), ACLs off, tagged; plus its own properties."""
     return {
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
-            "BucketName": _sub(bucket_name_sub(stage.name)),
+            "BucketName": _sub(name_sub),
             "VersioningConfiguration": {"Status": "Enabled"},
-            # SSE-S3, not SSE-KMS: anonymous readers of public objects cannot use a KMS key
             "BucketEncryption": {
                 "ServerSideEncryptionConfiguration": [
                     {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
                 ]
             },
-            # ACLs are off; only the bucket policy below may grant public reads
+            # ACLs are off; only a bucket policy may grant anything
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": False,
-                "RestrictPublicBuckets": False,
-            },
-            # who read which file when: S3 server access logs, in a bucket of their own
-            "LoggingConfiguration": {
-                "DestinationBucketName": {"Ref": LOG_BUCKET_ID},
-                "LogFilePrefix": S3_LOG_PREFIX,
-            },
-            "LifecycleConfiguration": {
-                "Rules": [
-                    {
-                        # parts of uploads abandoned by a crashed snapshot (docs/OPEN_DATA.md)
-                        "Id": "abort-incomplete-multipart-uploads",
-                        "Status": "Enabled",
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
-                    }
-                ]
-            },
-            # browsers on other sites (data portals, notebooks) may download the files
-            "CorsConfiguration": {
-                "CorsRules": [
-                    {
-                        "AllowedMethods": ["GET", "HEAD"],
-                        "AllowedOrigins": ["*"],
-                        "AllowedHeaders": ["*"],
-                        "MaxAge": 86400,
-                    }
-                ]
-            },
+            **properties,
             "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
         },
     }
+
+
+def _bucket(stage: Stage) -> dict[str, Any]:
+    return _retained_bucket(
+        stage,
+        bucket_name_sub(stage.name),
+        # public reads only through the bucket policy below
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+        # who read which file when: S3 server access logs, in a bucket of their own
+        LoggingConfiguration={
+            "DestinationBucketName": {"Ref": LOG_BUCKET_ID},
+            "LogFilePrefix": S3_LOG_PREFIX,
+        },
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    # parts of uploads abandoned by a crashed snapshot (docs/OPEN_DATA.md)
+                    "Id": "abort-incomplete-multipart-uploads",
+                    "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+                }
+            ]
+        },
+        # browsers on other sites (data portals, notebooks) may download the files
+        CorsConfiguration={
+            "CorsRules": [
+                {
+                    "AllowedMethods": ["GET", "HEAD"],
+                    "AllowedOrigins": ["*"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAge": 86400,
+                }
+            ]
+        },
+    )
 
 
 def _bucket_policy() -> dict[str, Any]:
@@ -327,40 +338,27 @@ def _log_bucket(stage: Stage) -> dict[str, Any]:
     """The open-data bucket's access logs. They hold the downloaders' addresses (S3 writes
     them, there is no format to choose), so they expire with the stage's log retention."""
     days = stage.log_retention_days
-    return {
-        "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
-        "Properties": {
-            "BucketName": _sub(log_bucket_name_sub(stage.name)),
-            "VersioningConfiguration": {"Status": "Enabled"},
-            # S3 delivers server access logs only into SSE-S3 buckets
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]
-            },
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-            "LifecycleConfiguration": {
-                "Rules": [
-                    {
-                        "Id": "expire-access-logs",
-                        "Status": "Enabled",
-                        "ExpirationInDays": days,
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
-                    }
-                ]
-            },
-            "Tags": [{"Key": "app", "Value": APP}, {"Key": "stage", "Value": stage.name}],
+    return _retained_bucket(
+        stage,
+        log_bucket_name_sub(stage.name),
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
         },
-    }
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "Id": "expire-access-logs",
+                    "Status": "Enabled",
+                    "ExpirationInDays": days,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+                }
+            ]
+        },
+    )
 
 
 def _log_bucket_policy() -> dict[str, Any]:
