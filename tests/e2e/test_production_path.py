@@ -81,22 +81,17 @@ def geocoder(population: dict[str, list[Business]]) -> Iterator[GsearchStandIn]:
 
 
 def _publish_snapshots_as_the_stack_does(env: dict[str, str], bucket: str) -> None:
-    """The bucket policy of the stack (infra/resources.py): published snapshots are public,
-    nothing else is (the local S3 server, like S3, refuses anonymous reads without it)."""
+    """The stack's own public-read statement (infra/resources.py), on this bucket: published
+    snapshots are public, nothing else is (the local S3 server, like S3, refuses anonymous reads
+    without it). The HTTPS-only statement is left out: the local server speaks HTTP."""
     import boto3
 
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicReadOfSnapshots",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/{SNAPSHOT_PREFIX}/*",
-            }
-        ],
-    }
+    from infra.resources import BUCKET_POLICY_ID, resources
+
+    template = resources("prod")["Resources"][BUCKET_POLICY_ID]["Properties"]["PolicyDocument"]
+    [public] = [st for st in template["Statement"] if st["Sid"] == "PublicReadOfSnapshots"]
+    public = {**public, "Resource": f"arn:aws:s3:::{bucket}/{SNAPSHOT_PREFIX}/*"}
+    policy = {"Version": template["Version"], "Statement": [public]}
     s3 = boto3.client(
         "s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"], region_name=env["AWS_DEFAULT_REGION"]
     )
