@@ -41,6 +41,10 @@ def _collection(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse
     return s.features.collection(r, collection_id)
 
 
+def _queryables(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
+    return s.features.queryables(r, collection_id)
+
+
 def _items(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
     return s.features.items(r, collection_id)
 
@@ -191,6 +195,7 @@ ROUTES: tuple[Route, ...] = (
     Route("api", "GET", "/api", _api),
     Route("collections", "GET", "/collections", _collections),
     Route("collection", "GET", "/collections/{collection_id}", _collection),
+    Route("queryables", "GET", "/collections/{collection_id}/queryables", _queryables),
     Route("items", "GET", "/collections/{collection_id}/items", _items),
     Route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
     Route(

@@ -24,8 +24,10 @@ COLLECTION_INFO: dict[str, CollectionInfo] = {
             "Businesses registered in CVR (the Danish Central Business Register) in the covered "
             "municipalities, with their industry (DB07), company form, employee size group, "
             "status and location. Personally owned firms are shown on a ~250 m grid without "
-            "street address unless they opted in. `datetime` selects the businesses active "
-            "(founded and not ceased) at that instant or during that interval."
+            "street address unless they opted in. The temporal property is the founding date "
+            "(`founded`): `datetime` selects the businesses founded on a day the instant or "
+            "interval touches (`2020-01-01/..`: founded on or after that day). `filter` takes "
+            "CQL2 on the queryables."
         ),
         filters=COLLECTION_FILTERS["businesses"],
         temporal=True,

@@ -20,7 +20,17 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 
 def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
@@ -69,11 +79,17 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
         "links": [
             link(href, "self", JSON, info.title),
             link(f"{href}/items", "items", GEOJSON, f"{info.title} as GeoJSON"),
+            link(
+                f"{href}/queryables",
+                QUERYABLES_REL,
+                "application/schema+json",
+                "The properties a filter may name",
+            ),
         ],
     }
     if info.temporal and extent.interval is not None:
         start = extent.interval[0]
-        doc["extent"]["temporal"] = {
+        doc["extent"]["temporal"] = {  # of the founding dates, the property `datetime` selects
             "interval": [[f"{start}T00:00:00Z" if start else None, None]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         }

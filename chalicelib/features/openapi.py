@@ -217,9 +217,48 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "query",
         "required": False,
         "description": "An RFC 3339 date or date-time, or an interval `start/end` where either "
-        "end may be `..` (open). Businesses are selected when they were active (founded and not "
-        "ceased) at that instant or at some time in that interval.",
+        "end may be `..` or empty (open). A business's temporal property is its founding date "
+        "(`founded`, one day long): it is selected when it was founded on a day the instant or "
+        "interval touches, ends included (`2020-01-01/..` = founded on or after 1 January "
+        "2020). Businesses active at a time: use `filter`, e.g. `founded <= DATE('2020-01-01') "
+        "AND (ceased IS NULL OR ceased > DATE('2020-01-01'))`. Other collections have no "
+        "temporal property: there it selects everything.",
         "schema": {"type": "string"},
+        "style": "form",
+        "explode": False,
+    },
+    "filter": {
+        "name": "filter",
+        "in": "query",
+        "required": False,
+        "description": "A CQL2 filter on the collection's queryables (see its `queryables` "
+        "link), in the language `filter-lang` names: e.g. `founded >= DATE('2020-01-01') AND "
+        "municipality IN ('0376','0390')`, `industry_code LIKE '4332%'`, "
+        "`S_INTERSECTS(geometry, BBOX(11.8,54.7,12.0,54.8))`.",
+        "schema": {"type": "string", "maxLength": 20000},
+        "style": "form",
+        "explode": False,
+    },
+    "filter-lang": {
+        "name": "filter-lang",
+        "in": "query",
+        "required": False,
+        "description": "The language of `filter`: CQL2 text (the default), CQL2 JSON, or the "
+        "draft CQL text some clients send (GDAL).",
+        "schema": {
+            "type": "string",
+            "enum": ["cql2-text", "cql2-json", "cql-text"],
+            "default": "cql2-text",
+        },
+        "style": "form",
+        "explode": False,
+    },
+    "filter-crs": {
+        "name": "filter-crs",
+        "in": "query",
+        "required": False,
+        "description": "The CRS of the filter's geometries: CRS84 (longitude, latitude).",
+        "schema": {"type": "string", "format": "uri", "enum": [CRS84], "default": CRS84},
         "style": "form",
         "explode": False,
     },
@@ -1213,6 +1252,38 @@ def _write_paths() -> dict[str, Any]:
     }
 
 
+def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[str]:
+    """One `?property=value` equality parameter per queryable (Part 1, 7.15.7), registered in
+    the components; clients that read the parameters (GDAL) learn the queryables from them."""
+    from chalicelib.features.queryables import queryables
+
+    names = []
+    for q in queryables(collection).values():
+        if q.name in shortcuts or q.name in _PARAMETERS:
+            continue
+        key = f"{collection}.{q.name}"
+        schema: dict[str, Any] = {"type": "string"}
+        if q.type in ("date", "date-time"):
+            schema["format"] = q.type
+        elif q.type in ("integer", "number"):
+            schema = {"type": q.type}
+        elif q.type == "boolean":
+            schema = {"type": "boolean"}
+        if q.enum:
+            schema["enum"] = list(q.enum)
+        _PARAMETERS[key] = {
+            "name": q.name,
+            "in": "query",
+            "required": False,
+            "description": f"Only features whose `{q.name}` equals this value. {q.description}",
+            "schema": schema,
+            "style": "form",
+            "explode": False,
+        }
+        names.append(key)
+    return names
+
+
 def openapi_document(base: str) -> dict[str, Any]:
     """The API definition served at /api; `base` is the public URL of the service."""
     paths: dict[str, Any] = {
@@ -1246,7 +1317,20 @@ def openapi_document(base: str) -> dict[str, Any]:
     }
     for cid, info in COLLECTION_INFO.items():
         feature, features = _FEATURE_SCHEMA[cid]
-        item_params = ["bbox", "bbox-crs", "datetime", "limit", "cursor", *info.filters, "crs", "f"]
+        item_params = [
+            "bbox",
+            "bbox-crs",
+            "datetime",
+            "limit",
+            "cursor",
+            *info.filters,
+            "filter",
+            "filter-lang",
+            "filter-crs",
+            "crs",
+            "f",
+            *_property_parameters(cid, info.filters),
+        ]
         paths[f"/collections/{cid}"] = _get(
             f"describe_{cid}",
             f"Describe the {info.title.lower()} collection",
@@ -1263,6 +1347,19 @@ def openapi_document(base: str) -> dict[str, Any]:
         )
         items["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", features)}
         paths[f"/collections/{cid}/items"] = items
+        queryables_op = _get(
+            f"get_{cid}_queryables",
+            f"The properties a filter on {info.title.lower()} may name (JSON Schema)",
+            ["f"],
+            {
+                "description": "The queryables",
+                "content": {
+                    "application/schema+json": {"schema": {"type": "object"}},
+                    JSON: {"schema": {"type": "object"}},
+                },
+            },
+        )
+        paths[f"/collections/{cid}/queryables"] = queryables_op
         one = _get(
             f"get_{cid}_feature",
             f"One feature of {info.title.lower()}",

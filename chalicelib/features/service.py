@@ -8,14 +8,17 @@ otherwise it is made from the page's validator or the body.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.filters import required_box, required_values
 from chalicelib.domain.geo import CRS84, EPSG4326
 from chalicelib.features import documents as D
 from chalicelib.features.collections import COLLECTION_INFO
+from chalicelib.features.cql import equality_filter, parse_filter
+from chalicelib.features.queryables import queryables, queryables_document
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
@@ -33,6 +36,7 @@ from chalicelib.web.http import (
 if TYPE_CHECKING:
     pass
 
+SCHEMA_JSON = "application/schema+json"
 _DOC_PARAMS = ("f",)
 _FEATURE_PARAMS = ("crs", "f")
 
@@ -97,10 +101,17 @@ class FeaturesService:
         token = self.store.change_token()
         return None if token is None else version_etag(token, *parts)
 
+    def queryables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        cid = _known(collection_id)
+        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
+        doc = queryables_document(req.base_url, cid, COLLECTION_INFO[cid].title)
+        body = orjson.dumps(doc)
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         info = COLLECTION_INFO[cid]
-        values = P.single_values(req.params, P.COMMON_ITEM_PARAMS + info.filters)
+        values = P.single_values(req.params, item_params(cid))
         media = _feature_media(req, values)
         crs = P.parse_crs(values.get("crs"))
         query = _items_query(values, cid)
@@ -203,15 +214,32 @@ def _feature_media(req: HttpRequest, values: dict[str, str]) -> str:
     return negotiate(req.header("accept"), [D.GEOJSON, D.JSON])
 
 
+def item_params(collection_id: str) -> tuple[str, ...]:
+    """The query parameters of a collection's items: the common ones, the shortcuts, and one
+    equality parameter per queryable property (OGC API - Features Part 1, 7.15.7)."""
+    info = COLLECTION_INFO[collection_id]
+    named = (*P.COMMON_ITEM_PARAMS, *FILTER_PARAMS, *info.filters)
+    return named + tuple(n for n in queryables(collection_id) if n not in named)
+
+
 def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
     bbox_crs = P.parse_crs(values.get("bbox-crs"), "bbox-crs")
     fields: dict[str, object] = {"limit": P.parse_limit(values.get("limit"))}
     if "bbox" in values:
         fields["bbox"] = P.parse_bbox(values["bbox"], bbox_crs)
     if "datetime" in values:
-        interval = P.parse_datetime(values["datetime"])
+        # the businesses' temporal property is the founding date, a day long: an instant or
+        # interval selects those founded on a day it touches (the collection says so)
+        start, end = P.parse_datetime(values["datetime"])
         if COLLECTION_INFO[collection_id].temporal:
-            fields["interval"] = interval
+            fields["founded_from"], fields["founded_to"] = start, end
+            if start is None and end is None:
+                fields["filter"] = ["not", ["null", "founded"]]
+    terms = _filter_terms(values, collection_id)
+    if terms:
+        if "filter" in fields:
+            terms.append(fields["filter"])  # type: ignore[arg-type]
+        fields["filter"] = terms[0] if len(terms) == 1 else ["and", *terms]
     if "municipality" in values:
         fields["municipality"] = P.parse_municipality(values["municipality"])
     if "industry" in values:
@@ -222,4 +250,50 @@ def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
         fields["status"] = P.parse_status(values["status"])
     if "q" in values:
         fields["q"] = P.parse_text(values["q"])
-    return FeatureQuery(**fields)
+    return _bounded(FeatureQuery(**fields))
+
+
+FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
+
+
+def _filter_terms(values: dict[str, str], collection_id: str) -> list[list[Any]]:
+    """The `filter` parameter and the property equality parameters, checked, as filter terms."""
+    known = queryables(collection_id)
+    terms: list[list[Any]] = []
+    if "filter-crs" in values and values["filter-crs"].strip("<>") != CRS84:
+        raise InvalidParameter(f"filter-crs must be {CRS84}", parameter="filter-crs")
+    if "filter" in values:
+        terms.append(
+            parse_filter(
+                values["filter"],
+                values.get("filter-lang"),
+                known,
+                geometry=True,
+            )
+        )
+    elif "filter-lang" in values:
+        raise InvalidParameter("filter-lang is given without a filter", parameter="filter-lang")
+    for name in known:
+        if name in values and name not in COLLECTION_INFO[collection_id].filters:
+            terms.append(equality_filter(name, values[name], known))
+    return terms
+
+
+def _bounded(q: FeatureQuery) -> FeatureQuery:
+    """The query with what its filter pins down moved where an index can use it: a box every
+    selected geometry meets, a single municipality. The filter itself still applies in full."""
+    if q.filter is None:
+        return q
+    update: dict[str, object] = {}
+    box = required_box(q.filter)
+    if box is not None:
+        if q.bbox is not None:
+            b = q.bbox
+            box = (max(b[0], box[0]), max(b[1], box[1]), min(b[2], box[2]), min(b[3], box[3]))
+        if box[0] > box[2] or box[1] > box[3]:
+            return q.model_copy(update={"filter": ["const", False]})
+        update["bbox"] = box
+    codes = required_values(q.filter, "municipality")
+    if codes is not None and len(codes) == 1 and q.municipality in (None, codes[0]):
+        update["municipality"] = codes[0]
+    return q.model_copy(update=update) if update else q

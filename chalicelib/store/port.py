@@ -26,13 +26,15 @@ class FeatureQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     bbox: tuple[float, float, float, float] | None = None
-    interval: tuple[date | None, date | None] | None = None
     municipality: str | None = None
     industry: str | None = None  # a section letter or a prefix of the 6-digit code
     network: str | None = None
     status: Literal["active", "ceased"] | None = None
     q: str | None = None
-    founded_from: date | None = None  # registered on or after (the welcome feed)
+    founded_from: date | None = None  # founded on or after (the welcome feed, `datetime`)
+    founded_to: date | None = None  # founded on or before (`datetime`)
+    # a checked filter (chalicelib.domain.filters) on the public properties, from CQL2
+    filter: list[Any] | None = None
     limit: int = Field(default=100, ge=1, le=10_000)
     after: str | None = None  # keyset position: the last id of the previous page
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel
 
+from chalicelib.domain import filters
 from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
 from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 # The API accepts these filters on every collection; networks and municipalities have no such
 # properties, so there they select everything.
-_BUSINESS_ONLY = ("industry", "status", "interval", "network", "founded_from")
+_BUSINESS_ONLY = ("industry", "status", "network", "founded_from", "founded_to")
 
 
 # -- documents and upserts ---------------------------------------------------------------------
@@ -140,16 +141,13 @@ def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
             return False
     if q.status is not None and props.get("status") != q.status:
         return False
-    if q.interval is not None:
-        start, end = q.interval
-        founded, ceased = props.get("founded"), props.get("ceased")
-        if end is not None and founded is not None and founded > end.isoformat():
-            return False
-        if start is not None and ceased is not None and ceased <= start.isoformat():
-            return False
     if q.network is not None and q.network not in (props.get("networks") or []):
         return False
     if q.founded_from is not None and (props.get("founded") or "") < q.founded_from.isoformat():
+        return False
+    if q.founded_to is not None and (props.get("founded") or "9") > q.founded_to.isoformat():
+        return False
+    if q.filter is not None and not filters.matches(feature, q.filter):
         return False
     return q.q is None or search_fold(q.q) in search_fold(props.get("name") or "")
 

@@ -49,6 +49,7 @@ from chalicelib.store.shared import (
     record_item,
     small_extent,
 )
+from chalicelib.store.sqlite_filters import ilike, point_intersects, where_clause
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
@@ -191,6 +192,7 @@ class SQLiteStore(StoreBase):
                 self._shared = sqlite3.connect(
                     ":memory:", check_same_thread=False, isolation_level=None
                 )
+                _add_functions(self._shared)
             return self._shared
         try:
             # autocommit mode: transactions are begun explicitly (see _tx), never implicitly;
@@ -201,6 +203,7 @@ class SQLiteStore(StoreBase):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from None
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        _add_functions(conn)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA cache_size=-65536")
@@ -421,14 +424,9 @@ class SQLiteStore(StoreBase):
         if q.status is not None:
             where.append("b.status = ?")
             args.append(q.status)
-        if q.interval is not None:
-            start, end = q.interval
-            if end is not None:
-                where.append("(b.founded IS NULL OR b.founded <= ?)")
-                args.append(end.isoformat())
-            if start is not None:
-                where.append("(b.ceased IS NULL OR b.ceased > ?)")
-                args.append(start.isoformat())
+        if q.founded_to is not None:
+            where.append("b.founded <= ?")
+            args.append(q.founded_to.isoformat())
         if q.network is not None:
             where.append("b.cvr IN (SELECT cvr FROM network_members WHERE network_id = ?)")
             args.append(q.network)
@@ -438,6 +436,10 @@ class SQLiteStore(StoreBase):
         if q.q is not None:
             where.append("instr(b.name_fold, ?) > 0")
             args.append(search_fold(q.q))
+        if q.filter is not None:
+            clause, filter_args = where_clause(q.filter)
+            where.append(clause)
+            args += filter_args
         return where, args
 
     def _is_wide(self, bbox: BBox) -> bool:
@@ -902,6 +904,12 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         b.model_dump_json().encode(),
         orjson.dumps(feature) if feature else None,
     )
+
+
+def _add_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the filters' WHERE clauses call (chalicelib.store.sqlite_filters)."""
+    conn.create_function("mk_point_intersects", 3, point_intersects, deterministic=True)
+    conn.create_function("mk_ilike", 2, ilike, deterministic=True)
 
 
 def _statements(script: str) -> Iterator[str]:

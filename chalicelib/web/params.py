@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from chalicelib.domain.errors import InvalidParameter, UnknownParameter
 from chalicelib.domain.geo import CRS84, EPSG4326, BBox
@@ -121,31 +121,54 @@ def parse_limit(value: str | None) -> int:
     return min(n, LIMIT_MAX)
 
 
-def _parse_instant(text: str) -> date:
+_OPEN = ("", "..")
+
+
+def _parse_instant(text: str) -> date | None:
+    """The UTC day of an RFC 3339 date or date-time (None for year 0000, the open bound QGIS
+    sends). Also read: GDAL's date-only `2020-01-01T`, and an offset whose `+` a query string
+    turned into a space."""
+    original = text
+    text = text.strip()
+    if text[:4] == "0000" and re.fullmatch(r"0000-[0-9]{2}-[0-9]{2}(?:[Tt ].*)?", text):
+        return None
+    if text.endswith(("T", "t")) and len(text) == 11:
+        text = text[:-1]
+    if re.search(r"[0-9] [0-9]{2}:?[0-9]{2}$", text) and ("T" in text or "t" in text):
+        text = text[:-6] + "+" + text[-5:]
     try:
-        if "T" in text or "t" in text:
-            return datetime.fromisoformat(text.replace("z", "Z")).date()
-        return date.fromisoformat(text)
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        if "T" not in text and "t" not in text:
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
     except ValueError:
         raise InvalidParameter(
-            f"datetime '{text}' is not an RFC 3339 date or date-time "
+            f"datetime '{original}' is not an RFC 3339 date or date-time "
             "(e.g. 2024-01-01, 2024-01-01T00:00:00Z, 2020-01-01/2024-12-31, 2020-01-01/..)",
             parameter="datetime",
         ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.date()
 
 
 def parse_datetime(value: str) -> tuple[date | None, date | None]:
-    """An instant or an interval `start/end` (either end may be `..` or empty)."""
+    """An instant or an interval `start/end` (either end may be `..` or empty), as the first and
+    last day it touches: a date property (one day long) intersects it when it lies between the
+    two, ends included. (None, None) selects everything that has a date."""
     if "/" not in value:
+        if value.strip() in _OPEN:
+            raise InvalidParameter("datetime is empty", parameter="datetime")
         day = _parse_instant(value)
         return (day, day)
     start_text, _, end_text = value.partition("/")
     if "/" in end_text:
         raise InvalidParameter("datetime has more than one '/'", parameter="datetime")
-    start = None if start_text in ("", "..") else _parse_instant(start_text)
-    end = None if end_text in ("", "..") else _parse_instant(end_text)
-    if start is None and end is None:
+    if start_text.strip() in _OPEN and end_text.strip() in _OPEN:
         raise InvalidParameter("datetime interval must have at least one end", parameter="datetime")
+    start = None if start_text.strip() in _OPEN else _parse_instant(start_text)
+    end = None if end_text.strip() in _OPEN else _parse_instant(end_text)
     if start is not None and end is not None and start > end:
         raise InvalidParameter("datetime interval starts after it ends", parameter="datetime")
     return (start, end)

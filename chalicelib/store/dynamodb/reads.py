@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import InvalidParameter
+from chalicelib.domain.filters import matches
 from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
 from chalicelib.store.dynamodb.connection import BATCH_GET, Connection
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 
 
 COUNT_BUDGET = 8  # COUNT queries (each reads up to 1 MB) spent on an exact numberMatched
+# A filter that no index bounds is read from the id partitions; above this many businesses
+# that would cost too much per page, and the request is refused with what to add.
+UNBOUNDED_FILTER_MAX = 200_000
 
 
 @dataclass
@@ -112,6 +116,15 @@ class Reads(Connection):
                 )
             start_source = int(index_text)
         filters, names, values = self._filter_expression(q)
+        residual = q.filter  # tested here on each candidate's public feature
+        if residual is not None and plan == "a" and self._visible_count() > UNBOUNDED_FILTER_MAX:
+            raise InvalidParameter(
+                "this filter names no bbox, municipality or industry that an index can read, "
+                f"and the store holds more than {UNBOUNDED_FILTER_MAX:,} businesses: add a "
+                "bbox, a municipality (municipality=0376 or municipality IN (...) in the "
+                "filter) or an industry",
+                parameter="filter",
+            )
         taken: list[tuple[int, dict[str, Any]]] = []
         want = q.limit + 1
         calls = 0
@@ -142,6 +155,10 @@ class Reads(Connection):
                 calls += 1
                 self.calls["scanned"] += resp["ScannedCount"]
                 for item in resp["Items"]:
+                    if residual is not None and not matches(
+                        orjson.loads(item["feature"]["S"]), residual
+                    ):
+                        continue
                     taken.append((si, item))
                     if len(taken) == want:
                         break
@@ -169,7 +186,7 @@ class Reads(Connection):
                 len(taken),
                 more,
                 visible=self._visible_count,
-                selected=lambda: self._count(sources, filters, names, values),
+                selected=lambda: self._count(sources, filters, names, values, residual),
             )
         return FeaturePage(
             features=[item["feature"]["S"].encode() for _, item in taken],
@@ -206,19 +223,33 @@ class Reads(Connection):
         return kwargs
 
     def _count(
-        self, sources: list[_Source], filters: str, names: dict[str, str], values: dict[str, Any]
+        self,
+        sources: list[_Source],
+        filters: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        residual: list[Any] | None = None,
     ) -> int | None:
-        """numberMatched by COUNT queries, or None when that would take more than a few calls."""
+        """numberMatched by COUNT queries (with a residual filter, by reading the candidates'
+        features and testing them), or None when that would take more than a few calls."""
         total, calls = 0, 0
         for src in sources:
             kwargs = self._query_args(src, filters, names, values)
-            kwargs["Select"] = "COUNT"
+            if residual is None:
+                kwargs["Select"] = "COUNT"
+            else:
+                kwargs["ProjectionExpression"] = "feature"
             while True:
                 calls += 1
                 if calls > COUNT_BUDGET:
                     return None
                 resp = self._call("query", **kwargs)
-                total += resp["Count"]
+                if residual is None:
+                    total += resp["Count"]
+                else:
+                    total += sum(
+                        matches(orjson.loads(i["feature"]["S"]), residual) for i in resp["Items"]
+                    )
                 if "LastEvaluatedKey" not in resp:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -273,14 +304,9 @@ class Reads(Connection):
         if q.status is not None:
             parts.append("st = :st")
             values[":st"] = attr_s(q.status)
-        if q.interval is not None:
-            start, end = q.interval
-            if end is not None:
-                parts.append("(attribute_not_exists(founded) OR founded <= :end)")
-                values[":end"] = attr_s(end.isoformat())
-            if start is not None:
-                parts.append("(attribute_not_exists(ceased) OR ceased > :start)")
-                values[":start"] = attr_s(start.isoformat())
+        if q.founded_to is not None:
+            parts.append("founded <= :ft")
+            values[":ft"] = attr_s(q.founded_to.isoformat())
         if q.founded_from is not None:
             parts.append("founded >= :ff")
             values[":ff"] = attr_s(q.founded_from.isoformat())
