@@ -16,6 +16,7 @@ The form is plain JSON (lists, strings, numbers), so a cursor can be bound to it
     ["null", property]
     ["bbox", [minx, miny, maxx, maxy]]          the geometry intersects the box (CRS84)
     ["intersects", geojson-geometry]             the geometry intersects a geometry (CRS84)
+    ["utm32box", [minE, minN, maxE, maxN]]       the geometry meets an EPSG:25832 rectangle
 
 Values are typed by the property (see `Queryable`): dates and date-times as ISO 8601 text,
 which compares in time order. Comparisons follow SQL's three-valued logic, as CQL2 does: a
@@ -91,12 +92,16 @@ def _truth(feature: dict[str, Any], f: Filter) -> bool | None:
         return bool(f[1])
     if kind == "null":
         return _value(feature, f[1]) is None
-    if kind in ("bbox", "intersects"):
+    if kind in ("bbox", "intersects", "utm32box"):
         geometry = feature.get("geometry")
         if geometry is None:
             return None
         if kind == "bbox":
             return _geometry_in_box(geometry, f[1])
+        if kind == "utm32box":
+            from chalicelib.domain.crs import EPSG25832, geometry_intersects_crs_bbox
+
+            return geometry_intersects_crs_bbox(geometry, tuple(f[1]), EPSG25832)
         return _geometries_intersect(geometry, f[1])
     value = _value(feature, f[1] if kind != "cmp" else f[2])
     if value is None:

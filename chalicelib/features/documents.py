@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from chalicelib.domain.geo import CRS84, DENMARK_BOUNDS, EPSG4326
+from chalicelib.domain.crs import SUPPORTED_CRS
+from chalicelib.domain.geo import CRS84, DENMARK_BOUNDS
 from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.store import Extent
 
@@ -71,7 +72,7 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
         "title": info.title,
         "description": info.description,
         "itemType": "feature",
-        "crs": [CRS84, EPSG4326],
+        "crs": list(SUPPORTED_CRS),
         "storageCrs": CRS84,
         "extent": {
             "spatial": {"bbox": [[round(v, 6) for v in bbox]], "crs": CRS84},

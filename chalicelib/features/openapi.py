@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from chalicelib.curation.selfregistration import NetworkSubmission
-from chalicelib.domain.geo import CRS84, EPSG4326
+from chalicelib.domain.crs import SUPPORTED_CRS
+from chalicelib.domain.geo import CRS84
 from chalicelib.domain.models import Curation, MunicipalityContact, Network
 from chalicelib.domain.public import (
     GeoJsonPoint,
@@ -184,7 +185,12 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "query",
         "required": False,
         "description": "The coordinate reference system of `bbox` (EPSG:4326 is latitude first).",
-        "schema": {"type": "string", "format": "uri", "enum": [CRS84, EPSG4326], "default": CRS84},
+        "schema": {
+            "type": "string",
+            "format": "uri",
+            "enum": list(SUPPORTED_CRS),
+            "default": CRS84,
+        },
         "style": "form",
         "explode": False,
     },
@@ -193,7 +199,12 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "query",
         "required": False,
         "description": "The coordinate reference system of the returned geometries.",
-        "schema": {"type": "string", "format": "uri", "enum": [CRS84, EPSG4326], "default": CRS84},
+        "schema": {
+            "type": "string",
+            "format": "uri",
+            "enum": list(SUPPORTED_CRS),
+            "default": CRS84,
+        },
         "style": "form",
         "explode": False,
     },

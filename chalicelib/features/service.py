@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from chalicelib.domain.crs import EPSG25832, bbox_to_crs84, feature_to_crs
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.filters import required_box, required_values
 from chalicelib.domain.geo import CRS84, EPSG4326
@@ -141,7 +142,7 @@ class FeaturesService:
             page = self.store.query(cid, query, count="cursor" not in values)
         if page.number_matched is not None:
             number_matched = page.number_matched
-        features = page.features if crs == CRS84 else [D.swap_axes(f) for f in page.features]
+        features = _in_crs(page.features, crs)
         href = f"{req.base_url}/collections/{cid}/items"
         links = [
             D.link(with_query(href, values), "self", media, "This page"),
@@ -174,8 +175,7 @@ class FeaturesService:
         feature = self.store.get_feature(cid, feature_id)
         if feature is None:
             raise NotFound(f"no feature '{feature_id}' in collection '{cid}'")
-        if crs == EPSG4326:
-            feature = D.swap_axes(feature)
+        feature = _in_crs([feature], crs)[0]
         href = f"{req.base_url}/collections/{cid}/items/{feature_id}"
         links = [
             D.link(with_query(href, values), "self", media, "This feature"),
@@ -197,6 +197,15 @@ def _fitting(features: list[bytes], max_bytes: int) -> int:
         if total > budget:
             return max(n, 1)
     return len(features)
+
+
+def _in_crs(features: list[bytes], crs: str) -> list[bytes]:
+    """Stored CRS84 features in the CRS asked for (the stored bytes themselves for CRS84)."""
+    if crs == CRS84:
+        return features
+    if crs == EPSG4326:
+        return [D.swap_axes(f) for f in features]
+    return [feature_to_crs(f, crs) for f in features]
 
 
 def _known(collection_id: str) -> str:
@@ -225,8 +234,14 @@ def item_params(collection_id: str) -> tuple[str, ...]:
 def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
     bbox_crs = P.parse_crs(values.get("bbox-crs"), "bbox-crs")
     fields: dict[str, object] = {"limit": P.parse_limit(values.get("limit"))}
+    utm_box: list[Any] | None = None
     if "bbox" in values:
-        fields["bbox"] = P.parse_bbox(values["bbox"], bbox_crs)
+        box = P.parse_bbox(values["bbox"], bbox_crs)
+        if bbox_crs == EPSG25832:  # the indexes read lon/lat: a box around it, then exactly
+            fields["bbox"] = bbox_to_crs84(box, EPSG25832)
+            utm_box = ["utm32box", list(box)]
+        else:
+            fields["bbox"] = box
     if "datetime" in values:
         # the businesses' temporal property is the founding date, a day long: an instant or
         # interval selects those founded on a day it touches (the collection says so)
@@ -236,6 +251,8 @@ def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
             if start is None and end is None:
                 fields["filter"] = ["not", ["null", "founded"]]
     terms = _filter_terms(values, collection_id)
+    if utm_box is not None:
+        terms.append(utm_box)
     if terms:
         if "filter" in fields:
             terms.append(fields["filter"])  # type: ignore[arg-type]

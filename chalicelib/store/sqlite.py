@@ -49,7 +49,7 @@ from chalicelib.store.shared import (
     record_item,
     small_extent,
 )
-from chalicelib.store.sqlite_filters import ilike, point_intersects, where_clause
+from chalicelib.store.sqlite_filters import ilike, in_utm32_box, point_intersects, where_clause
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
@@ -910,6 +910,7 @@ def _add_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the filters' WHERE clauses call (chalicelib.store.sqlite_filters)."""
     conn.create_function("mk_point_intersects", 3, point_intersects, deterministic=True)
     conn.create_function("mk_ilike", 2, ilike, deterministic=True)
+    conn.create_function("mk_in_utm32_box", 6, in_utm32_box, deterministic=True)
 
 
 def _statements(script: str) -> Iterator[str]:

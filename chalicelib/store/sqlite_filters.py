@@ -36,6 +36,18 @@ def point_intersects(lon: float | None, lat: float | None, key: str) -> int | No
     return int(_shape_of(key).intersects(Point(lon, lat)))
 
 
+def in_utm32_box(
+    lon: float | None, lat: float | None, e0: float, n0: float, e1: float, n1: float
+) -> int | None:
+    """SQL function mk_in_utm32_box: whether a point lies in an EPSG:25832 rectangle."""
+    if lon is None or lat is None:
+        return None
+    from chalicelib.domain.utm import wgs84_to_utm32
+
+    easting, northing = wgs84_to_utm32(lon, lat)
+    return int(e0 <= easting <= e1 and n0 <= northing <= n1)
+
+
 def where_clause(f: Filter) -> tuple[str, list[Any]]:
     """The SQL condition and its arguments."""
     args: list[Any] = []
@@ -70,6 +82,9 @@ def _sql(f: Filter, args: list[Any]) -> str:
     if kind == "bbox":
         args.extend([f[1][0], f[1][2], f[1][1], f[1][3]])
         return "(b.lon BETWEEN ? AND ? AND b.lat BETWEEN ? AND ?)"
+    if kind == "utm32box":
+        args.extend(f[1])
+        return "mk_in_utm32_box(b.lon, b.lat, ?, ?, ?, ?)"
     if kind == "intersects":
         args.append(orjson_key(f[1]))
         return "mk_point_intersects(b.lon, b.lat, ?)"

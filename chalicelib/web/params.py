@@ -9,12 +9,12 @@ import math
 import re
 from datetime import UTC, date, datetime
 
+from chalicelib.domain.crs import EPSG25832, SUPPORTED_CRS, normalize_crs, validate_utm32_bbox
 from chalicelib.domain.errors import InvalidParameter, UnknownParameter
 from chalicelib.domain.geo import CRS84, EPSG4326, BBox
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
-SUPPORTED_CRS = (CRS84, EPSG4326)
 
 COMMON_ITEM_PARAMS = ("bbox", "bbox-crs", "limit", "datetime", "cursor", "crs", "f")
 COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
@@ -66,9 +66,10 @@ def single_values(params: dict[str, list[str]], allowed: tuple[str, ...]) -> dic
 def parse_crs(value: str | None, name: str = "crs") -> str:
     if value is None or value == "":
         return CRS84
-    if value.strip("<>") not in SUPPORTED_CRS:
+    canonical = normalize_crs(value)
+    if canonical is None:
         raise InvalidParameter(f"{name} must be one of {', '.join(SUPPORTED_CRS)}", parameter=name)
-    return value.strip("<>")
+    return canonical
 
 
 def parse_bbox(value: str, crs: str = CRS84) -> BBox:
@@ -88,6 +89,11 @@ def parse_bbox(value: str, crs: str = CRS84) -> BBox:
         raise InvalidParameter("bbox numbers must be finite", parameter="bbox")
     if len(nums) == 6:
         nums = [nums[0], nums[1], nums[3], nums[4]]
+    if crs == EPSG25832:  # easting, northing in metres; the caller keeps the exact test
+        try:
+            return validate_utm32_bbox(nums)
+        except ValueError as exc:
+            raise InvalidParameter(f"bbox (EPSG:25832): {exc}", parameter="bbox") from None
     if crs == EPSG4326:  # EPSG:4326 is latitude first
         nums = [nums[1], nums[0], nums[3], nums[2]]
     minx, miny, maxx, maxy = nums

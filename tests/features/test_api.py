@@ -147,10 +147,8 @@ def test_property_filters(api: str, http: requests.Session) -> None:
         ({"status": "ceased"}, lambda p: p["status"] == "ceased" and p["ceased"]),
         ({"q": "holding"}, lambda p: "holding" in p["name"].lower()),
         (
-            {"datetime": "2010-06-01"},
-            lambda p: (
-                p["founded"] <= "2010-06-01" and (p["ceased"] is None or p["ceased"] > "2010-06-01")
-            ),
+            {"datetime": "2010-01-01/2010-06-30"},
+            lambda p: "2010-01-01" <= p["founded"] <= "2010-06-30",
         ),
     ]:
         doc = http.get(url, params={**params, "limit": 10_000}).json()
@@ -189,6 +187,24 @@ def test_single_feature_and_its_links(api: str, http: requests.Session) -> None:
         ("/collections/businesses/items", {"municipality": "Guldborgsund"}, "municipality"),
         ("/collections/businesses/items", {"industry": "ZZ"}, "industry"),
         ("/collections/businesses/items", {"crs": "EPSG:3857"}, "crs"),
+        ("/collections/businesses/items", {"filter": "nosuch = 1"}, "filter"),
+        ("/collections/businesses/items", {"filter": "founded >= 3"}, "filter"),
+        ("/collections/businesses/items", {"filter": "founded >>= 3"}, "filter"),
+        (
+            "/collections/businesses/items",
+            {"filter": "name = 'x'", "filter-lang": "sql"},
+            "filter-lang",
+        ),
+        ("/collections/businesses/items", {"filter": "{", "filter-lang": "cql2-json"}, "filter"),
+        ("/collections/businesses/items", {"filter-lang": "cql2-text"}, "filter-lang"),
+        ("/collections/businesses/items", {"founded": "yesterday"}, "founded"),
+        ("/collections/businesses/items", {"reklamebeskyttet": "maybe"}, "reklamebeskyttet"),
+        (
+            "/collections/businesses/items",
+            {"bbox-crs": "EPSG:25832", "bbox": "11,54,12,55"},
+            "bbox",
+        ),
+        ("/collections/networks/items", {"member_count": "many"}, "member_count"),
         ("/collections/networks/items", {"industry": "F"}, "industry"),
         ("/collections/businesses/items/12345678", {"foo": "1"}, "foo"),
         ("/collections", {"bbox": "1,2,3,4"}, "bbox"),

@@ -59,6 +59,21 @@ def test_datetime_instants_and_intervals() -> None:
     assert P.parse_datetime("2015-01-01/") == (date(2015, 1, 1), None)
 
 
+def test_datetime_bounds_that_gis_clients_send() -> None:
+    # GDAL 3.6 writes a date-only bound with a trailing T; QGIS 3.22 closes open intervals
+    # with year 0000 and 9999; a `+` of an offset may arrive as a space
+    assert P.parse_datetime("2020-01-01T/..") == (date(2020, 1, 1), None)
+    assert P.parse_datetime("..%2F2020-01-01T".replace("%2F", "/")) == (None, date(2020, 1, 1))
+    assert P.parse_datetime("2016-05-17T") == (date(2016, 5, 17), date(2016, 5, 17))
+    assert P.parse_datetime("0000-01-01T00:00:00Z/2020-01-01") == (None, date(2020, 1, 1))
+    assert P.parse_datetime("2020-01-01/9999-12-31T00:00:00Z") == (
+        date(2020, 1, 1),
+        date(9999, 12, 31),
+    )
+    assert P.parse_datetime("2020-01-01T23:30:00.123-02:00") == (date(2020, 1, 2),) * 2
+    assert P.parse_datetime("2020-01-01T00:30:00 02:00") == (date(2019, 12, 31),) * 2
+
+
 @pytest.mark.parametrize(
     "value", ["yesterday", "2020-13-01", "2024-01-01/2020-01-01", "../..", "/", "a/b/c", "2020"]
 )
