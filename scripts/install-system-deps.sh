@@ -13,6 +13,7 @@ if [ "$ring" = "e2e" ]; then
   command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+  [ -e /usr/lib/python3/dist-packages/qgis/core/__init__.py ] || missing+=(python3-qgis)
 fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
