@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
     PreconditionRequired,
     UnprocessableEntity,
 )
+from chalicelib.domain.public import internal_code, municipality_contact
 from chalicelib.web.bodies import parse_body
 from chalicelib.web.http import HttpRequest, HttpResponse
 
@@ -201,9 +202,9 @@ class AdminService:
             raise NotFound(f"no municipality {code}")
         f = orjson.loads(raw)
         p = f["properties"]
-        before = p.get("business_contact")
+        before = municipality_contact(p)
         m = Municipality(
-            kommunekode=p["kommunekode"], name=p["name"], region=p.get("region"),
+            kommunekode=internal_code(p["kommunekode"]), name=p["name"], region=p.get("region"),
             boundary=f["geometry"], business_contact=contact,
         )  # fmt: skip
         self.store.upsert_municipalities([m])

@@ -12,10 +12,11 @@ from typing import Any
 from chalicelib.domain.geo import snap_to_grid
 from chalicelib.domain.models import Business, Municipality, Network, is_personal_form
 from chalicelib.domain.public import (
-    GeoJsonPoint,
     PublicBusinessProperties,
     PublicMunicipalityProperties,
     PublicNetworkProperties,
+    joined,
+    public_code,
 )
 
 
@@ -65,7 +66,9 @@ def public_workplaces(b: Business) -> str | None:
     if b.workplaces is None:
         return None
     units = sorted(
-        (w.municipality or "?", w.employees or "?", w.p_number) for w in b.workplaces if w.active
+        (public_code(w.municipality) if w.municipality else "?", w.employees or "?", w.p_number)
+        for w in b.workplaces
+        if w.active
     )
     return ";".join(f"{where}:{size}" for where, size, _ in units)
 
@@ -91,10 +94,10 @@ def public_business(b: Business) -> dict[str, Any] | None:
         address=b.address if shows_address(b) else None,
         postcode=b.postcode,
         city=b.city,
-        municipality=b.municipality,
+        municipality=public_code(b.municipality) if b.municipality else None,
         location_precision=precision,
         reklamebeskyttet=b.reklamebeskyttet,
-        networks=sorted(b.networks),
+        networks=joined(sorted(b.networks)),
         phone=b.contact.phone if contact else None,
         email=b.contact.email if contact else None,
         website=b.contact.website if contact else None,
@@ -112,7 +115,8 @@ def public_business(b: Business) -> dict[str, Any] | None:
 
 
 def public_network(n: Network, visible_members: list[str]) -> dict[str, Any]:
-    """A network as a Feature; members are limited to businesses not hidden from the public."""
+    """A network as a Feature of its area (no geometry where it has none); only members not
+    hidden from the public are counted."""
     place = n.meeting_place
     props = PublicNetworkProperties(
         name=n.name,
@@ -120,11 +124,11 @@ def public_network(n: Network, visible_members: list[str]) -> dict[str, Any]:
         website=n.website,
         email=n.contact.email,
         phone=n.contact.phone,
-        municipalities=n.municipalities,
-        meeting_place=GeoJsonPoint.model_validate(place.geojson()) if place else None,
+        municipalities=joined([public_code(c) for c in n.municipalities]),
         meeting_place_name=n.meeting_place_name,
-        tags=n.tags,
-        members=visible_members,
+        meeting_place_lon=round(place.lon, 6) if place else None,
+        meeting_place_lat=round(place.lat, 6) if place else None,
+        tags=joined(n.tags),
         member_count=len(visible_members),
         founded=n.founded,
         updated_at=n.updated_at,
@@ -132,22 +136,45 @@ def public_network(n: Network, visible_members: list[str]) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": n.id,
-        "geometry": n.geometry(),
+        "geometry": n.area,
         "properties": props.model_dump(mode="json"),
+    }
+
+
+def meeting_place_feature(network_feature: dict[str, Any]) -> dict[str, Any] | None:
+    """A public network feature as a Feature of its meeting place (a Point), None without one:
+    the collection `network-meeting-places`, one geometry type per collection as GIS layers
+    need."""
+    p = network_feature["properties"]
+    if p.get("meeting_place_lon") is None or p.get("meeting_place_lat") is None:
+        return None
+    return {
+        "type": "Feature",
+        "id": network_feature["id"],
+        "geometry": {
+            "type": "Point",
+            "coordinates": [p["meeting_place_lon"], p["meeting_place_lat"]],
+        },
+        "properties": p,
     }
 
 
 def public_municipality(m: Municipality) -> dict[str, Any]:
     """A municipality as a Feature with its boundary (public reference data)."""
+    contact = m.business_contact
     props = PublicMunicipalityProperties(
-        kommunekode=m.kommunekode,
+        kommunekode=public_code(m.kommunekode),
         name=m.name,
         region=m.region,
-        business_contact=m.business_contact,
+        business_contact_name=contact.name if contact else None,
+        business_contact_email=contact.email if contact else None,
+        business_contact_phone=contact.phone if contact else None,
+        business_contact_website=contact.website if contact else None,
+        business_contact_note=contact.note if contact else None,
     )
     return {
         "type": "Feature",
-        "id": m.kommunekode,
+        "id": public_code(m.kommunekode),
         "geometry": m.boundary,
         "properties": props.model_dump(mode="json"),
     }

@@ -3,6 +3,12 @@
 The privacy rules (`chalicelib.domain.privacy`) build their output through these models, the
 OpenAPI document generates its feature schemas from them, and the open-data CSV takes its
 columns from `PublicBusinessProperties`, so the three cannot drift apart.
+
+Every property holds one value (text, number, date, boolean or null), because GIS files hold
+nothing else: QGIS and GDAL write a feature with a list or a nested object to no format at all.
+Lists are `;`-joined text (`LIST_SEPARATOR`), a nested object is its own fields, and a
+kommunekode has four digits ("0376"), as DAGI and every official data set write it (the
+service keeps three inside; `public_code` and `internal_code` convert).
 """
 
 from __future__ import annotations
@@ -12,13 +18,54 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from chalicelib.domain.models import (
-    CvrNumber,
-    EmployeeGroup,
-    Kommunekode,
-    MunicipalityContact,
-    Postcode,
-)
+from chalicelib.domain.models import EmployeeGroup, Postcode
+
+LIST_SEPARATOR = ";"
+
+PublicKommunekode = Annotated[
+    str, Field(pattern=r"^[0-9]{4}$", description="4-digit kommunekode, as DAGI writes it")
+]
+
+
+def public_code(code: str) -> str:
+    """A kommunekode as published: four digits ("376" -> "0376")."""
+    return code.zfill(4)
+
+
+def internal_code(code: str) -> str:
+    """A published kommunekode as the service keeps it: three digits ("0376" -> "376")."""
+    return code[-3:]
+
+
+def joined(items: list[str]) -> str:
+    """A list as one text property ("" for none)."""
+    return LIST_SEPARATOR.join(items)
+
+
+def split(text: str | None) -> list[str]:
+    """A `;`-joined text property as its list."""
+    return [part for part in (text or "").split(LIST_SEPARATOR) if part]
+
+
+def municipality_contact(props: dict) -> dict | None:
+    """The business contact of a public municipality's properties, as one object (None when
+    the municipality has none)."""
+    if not props.get("business_contact_name"):
+        return None
+    return {
+        field: props.get(f"business_contact_{field}")
+        for field in ("name", "email", "phone", "website", "note")
+    }
+
+
+def business_network_ids(props: dict) -> list[str]:
+    """The network ids of a public business's properties."""
+    return split(props.get("networks"))
+
+
+def network_codes(props: dict) -> list[str]:
+    """The kommunekoder (three digits, as kept inside) of a public network's properties."""
+    return [internal_code(c) for c in split(props.get("municipalities"))]
 
 
 def _seconds(value: datetime) -> str:
@@ -65,7 +112,7 @@ class PublicBusinessProperties(BaseModel):
     )
     postcode: Postcode | None
     city: str | None = Field(description="Postal district.")
-    municipality: Kommunekode | None
+    municipality: PublicKommunekode | None
     location_precision: Literal["address", "grid", "postcode"] | None = Field(
         description="How exact the geometry is: the address, a grid of about 250 m "
         "(personally owned firms), or the postcode."
@@ -73,7 +120,10 @@ class PublicBusinessProperties(BaseModel):
     reklamebeskyttet: bool = Field(
         description="Protected against marketing (CVR): contact details are never shown."
     )
-    networks: list[str] = Field(description="Ids of the business networks it belongs to.")
+    networks: str = Field(
+        max_length=4000,
+        description="Ids of the business networks it belongs to, separated by ; (empty: none).",
+    )
     phone: str | None = Field(description="Public phone, where the privacy rules allow.")
     email: str | None = Field(description="Public e-mail, where the privacy rules allow.")
     website: str | None = Field(description="Website, where the privacy rules allow.")
@@ -84,7 +134,7 @@ class PublicBusinessProperties(BaseModel):
     workplaces: str | None = Field(
         max_length=4000,
         description="The business's active workplaces (production units) in the covered "
-        "municipalities, as kommunekode:size group separated by ; (e.g. 376:2-4;390:0; ? "
+        "municipalities, as kommunekode:size group separated by ; (e.g. 0376:2-4;0390:0; ? "
         "where the register gives no size): the workplace level of the employment figures. "
         "Null where the register's units were not read.",
     )
@@ -92,7 +142,9 @@ class PublicBusinessProperties(BaseModel):
 
 
 class PublicNetworkProperties(BaseModel):
-    """The properties of a network feature; members only businesses shown to the public."""
+    """The properties of a network feature (its area, or its meeting place). Who the members
+    are is on the businesses (`networks`, and `?network=` on the businesses); here only how
+    many of them the public sees."""
 
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -100,12 +152,14 @@ class PublicNetworkProperties(BaseModel):
     website: str | None
     email: str | None
     phone: str | None
-    municipalities: list[Kommunekode]
-    meeting_place: GeoJsonPoint | None
+    municipalities: str = Field(
+        description="The kommunekoder (4 digits) it works in, separated by ;."
+    )
     meeting_place_name: str | None
-    tags: list[str]
-    members: list[CvrNumber]
-    member_count: int = Field(ge=0)
+    meeting_place_lon: float | None = Field(description="Meeting place, WGS84 longitude.")
+    meeting_place_lat: float | None = Field(description="Meeting place, WGS84 latitude.")
+    tags: str = Field(description="Tags, separated by ; (empty: none).")
+    member_count: int = Field(ge=0, description="Members shown to the public.")
     founded: date | None
     updated_at: Timestamp
 
@@ -114,10 +168,16 @@ class PublicMunicipalityProperties(BaseModel):
     """The properties of a municipality feature (public reference data)."""
 
     model_config = ConfigDict(extra="forbid")
-    kommunekode: Kommunekode
+    kommunekode: PublicKommunekode
     name: str
     region: str | None
-    business_contact: MunicipalityContact | None
+    business_contact_name: str | None = Field(
+        description="Who answers micro-businesses in the municipality (a unit or a work title)."
+    )
+    business_contact_email: str | None
+    business_contact_phone: str | None
+    business_contact_website: str | None
+    business_contact_note: str | None
 
 
 # The CSV of the open-data snapshot: the feature id, then the business properties in the

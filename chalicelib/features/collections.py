@@ -36,11 +36,25 @@ COLLECTION_INFO: dict[str, CollectionInfo] = {
         id="networks",
         title="Business networks",
         description=(
-            "Local networks of self-employed people and small firms: where they meet, the area "
-            "they cover, how to reach them and which businesses are members. Networks have no "
-            "temporal extent: `datetime` is accepted and selects all of them."
+            "Local networks of self-employed people and small firms: the area each covers "
+            "(Polygon or MultiPolygon; no geometry for a network without an area), how to reach "
+            "them and how many members the public sees. Their meeting places are the collection "
+            "network-meeting-places; members are the businesses whose `networks` names the "
+            "network (`/collections/businesses/items?network=<id>`). No temporal extent: "
+            "`datetime` is accepted and selects all of them."
         ),
         filters=COLLECTION_FILTERS["networks"],
+        temporal=False,
+    ),
+    "network-meeting-places": CollectionInfo(
+        id="network-meeting-places",
+        title="Network meeting places",
+        description=(
+            "Where each business network meets: one Point per network that names a meeting "
+            "place, with the network's id and properties. No temporal extent: `datetime` is "
+            "accepted and selects all of them."
+        ),
+        filters=COLLECTION_FILTERS["network-meeting-places"],
         temporal=False,
     ),
     "municipalities": CollectionInfo(

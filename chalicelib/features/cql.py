@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.filters import COMPARISON_OPS, Filter, Queryable
+from chalicelib.domain.public import public_code
 from chalicelib.web.params import parse_municipality
 
 FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text")
@@ -199,8 +200,8 @@ class _Checker:
         if not isinstance(value, str):
             raise _Bad(f"'{name}' is text: compare it with a quoted value")
         if name in ("municipality", "kommunekode"):
-            try:
-                return parse_municipality(value.strip())
+            try:  # published with four digits; 376 is read as 0376
+                return public_code(parse_municipality(value.strip()))
             except InvalidParameter:
                 raise _Bad(f"'{name}' is a kommunekode such as '0376'") from None
         if q.enum is not None and value not in q.enum:

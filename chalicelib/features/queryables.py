@@ -23,16 +23,19 @@ from chalicelib.domain.public import (
 _MODELS: dict[str, type[BaseModel]] = {
     "businesses": PublicBusinessProperties,
     "networks": PublicNetworkProperties,
+    "network-meeting-places": PublicNetworkProperties,
     "municipalities": PublicMunicipalityProperties,
 }
 _ID_TEXT = {
     "businesses": "CVR number (8 digits), the feature id.",
     "networks": "The network's id (a slug), the feature id.",
+    "network-meeting-places": "The network's id (a slug), the feature id.",
     "municipalities": "Kommunekode, the feature id.",
 }
 _GEOMETRY_FORMAT = {
     "businesses": "geometry-point",
-    "networks": "geometry-any",
+    "networks": "geometry-polygon-or-multipolygon",
+    "network-meeting-places": "geometry-point",
     "municipalities": "geometry-multipolygon",
 }
 

@@ -31,6 +31,13 @@ import orjson
 from chalicelib import PACKAGE_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.public import (
+    business_network_ids,
+    internal_code,
+    municipality_contact,
+    network_codes,
+    split,
+)
 from chalicelib.store import FeatureQuery, iter_public_features
 from chalicelib.web import params as P
 from chalicelib.web.http import JSON, etag_of, negotiate, not_modified, ok, version_etag
@@ -315,9 +322,9 @@ def build_map_data(
     networks, of which those working in the municipality, or with members there, are kept.
     """
     props = municipality["properties"]
-    kommunekode = props["kommunekode"]
-    referenced = {nid for b in businesses for nid in b["properties"].get("networks") or ()}
-    kept = [n for n in networks if kommunekode in (n["properties"].get("municipalities") or ())]
+    kommunekode = internal_code(props["kommunekode"])  # the widget's format keeps 3 digits
+    referenced = {nid for b in businesses for nid in business_network_ids(b["properties"])}
+    kept = [n for n in networks if kommunekode in network_codes(n["properties"])]
     kept += [n for n in networks if n["id"] in referenced and n not in kept]
     network_index = {n["id"]: i for i, n in enumerate(kept)}
 
@@ -350,7 +357,7 @@ def build_map_data(
                 p.get("address"),
                 p.get("postcode"),
                 p.get("location_precision"),
-                sorted(network_index[n] for n in p.get("networks") or () if n in network_index),
+                sorted(network_index[n] for n in business_network_ids(p) if n in network_index),
             ]
         )
 
@@ -359,7 +366,7 @@ def build_map_data(
         "municipality": {
             "kommunekode": kommunekode,
             "name": props["name"],
-            "contact": props.get("business_contact"),
+            "contact": municipality_contact(props),
             "boundary": _outline(orjson.dumps(municipality["geometry"])),
         },
         "fields": list(BUSINESS_FIELDS),
@@ -394,9 +401,8 @@ def _network(n: dict[str, Any]) -> dict[str, Any]:
     p = n["properties"]
     geometry = n.get("geometry") or {}
     area = geometry if geometry.get("type") in ("Polygon", "MultiPolygon") else None
-    meeting = p.get("meeting_place")
-    if meeting and meeting.get("coordinates"):
-        marker = [round(c, 5) for c in meeting["coordinates"][:2]]
+    if p.get("meeting_place_lon") is not None and p.get("meeting_place_lat") is not None:
+        marker = [round(p["meeting_place_lon"], 5), round(p["meeting_place_lat"], 5)]
     elif area is not None:
         marker = _inside_point(orjson.dumps(area))
     elif geometry.get("type") == "Point":
@@ -413,8 +419,8 @@ def _network(n: dict[str, Any]) -> dict[str, Any]:
         "meeting_place": marker,
         "meeting_place_name": p.get("meeting_place_name"),
         "area": _outline(orjson.dumps(area)) if area is not None else None,
-        "tags": p.get("tags") or [],
-        "member_count": p.get("member_count", len(p.get("members") or [])),
+        "tags": split(p.get("tags")),
+        "member_count": p.get("member_count", 0),
     }
 
 

@@ -20,6 +20,7 @@ import orjson
 from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.public import business_network_ids
 from chalicelib.domain.text import count
 from chalicelib.matchmaking.nearby import NetworkAreas, as_network_areas, distance_km, load_networks
 from chalicelib.matchmaking.search import SearchParams, candidates
@@ -79,7 +80,7 @@ def business_reasons(
         reasons.append(
             {"da": f"Mulig kunde hos dig: du {da}", "en": f"A possible customer: you {en}"}
         )
-    shared = sorted(set(me.get("networks") or []) & set(other.get("networks") or []))
+    shared = sorted(set(business_network_ids(me)) & set(business_network_ids(other)))
     if shared:
         score += 0.8 * len(shared)
         reasons.append(
@@ -115,7 +116,7 @@ def suggest_networks(
     for f in neighbours or []:
         p = f["properties"]
         if section and p.get("industry_section") == section:
-            for n in p.get("networks") or []:
+            for n in business_network_ids(p):
                 same_industry[n] = same_industry.get(n, 0) + 1
     if point is None:
         return []
@@ -186,7 +187,7 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
         props.get("industry_section"),
         load_networks(store),
         neighbours,
-        exclude=set(props.get("networks") or []),
+        exclude=set(business_network_ids(props)),
         limit=5,
     )
     body = orjson.dumps(

@@ -85,10 +85,9 @@ class NetworkAreas:
         for i, n in enumerate(self.networks):
             props = n.get("properties") or {}
             geometry = n.get("geometry") or {}
-            meeting = props.get("meeting_place")
             place = None
-            if meeting and meeting.get("coordinates"):
-                place = (float(meeting["coordinates"][0]), float(meeting["coordinates"][1]))
+            if props.get("meeting_place_lon") is not None and props.get("meeting_place_lat"):
+                place = (float(props["meeting_place_lon"]), float(props["meeting_place_lat"]))
             elif geometry.get("type") == "Point":
                 place = (float(geometry["coordinates"][0]), float(geometry["coordinates"][1]))
             self._places.append(place)

@@ -18,6 +18,7 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import official_name
 from chalicelib.domain.text import count, date_text, number, size_group
 from chalicelib.matchmaking.matches import suggest_networks
@@ -172,7 +173,7 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         "since": since,
         "lang": lang,
         "href": href,
-        "contact": municipality_props.get("business_contact"),
+        "contact": municipality_contact(municipality_props),
     }
     context["title"] = t["title"].format(name=context["official_name"])
     context["subtitle"] = _subtitle(context, t)

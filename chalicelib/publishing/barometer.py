@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib import DATA_DIR
 from chalicelib.domain.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
+from chalicelib.domain.public import business_network_ids, internal_code, network_codes
 from chalicelib.domain.reference import official_name
 
 DEFAULT_CONFIG = DATA_DIR / "barometer.toml"
@@ -136,10 +137,15 @@ class BarometerBuilder:
         self.first_year = year - HISTORY_YEARS + 1
         self._ends = {y: date(y, 12, 31).isoformat() for y in range(self.first_year - 1, year + 1)}
         self._areas: dict[str, _Area] = defaultdict(_Area)
+        # the networks of each public business that belongs to any: members are counted from
+        # the businesses' side (the network features carry only member_count)
+        self._memberships: list[frozenset[str]] = []
 
     def add(self, p: dict[str, Any]) -> None:
         self._add_workplaces(p)
-        code = p.get("municipality")
+        if nets := business_network_ids(p):
+            self._memberships.append(frozenset(nets))
+        code = internal_code(p["municipality"]) if p.get("municipality") else None
         if code not in self.municipalities:
             return
         founded, ceased = p.get("founded"), p.get("ceased")
@@ -191,11 +197,11 @@ class BarometerBuilder:
         if group not in MICRO_GROUPS or not active_on(p, self._ends[self.year]):
             return
         units = [u.partition(":") for u in (p.get("workplaces") or "").split(";") if u]
-        home = p.get("municipality")
+        home = internal_code(p["municipality"]) if p.get("municipality") else None
         if units:
             owners = self.params.jobs(None, form)  # a working owner, once
             credits = [(home, owners)] + [
-                (code, self.params.jobs(None if size == "?" else size, None))
+                (internal_code(code), self.params.jobs(None if size == "?" else size, None))
                 for code, _, size in units
             ]
         else:
@@ -270,7 +276,7 @@ class BarometerBuilder:
                 }
                 for y in range(self.first_year, self.year + 1)
             ],
-            "networks": _networks_of(code, networks),
+            "networks": _networks_of(code, networks, self._memberships),
         }
         if not total:
             rate = self.params.rate(code)
@@ -287,16 +293,14 @@ def _pct_change(now: float, before: float) -> float | None:
     return round(100 * (now - before) / before, 1) if before else None
 
 
-def _networks_of(code: str, networks: list[dict[str, Any]]) -> dict[str, Any]:
-    chosen = [
-        n
-        for n in networks
-        if code == "total" or code in (n.get("properties", {}).get("municipalities") or [])
-    ]
-    members = {m for n in chosen for m in n["properties"].get("members", [])}
+def _networks_of(
+    code: str, networks: list[dict[str, Any]], memberships: list[frozenset[str]]
+) -> dict[str, Any]:
+    chosen = [n for n in networks if code == "total" or code in network_codes(n["properties"])]
+    ids = {n["id"] for n in chosen}
     return {
         "count": len(chosen),
-        "members": len(members),
+        "members": sum(1 for nets in memberships if nets & ids),
         "list": [
             {
                 "id": n["id"],

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import official_name
 from chalicelib.domain.text import enumeration
 from chalicelib.publishing.opendata import (
@@ -131,7 +132,7 @@ def municipality_contacts(store: Store, codes: tuple[str, ...]) -> dict[str, dic
     out: dict[str, dict[str, Any]] = {}
     for code in codes:
         raw = store.get_feature("municipalities", code)
-        contact = orjson.loads(raw)["properties"].get("business_contact") if raw else None
+        contact = municipality_contact(orjson.loads(raw)["properties"]) if raw else None
         if contact:
             out[code] = contact
     return out

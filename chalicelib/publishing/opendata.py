@@ -35,7 +35,7 @@ BUSINESS_FIELDS: list[tuple[str, str, str]] = [
     ("address", _STRING, "Street address (empty for personally owned firms without opt-in)"),
     ("postcode", _STRING, "Postcode"),
     ("city", _STRING, "Postal district"),
-    ("municipality", _STRING, "Kommunekode (3 digits)"),
+    ("municipality", _STRING, "Kommunekode (4 digits, as DAGI writes it)"),
     ("lon", "number", "Longitude, WGS84 (coarsened for personally owned firms)"),
     ("lat", "number", "Latitude, WGS84"),
     ("location_precision", _STRING, "address, grid (coarsened to about 250 m) or postcode"),

@@ -30,7 +30,7 @@ import orjson
 
 from chalicelib.blobs import AlreadyExists, BlobStore
 from chalicelib.domain.errors import Conflict, InvalidParameter, NotFound
-from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS
+from chalicelib.domain.public import PUBLIC_BUSINESS_COLUMNS, internal_code
 from chalicelib.publishing import dcat, press
 from chalicelib.publishing.barometer import BarometerBuilder, Parameters, active_on, load_parameters
 from chalicelib.publishing.geopackage import MEDIA_TYPE as GEOPACKAGE
@@ -259,7 +259,8 @@ class SnapshotPublisher:
                 for feature in features:
                     p = feature["properties"]
                     builder.add(p)
-                    if p["municipality"] not in self.municipalities or not active_on(p, end):
+                    home = internal_code(p["municipality"]) if p["municipality"] else None
+                    if home not in self.municipalities or not active_on(p, end):
                         continue
                     if p["reklamebeskyttet"] and feature["id"] not in consent:
                         continue
@@ -341,7 +342,6 @@ def _csv_row(feature: dict[str, Any]) -> list[str]:
         "id": feature["id"],
         "lon": point[0],
         "lat": point[1],
-        "networks": ";".join(p.get("networks") or []),
     }
     return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
 

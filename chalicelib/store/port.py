@@ -16,8 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
 
-CollectionId = Literal["businesses", "networks", "municipalities"]
-COLLECTIONS: tuple[CollectionId, ...] = ("businesses", "networks", "municipalities")
+CollectionId = Literal["businesses", "networks", "network-meeting-places", "municipalities"]
+COLLECTIONS: tuple[CollectionId, ...] = (
+    "businesses",
+    "networks",
+    "network-meeting-places",
+    "municipalities",
+)
 
 
 class FeatureQuery(BaseModel):

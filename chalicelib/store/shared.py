@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from chalicelib.domain import filters
 from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
 from chalicelib.domain.models import is_cvr_number
+from chalicelib.domain.public import internal_code, public_code, split
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
     CollectionId,
@@ -130,8 +131,11 @@ def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
         if not geometry_intersects_bbox(geometry, b):
             return False
     if q.municipality is not None:
-        codes = props.get("municipalities") or [props.get("municipality", props.get("kommunekode"))]
-        if q.municipality not in codes:
+        if "municipalities" in props:
+            codes = split(props["municipalities"])
+        else:
+            codes = [props.get("municipality", props.get("kommunekode")) or ""]
+        if q.municipality not in [internal_code(c) for c in codes if c]:
             return False
     if q.industry is not None:
         if q.industry.isalpha():
@@ -141,7 +145,7 @@ def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
             return False
     if q.status is not None and props.get("status") != q.status:
         return False
-    if q.network is not None and q.network not in (props.get("networks") or []):
+    if q.network is not None and q.network not in split(props.get("networks")):
         return False
     if q.founded_from is not None and (props.get("founded") or "") < q.founded_from.isoformat():
         return False
@@ -194,8 +198,8 @@ def select_small(features: list[dict[str, Any]], q: FeatureQuery, *, count: bool
 
 
 def small_extent(features: Iterable[dict[str, Any]]) -> Extent:
-    """The bounding box of a small collection's features (None when it is empty)."""
-    bounds = [geometry_bounds(f["geometry"]) for f in features]
+    """The bounding box of a small collection's features (None when none has a geometry)."""
+    bounds = [geometry_bounds(f["geometry"]) for f in features if f.get("geometry")]
     if not bounds:
         return Extent(bbox=None)
     return Extent(
@@ -206,6 +210,14 @@ def small_extent(features: Iterable[dict[str, Any]]) -> Extent:
             max(b[3] for b in bounds),
         )
     )
+
+
+def public_municipalities(docs: Iterable[bytes | str]) -> list[dict[str, Any]]:
+    """The public features of stored municipality documents."""
+    from chalicelib.domain.models import STORED, Municipality
+    from chalicelib.domain.privacy import public_municipality
+
+    return [public_municipality(Municipality.model_validate_json(d, context=STORED)) for d in docs]
 
 
 def public_networks(networks: Iterable[Network], hidden: set[str]) -> list[dict[str, Any]]:
@@ -223,17 +235,28 @@ class StoreBase:
     ) -> FeaturePage:
         if collection == "businesses":
             return self._query_businesses(q, count)
-        return select_small(self._small_features(collection), q, count=count)
+        return select_small(self._collection_features(collection), q, count=count)
 
     def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
         if collection == "businesses":
             if not (is_cvr_number(feature_id)):
                 return None
             return self._business_feature(feature_id)
-        for f in self._small_features(collection):
+        if collection == "municipalities" and feature_id.isascii() and feature_id.isdigit():
+            feature_id = public_code(feature_id[-3:])  # 376 and 0376 name the same one
+        for f in self._collection_features(collection):
             if f["id"] == feature_id:
                 return orjson.dumps(f)
         return None
+
+    def _collection_features(self, collection: CollectionId) -> list[dict[str, Any]]:
+        """A small collection's public features; the meeting places are the networks'."""
+        if collection == "network-meeting-places":
+            from chalicelib.domain.privacy import meeting_place_feature
+
+            places = (meeting_place_feature(f) for f in self._small_features("networks"))
+            return [p for p in places if p is not None]
+        return self._small_features(collection)
 
     def change_token(self) -> str | None:
         """None: no cheap store-wide version here; routes validate from the data they read."""

@@ -45,6 +45,7 @@ from chalicelib.store.shared import (
     counter_value,
     keep_curated_municipality,
     number_matched,
+    public_municipalities,
     public_networks,
     record_item,
     small_extent,
@@ -54,7 +55,9 @@ from chalicelib.store.sqlite_filters import ilike, in_utm32_box, point_intersect
 if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
 
-SCHEMA_VERSION = 2  # 2: names folded for Danish spellings (text.search_fold)
+# 2: names folded for Danish spellings (text.search_fold); 3: flat public features (lists as
+# text, four-digit kommunekoder), re-rendered from the documents on the first open
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS businesses (
@@ -172,7 +175,16 @@ class SQLiteStore(StoreBase):
                 conn.execute(statement)
             if 0 < version < 2:
                 self._refold_names(conn)
+            if 0 < version < 3:
+                self._rerender_all(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rerender_all(self, conn: sqlite3.Connection) -> None:
+        """Schema 2 -> 3: every business's public feature rendered again from its document, in
+        the public shape of this version (the municipalities' are rendered on read)."""
+        cvrs = [r[0] for r in conn.execute("SELECT cvr FROM businesses ORDER BY cvr")]
+        for i in range(0, len(cvrs), 5000):
+            self._rerender_businesses(conn, cvrs[i : i + 5000])
 
     @staticmethod
     def _refold_names(conn: sqlite3.Connection) -> None:
@@ -306,7 +318,7 @@ class SQLiteStore(StoreBase):
                 bbox = None if row[0] is None else (row[0], row[1], row[2], row[3])
                 ext = Extent(bbox=bbox, interval=(row[4], None))
             else:
-                ext = small_extent(self._small_features(collection))
+                ext = small_extent(self._collection_features(collection))
             self._extent_cache[collection] = ext
             return ext
 
@@ -456,10 +468,10 @@ class SQLiteStore(StoreBase):
         from chalicelib.domain.models import STORED, Network
 
         with self._tx(write=False) as conn:
-            if collection == "municipalities":
-                return [
-                    orjson.loads(r[0]) for r in conn.execute("SELECT feature FROM municipalities")
-                ]
+            if collection == "municipalities":  # rendered from the documents, in today's shape
+                return public_municipalities(
+                    r[0] for r in conn.execute("SELECT doc FROM municipalities")
+                )
             hidden = {
                 f"{r[0]:08d}"
                 for r in conn.execute(

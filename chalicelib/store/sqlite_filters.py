@@ -20,7 +20,6 @@ _COLUMNS = {
     "status": "b.status",
     "founded": "b.founded",
     "ceased": "b.ceased",
-    "municipality": "b.municipality",
 }
 _SQL_OPS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -90,11 +89,17 @@ def _sql(f: Filter, args: list[Any]) -> str:
         return "mk_point_intersects(b.lon, b.lat, ?)"
     if kind == "cmp":
         _, op, name, value = f
+        if name == "municipality" and op in ("=", "<>"):  # the column keeps three digits
+            args.append(value[-3:])
+            return f"(b.municipality {_SQL_OPS[op]} ?)"
         if name == "id":
             args.append(value)
             return f"(printf('%08d', b.cvr) {_SQL_OPS[op]} ?)"
         args.append(_value(value))
         return f"({_property(name)} {_SQL_OPS[op]} ?)"
+    if kind == "in" and f[1] == "municipality":
+        args.extend(v[-3:] for v in f[2])
+        return f"(b.municipality IN ({','.join('?' * len(f[2]))}))"
     if kind == "in":
         marks = ",".join("?" * len(f[2]))
         args.extend(_value(v) for v in f[2])

@@ -173,7 +173,7 @@ def test_municipality_contact_is_public(site: dict[str, str], http: requests.Ses
     r = http.put(path, json=contact, headers=_h(site["admin"]), timeout=10)
     assert r.status_code == 200, r.text
     m = http.get(f"{base}/collections/municipalities/items/376", timeout=10).json()
-    assert m["properties"]["business_contact"]["email"] == contact["email"]
+    assert m["properties"]["business_contact_email"] == contact["email"]
     feed = http.get(f"{base}/municipalities/376/new-businesses", timeout=10).json()
     assert feed["municipality"]["business_contact"]["name"] == "Erhvervsservice"
     bad = http.put(path, json={**contact, "email": "not-an-address"}, headers=_h(site["admin"]))

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from chalicelib.domain.models import Curation, Municipality, MunicipalityContact
-from chalicelib.domain.privacy import public_business, public_municipality, public_network
+from chalicelib.domain.privacy import (
+    meeting_place_feature,
+    public_business,
+    public_municipality,
+    public_network,
+)
 from chalicelib.domain.public import (
     PUBLIC_BUSINESS_COLUMNS,
     PublicBusinessProperties,
@@ -57,8 +62,18 @@ def test_public_features_carry_exactly_the_model_fields() -> None:
         PublicBusinessProperties.model_validate(f["properties"])
     n = public_network(network(members=["10000004"]), ["10000004"])
     assert list(n["properties"]) == list(PublicNetworkProperties.model_fields)
-    assert n["properties"]["meeting_place"] == {"type": "Point", "coordinates": [11.87, 54.77]}
-    PublicNetworkProperties.model_validate(n["properties"])
+    p = n["properties"]
+    assert (p["meeting_place_lon"], p["meeting_place_lat"]) == (11.87, 54.77)
+    assert p["municipalities"] == "0376" and p["member_count"] == 1
+    assert n["geometry"] is None  # no area: the point is its meeting place's feature
+    place = meeting_place_feature(n)
+    assert place is not None and place["geometry"] == {
+        "type": "Point",
+        "coordinates": [11.87, 54.77],
+    }
+    PublicNetworkProperties.model_validate(p)
+    for value in (*f["properties"].values(), *p.values()):  # what GIS files can hold
+        assert value is None or isinstance(value, (str, int, float, bool))
 
 
 def test_timestamps_keep_seconds_and_offset() -> None:
@@ -78,10 +93,12 @@ def test_municipality_contact_is_published_as_given() -> None:
     )
     p = public_municipality(m)["properties"]
     assert list(p) == list(PublicMunicipalityProperties.model_fields)
-    assert p["business_contact"] == {
-        "name": "Erhverv", "email": "erhverv@example.dk", "phone": None, "website": None,
-        "note": None,
-    }  # fmt: skip
+    assert p["kommunekode"] == "0376"
+    assert (p["business_contact_name"], p["business_contact_email"]) == (
+        "Erhverv",
+        "erhverv@example.dk",
+    )
+    assert p["business_contact_phone"] is None
 
 
 def test_workplaces_are_published_flat_by_municipality_and_size_only() -> None:
@@ -95,7 +112,7 @@ def test_workplaces_are_published_flat_by_municipality_and_size_only() -> None:
     ]
     f = public_business(business(workplaces=units))
     assert f is not None
-    assert f["properties"]["workplaces"] == "376:2-4;376:?;390:0"
+    assert f["properties"]["workplaces"] == "0376:2-4;0376:?;0390:0"
     assert "Vej 1" not in str(f)  # a unit's address is never published
     assert f["properties"]["seated_elsewhere"] is False
     unread = public_business(business())

@@ -158,7 +158,7 @@ def test_a_local_unit_keeps_the_companys_privacy() -> None:
     assert f is not None
     props = f["properties"]
     assert props["address"] is None and props["location_precision"] == "grid"
-    assert props["phone"] is None and props["municipality"] == "376"
+    assert props["phone"] is None and props["municipality"] == "0376"
 
 
 # -- through the refresh: the real client against the register stand-in --------------------
@@ -365,7 +365,7 @@ def test_a_full_load_places_each_business_where_it_works(
     assert feature is not None
     props = orjson.loads(feature)["properties"]
     assert (props["municipality"], props["address"], props["employees"]) == (
-        "376",
+        "0376",
         "Jernbanegade 7",
         "20-49",
     )

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from chalicelib.domain.models import MunicipalityContact
+from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import municipality_codes
 from chalicelib.store import open_store
 from tests.conftest import ADAPTERS, run_cli, store_url
@@ -45,7 +46,7 @@ def test_init_loads_the_configured_municipalities_and_keeps_the_contact(env) -> 
     first = run_cli(env, "init")
     assert first.code == 0, first.stderr
     assert "2 new" in first.stdout
-    assert _names(env["MIKROKORT_STORE"]) == {"101": "København", "376": "Guldborgsund"}
+    assert _names(env["MIKROKORT_STORE"]) == {"0101": "København", "0376": "Guldborgsund"}
     store = open_store(env["MIKROKORT_STORE"])
     raw = orjson.loads(store.get_feature("municipalities", "101") or b"{}")
     assert raw["geometry"]["type"] in ("Polygon", "MultiPolygon")  # the real boundary
@@ -71,7 +72,7 @@ def test_init_loads_the_configured_municipalities_and_keeps_the_contact(env) -> 
     store = open_store(env["MIKROKORT_STORE"])
     kept = orjson.loads(store.get_feature("municipalities", "101") or b"{}")["properties"]
     store.close()
-    assert kept["business_contact"] == contact.model_dump()
+    assert municipality_contact(kept) == contact.model_dump()
 
 
 def test_adding_a_municipality_later_is_one_command(env) -> None:

@@ -246,7 +246,11 @@ def _public_new(store: Store, code: str, since: date) -> list[str]:
         for f in page.features:
             doc = orjson.loads(f)
             p = doc["properties"]
-            if p["municipality"] == code and p["founded"] and p["founded"] >= since.isoformat():
+            if (
+                p["municipality"] == code.zfill(4)
+                and p["founded"]
+                and p["founded"] >= since.isoformat()
+            ):
                 ids.append(doc["id"])
         if page.next_after is None:
             return sorted(ids)

@@ -54,7 +54,7 @@ def test_values_excel_would_convert_are_text_formulas(
     farm = by_id[AWKWARD[0].id]
     assert farm["industry_code"] == '="011100"'  # not 11100
     assert farm["employees"] == '="2-4"'  # not 2 April
-    assert farm["postcode"] == '="4800"' and farm["municipality"] == '="376"'
+    assert farm["postcode"] == '="4800"' and farm["municipality"] == '="0376"'
     assert farm["phone"] == '="+45 54 85 00 00"'  # neither a sum nor a number without spaces
     assert farm["id"] == f'="{AWKWARD[0].id}"'
     assert farm["founded"] == "2019-05-01"  # a date Excel should read as a date

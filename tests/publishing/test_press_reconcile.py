@@ -108,7 +108,7 @@ def _csv_micro(blobs: BlobStore) -> dict[str, int]:
     counts = dict.fromkeys(CODES, 0)
     for row in csv.DictReader(io.StringIO(raw)):
         if row["employees"] in MICRO_GROUPS:
-            counts[row["municipality"]] += 1
+            counts[row["municipality"][-3:]] += 1
     return counts
 
 

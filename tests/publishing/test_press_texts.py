@@ -56,8 +56,7 @@ def _doc(shape: str) -> dict[str, Any]:
                 "id": "laug",
                 "properties": {
                     "name": "Håndværkerlauget",
-                    "municipalities": ["376", "390"],
-                    "members": ["20000001", "20000002"],
+                    "municipalities": "0376;0390",
                     "member_count": 2,
                 },
             }
@@ -330,8 +329,7 @@ def test_a_release_for_some_municipalities_sums_theirs() -> None:
         "id": "n",
         "properties": {
             "name": "Net",
-            "municipalities": ["376", "390"],
-            "members": ["30000000"],
+            "municipalities": "0376;0390",
             "member_count": 1,
         },
     }

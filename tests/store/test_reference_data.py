@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from chalicelib.domain.models import MunicipalityContact
+from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import load_municipalities
 from chalicelib.store import Store
 from tests.conftest import ADAPTERS, fresh_store
@@ -25,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def _contact(store: Store, code: str) -> dict | None:
     raw = store.get_feature("municipalities", code)
     assert raw is not None
-    return orjson.loads(raw)["properties"].get("business_contact")
+    return municipality_contact(orjson.loads(raw)["properties"])
 
 
 def test_a_second_load_keeps_the_business_contact(store: Store) -> None:
@@ -46,4 +47,5 @@ def test_a_changed_boundary_is_loaded_and_the_contact_stays(store: Store) -> Non
     assert store.upsert_municipalities([renamed]).updated == 1
     raw = orjson.loads(store.get_feature("municipalities", "390") or b"{}")
     assert raw["properties"]["name"] == "Vordingborg (ny)"
-    assert raw["properties"]["business_contact"] == contact.model_dump()
+    assert municipality_contact(raw["properties"]) == contact.model_dump()
+    assert raw["id"] == raw["properties"]["kommunekode"] == "0390"

@@ -44,11 +44,11 @@ def test_extent_follows_a_write_through_another_connection(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'mikrokort.db'}"
     reader, writer = open_store(url), open_store(url)
     reader.upsert_networks([network()])
-    before = reader.extent("networks").bbox
+    before = reader.extent("network-meeting-places").bbox
     assert before == (11.87, 54.77, 11.87, 54.77)
 
     writer.upsert_networks([network("far-net", meeting_place=Point(lon=12.2, lat=55.0))])
-    assert reader.extent("networks").bbox == (11.87, 54.77, 12.2, 55.0)
+    assert reader.extent("network-meeting-places").bbox == (11.87, 54.77, 12.2, 55.0)
 
     writer.upsert_businesses([business("10000004", location=Point(lon=11.9, lat=54.8))])
     assert reader.extent("businesses").bbox == (11.9, 54.8, 11.9, 54.8)

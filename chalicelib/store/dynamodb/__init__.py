@@ -31,8 +31,15 @@ class DynamoDBStore(Writes, Records):
     """Store adapter on DynamoDB through boto3 (the same code runs in Lambda)."""
 
     def create_table(self) -> bool:
-        """Create the table and its indexes (on-demand); False when it already exists."""
-        return create_table(self.client, self.table)
+        """Create the table and its indexes (on-demand); False when it already exists. An
+        existing table written by an older version gets its public features in today's shape
+        (`mikrokort init` after an upgrade)."""
+        created = create_table(self.client, self.table)
+        if created:
+            self.mark_feature_shape()
+        else:
+            self.upgrade_features()
+        return created
 
 
 __all__ = ["DynamoDBStore"]

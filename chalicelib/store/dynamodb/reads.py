@@ -29,6 +29,7 @@ from chalicelib.store.port import CollectionId, Extent, FeaturePage, FeatureQuer
 from chalicelib.store.shared import (
     feature_matches,
     number_matched,
+    public_municipalities,
     public_networks,
     small_extent,
 )
@@ -83,16 +84,19 @@ class Reads(Connection):
             bbox = tuple(float(item[k]["N"]) for k in ("minx", "miny", "maxx", "maxy"))
             founded = item.get("founded", {}).get("S")
             return Extent(bbox=bbox, interval=(founded, None))  # type: ignore[arg-type]
-        return small_extent(self._small_features(collection))
+        return small_extent(self._collection_features(collection))
 
     def _hidden(self) -> set[str]:
         item = self._meta("HIDDEN")
         return set(item["cvrs"]["SS"]) if item and "cvrs" in item else set()
 
     def _small_features(self, collection: CollectionId) -> list[dict[str, Any]]:
-        if collection == "municipalities":
-            return [orjson.loads(i["feature"]["S"]) for i in self._partition("MUNICIPALITIES")]
         from chalicelib.domain.models import STORED, Network
+
+        if collection == "municipalities":  # rendered from the documents, in today's shape
+            return public_municipalities(
+                i["doc"]["B"] for i in self._partition("MUNICIPALITIES") if "doc" in i
+            )
 
         hidden = self._hidden()
         networks = [

@@ -42,10 +42,77 @@ if TYPE_CHECKING:
     from chalicelib.store.port import Record
 
 ATTEMPTS = 8
+# The shape of the public features stored in business items: 2 = flat properties (lists as
+# text, four-digit kommunekoder). A table marked with less is re-rendered by upgrade_features.
+FEATURE_SHAPE = 2
 
 
 class Writes(Reads):
     """The Store's writes (reads included: a write reads what it replaces)."""
+
+    def upgrade_features(self) -> int:
+        """Render every business's public feature again, in today's shape, where the table is
+        marked with an older one; returns how many were rewritten. Reads the id index's nine
+        partitions (Query, never Scan); each rewrite is conditional on the version read, so a
+        business a refresh writes meanwhile keeps what the refresh wrote (in today's shape)."""
+        mark = self._meta("SHAPE")
+        if mark and int(mark["value"]["N"]) >= FEATURE_SHAPE:
+            return 0
+        from chalicelib.store.dynamodb.keys import ID_SHARDS
+
+        rewritten = 0
+        for shard in ID_SHARDS:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": "by_id",
+                "KeyConditionExpression": "apk = :p",
+                "ExpressionAttributeValues": {":p": attr_s(f"BIZ#{shard}")},
+                "ProjectionExpression": "ask",
+            }
+            while True:
+                resp = self._call("query", **kwargs)
+                cvrs = [i["ask"]["S"] for i in resp["Items"]]
+                for i in range(0, len(cvrs), BATCH_GET):
+                    rewritten += self._rerender(cvrs[i : i + BATCH_GET])
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        self.mark_feature_shape()
+        return rewritten
+
+    def mark_feature_shape(self) -> None:
+        """Record that the table's features are in today's shape (a new table is)."""
+        self._call(
+            "put_item",
+            TableName=self.table,
+            Item={"pk": attr_s("META"), "sk": attr_s("SHAPE"), "value": attr_n(FEATURE_SHAPE)},
+        )
+
+    def _rerender(self, cvrs: list[str]) -> int:
+        from botocore.exceptions import ClientError
+
+        done = 0
+        for item in self._batch_get(cvrs, "pk, sk, doc, curated, nets, version"):
+            if "doc" not in item:
+                continue
+            fresh = business_item(business_from(item), int(item["version"]["N"]))
+            if "feature" not in fresh:
+                continue
+            try:
+                self._call(
+                    "update_item",
+                    TableName=self.table,
+                    Key={"pk": item["pk"], "sk": item["sk"]},
+                    UpdateExpression="SET feature = :f",
+                    ConditionExpression="#v = :v",
+                    ExpressionAttributeNames={"#v": "version"},
+                    ExpressionAttributeValues={":f": fresh["feature"], ":v": item["version"]},
+                )
+                done += 1
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        return done
 
     def upsert_businesses(self, businesses: Iterable[Business]) -> WriteResult:
         result = WriteResult()
