@@ -30,8 +30,24 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    # OGC API - Features - Part 5 / Common - Part 3: Schemas 1.0 (OGC 23-058r2, Annex A):
+    # /collections/{id}/schema, its link, the roles id, primary-geometry and primary-instant
+    "http://www.opengis.net/spec/ogcapi-common-3/1.0/conf/schemas",
+    "http://www.opengis.net/spec/ogcapi-common-3/1.0/conf/advanced-property-roles",
+    "http://www.opengis.net/spec/ogcapi-common-3/1.0/conf/returnables-and-receivables",
+    # the same class under the draft's URI (OGC 23-058, ogcapi-features-5), which clients
+    # written against the draft (QGIS's OAPIF provider) look for
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
+SCHEMA_JSON = "application/schema+json"
+JSONFG = "application/vnd.ogc.fg+json"
+CSV = "text/csv; charset=utf-8"
+# The relations of the link to a collection's schema: Part 5's own, `describedby` (RFC 8288),
+# and `describedBy` as well: the OAPIF driver of GDAL 3.6 (Debian 12's) compares
+# `osRel == "describedBy"`, case-sensitively; later versions compare without case.
+SCHEMA_RELS = (SCHEMA_REL, "describedby", "describedBy")
 
 
 def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
@@ -80,11 +96,17 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
         "links": [
             link(href, "self", JSON, info.title),
             link(f"{href}/items", "items", GEOJSON, f"{info.title} as GeoJSON"),
+            link(f"{href}/items?f=jsonfg", "items", JSONFG, f"{info.title} as JSON-FG"),
+            link(f"{href}/items?f=csv", "items", CSV, f"{info.title} as CSV"),
             link(
                 f"{href}/queryables",
                 QUERYABLES_REL,
-                "application/schema+json",
+                SCHEMA_JSON,
                 "The properties a filter may name",
+            ),
+            *(
+                link(f"{href}/schema", rel, SCHEMA_JSON, "The schema of the features")
+                for rel in SCHEMA_RELS
             ),
         ],
     }

@@ -24,8 +24,8 @@ from chalicelib.domain.public import (
     PublicNetworkProperties,
 )
 from chalicelib.features.collections import COLLECTION_INFO
-from chalicelib.features.documents import GEOJSON, JSON, OPENAPI_JSON
-from chalicelib.web.params import LIMIT_DEFAULT, LIMIT_MAX
+from chalicelib.features.documents import CSV, GEOJSON, JSON, JSONFG, OPENAPI_JSON, SCHEMA_JSON
+from chalicelib.web.params import ITEM_FORMATS, LIMIT_DEFAULT, LIMIT_MAX
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -288,6 +288,28 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "required": False,
         "description": "The response format; overrides the Accept header.",
         "schema": {"type": "string", "enum": ["json", "geojson"]},
+        "style": "form",
+        "explode": False,
+    },
+    "items-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format; overrides the Accept header: GeoJSON (`json`, "
+        "`geojson`), JSON-FG 1.0 (`jsonfg`, `application/vnd.ogc.fg+json`) or CSV (`csv`, "
+        "`text/csv`: a column per property, the geometry as WKT; the links in a `Link` "
+        "header).",
+        "schema": {"type": "string", "enum": list(ITEM_FORMATS)},
+        "style": "form",
+        "explode": False,
+    },
+    "skipGeometry": {
+        "name": "skipGeometry",
+        "in": "query",
+        "required": False,
+        "description": "`true`: the features come without their geometry (null; an empty WKT "
+        "column in CSV).",
+        "schema": {"type": "boolean", "default": False},
         "style": "form",
         "explode": False,
     },
@@ -679,16 +701,17 @@ _SCHEMAS: dict[str, Any] = {
     "Polygon": _POLYGON,
     "MultiPolygon": _MULTIPOLYGON,
     "Business": _feature_schema("BusinessProperties", _NULLABLE_POINT),
-    "Network": _feature_schema(
+    "Network": _feature_schema(  # its area; no geometry where it has none
         "NetworkProperties",
         {
             "oneOf": [
-                _ref("schemas", "Point"),
                 _ref("schemas", "Polygon"),
                 _ref("schemas", "MultiPolygon"),
+                {"type": "object", "nullable": True, "enum": [None]},  # 3.0's null
             ]
         },
     ),
+    "NetworkMeetingPlace": _feature_schema("NetworkProperties", _ref("schemas", "Point")),
     "Municipality": _feature_schema(
         "MunicipalityProperties",
         {"oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")]},
@@ -959,6 +982,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Businesses": _collection_schema("Business"),
     "Networks": _collection_schema("Network"),
+    "NetworkMeetingPlaces": _collection_schema("NetworkMeetingPlace"),
     "Municipalities": _collection_schema("Municipality"),
 }
 assert not set(_SCHEMAS) & set(_GENERATED), "a generated schema would replace a written one"
@@ -967,6 +991,7 @@ _SCHEMAS.update(_GENERATED)
 _FEATURE_SCHEMA = {
     "businesses": ("Business", "Businesses"),
     "networks": ("Network", "Networks"),
+    "network-meeting-places": ("NetworkMeetingPlace", "NetworkMeetingPlaces"),
     "municipalities": ("Municipality", "Municipalities"),
 }
 
@@ -1263,6 +1288,72 @@ def _write_paths() -> dict[str, Any]:
     }
 
 
+def _feature_schema_names(collection: str) -> tuple[str, str]:
+    """The component names of a collection's feature and feature collection schemas; for a
+    collection without written ones, generated from its public model (any geometry)."""
+    if collection in _FEATURE_SCHEMA:
+        return _FEATURE_SCHEMA[collection]
+    from chalicelib.features.schemas import property_model
+
+    stem = "".join(part.capitalize() for part in collection.split("-"))
+    feature, features, properties = f"{stem}Feature", f"{stem}Features", f"{stem}Properties"
+    if feature not in _SCHEMAS:
+        generated = model_schemas({properties: property_model(collection)}, "serialization")
+        for name, schema in generated.items():
+            _SCHEMAS.setdefault(name, schema)
+        geometry = {
+            "nullable": True,
+            "type": "object",
+            "oneOf": [_ref("schemas", n) for n in ("Point", "Polygon", "MultiPolygon")],
+        }
+        _SCHEMAS[feature] = _feature_schema(properties, geometry)
+        _SCHEMAS[features] = _collection_schema(feature)
+    return feature, features
+
+
+def _feature_response(description: str, schema: str) -> dict[str, Any]:
+    """Features in each format the items and item routes answer in."""
+    return {
+        "description": description,
+        "headers": {
+            **_CACHE_HEADERS,
+            "Content-Crs": {"description": "The CRS of the geometries.", "schema": _STR},
+            "Link": {
+                "description": "CSV only: the links of the answer (self, collection, next), "
+                "as RFC 8288 writes them.",
+                "schema": _STR,
+            },
+        },
+        "content": {
+            GEOJSON: {"schema": _ref("schemas", schema)},
+            JSON: {"schema": _ref("schemas", schema)},
+            JSONFG: {"schema": {"type": "object"}},
+            CSV: {"schema": {"type": "string"}},
+        },
+    }
+
+
+def _properties_parameter(collection: str) -> str:
+    """`properties`: the collection's property names a feature keeps (registered once)."""
+    from chalicelib.features.schemas import property_names
+
+    key = f"{collection}.properties"
+    _PARAMETERS[key] = {
+        "name": "properties",
+        "in": "query",
+        "required": False,
+        "description": "Only these properties in each feature, in this order (the CSV columns). "
+        "An unknown name is a 400 that lists the properties.",
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(property_names(collection))},
+        },
+        "style": "form",
+        "explode": False,
+    }
+    return key
+
+
 def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[str]:
     """One `?property=value` equality parameter per queryable (Part 1, 7.15.7), registered in
     the components; clients that read the parameters (GDAL) learn the queryables from them."""
@@ -1327,7 +1418,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         ),
     }
     for cid, info in COLLECTION_INFO.items():
-        feature, features = _FEATURE_SCHEMA[cid]
+        feature, features = _feature_schema_names(cid)
         item_params = [
             "bbox",
             "bbox-crs",
@@ -1339,7 +1430,9 @@ def openapi_document(base: str) -> dict[str, Any]:
             "filter-lang",
             "filter-crs",
             "crs",
-            "f",
+            _properties_parameter(cid),
+            "skipGeometry",
+            "items-f",
             *_property_parameters(cid, info.filters),
         ]
         paths[f"/collections/{cid}"] = _get(
@@ -1352,11 +1445,12 @@ def openapi_document(base: str) -> dict[str, Any]:
             f"get_{cid}",
             f"{info.title}: a page of features, filtered",
             item_params,
-            _json_response(
-                "A page of features; `next` links to the following page", features, GEOJSON
+            _feature_response(
+                "A page of features; `next` links to the following page (in CSV, the `Link` "
+                "header holds the links)",
+                features,
             ),
         )
-        items["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", features)}
         paths[f"/collections/{cid}/items"] = items
         queryables_op = _get(
             f"get_{cid}_queryables",
@@ -1365,20 +1459,33 @@ def openapi_document(base: str) -> dict[str, Any]:
             {
                 "description": "The queryables",
                 "content": {
-                    "application/schema+json": {"schema": {"type": "object"}},
+                    SCHEMA_JSON: {"schema": {"type": "object"}},
                     JSON: {"schema": {"type": "object"}},
                 },
             },
         )
         paths[f"/collections/{cid}/queryables"] = queryables_op
+        paths[f"/collections/{cid}/schema"] = _get(
+            f"get_{cid}_schema",
+            f"The schema of the {info.title.lower()} features: id, geometry and every property "
+            "with its type and role (JSON Schema 2020-12, OGC API - Features - Part 5)",
+            ["f"],
+            {
+                "description": "The schema",
+                "headers": _CACHE_HEADERS,
+                "content": {
+                    SCHEMA_JSON: {"schema": {"type": "object"}},
+                    JSON: {"schema": {"type": "object"}},
+                },
+            },
+        )
         one = _get(
             f"get_{cid}_feature",
             f"One feature of {info.title.lower()}",
-            ["featureId", "crs", "f"],
-            _json_response("The feature", feature, GEOJSON),
+            ["featureId", "crs", _properties_parameter(cid), "skipGeometry", "items-f"],
+            _feature_response("The feature", feature),
             "404",
         )
-        one["get"]["responses"]["200"]["content"][JSON] = {"schema": _ref("schemas", feature)}
         paths[f"/collections/{cid}/items/{{featureId}}"] = one
     feed = _get(
         "getNewBusinesses",

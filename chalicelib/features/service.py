@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.domain.crs import EPSG25832, bbox_to_crs84, feature_to_crs
+from chalicelib.domain.crs import EPSG25832, bbox_to_crs84, feature_to_crs, to_crs_coordinates
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.filters import required_box, required_values
 from chalicelib.domain.geo import CRS84, EPSG4326
 from chalicelib.features import documents as D
+from chalicelib.features import schemas as S
 from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.features.cql import equality_filter, parse_filter
 from chalicelib.features.queryables import queryables, queryables_document
@@ -39,7 +40,11 @@ if TYPE_CHECKING:
 
 SCHEMA_JSON = "application/schema+json"
 _DOC_PARAMS = ("f",)
-_FEATURE_PARAMS = ("crs", "f")
+OUTPUT_PARAMS = ("properties", "skipGeometry")  # what each feature of an answer carries
+_FEATURE_PARAMS = ("crs", "f", *OUTPUT_PARAMS)
+# The answers of items and item: media type by `f`, and in the order `Accept` ties are broken.
+FEATURE_MEDIA = {"json": D.GEOJSON, "geojson": D.GEOJSON, "jsonfg": D.JSONFG, "csv": D.CSV}
+FEATURE_OFFERS = [D.GEOJSON, D.JSON, D.JSONFG, D.CSV]
 
 
 def _doc_media(req: HttpRequest, offers: list[str]) -> str:
@@ -109,11 +114,19 @@ class FeaturesService:
         body = orjson.dumps(doc)
         return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
+    def schema(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        """`/collections/{id}/schema`: the features' JSON Schema (Part 5)."""
+        cid = _known(collection_id)
+        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
+        body = orjson.dumps(S.schema_document(req.base_url, cid))
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         info = COLLECTION_INFO[cid]
         values = P.single_values(req.params, item_params(cid))
         media = _feature_media(req, values)
+        output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
         query = _items_query(values, cid)
         selection = selection_digest(cid, {**query.filters(), "crs": crs})
@@ -129,20 +142,22 @@ class FeaturesService:
             cid,
             req.base_url,
             media,
+            output.key(),
             orjson.dumps(values),  # in the request's order, as the links repeat it
             str(settings.page_max_bytes),
             hashlib.blake2b(settings.cursor_secret, digest_size=16).digest(),  # `next` links
         )
-        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=crs_header)):
+        extra = {**crs_header, **_download_headers(media, cid)}
+        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
         page = self.store.query(cid, query, count="cursor" not in values)
-        fit = _fitting(page.features, req.settings.page_max_bytes)
+        weight = 2.0 if media == D.JSONFG and crs != CRS84 else 1.0  # place and geometry
+        fit = _fitting(page.features, req.settings.page_max_bytes, weight)
         if fit < len(page.features):  # too large for one answer: a shorter page, then `next`
             query = query.model_copy(update={"limit": fit})
             page = self.store.query(cid, query, count="cursor" not in values)
         if page.number_matched is not None:
             number_matched = page.number_matched
-        features = _in_crs(page.features, crs)
         href = f"{req.base_url}/collections/{cid}/items"
         links = [
             D.link(with_query(href, values), "self", media, "This page"),
@@ -153,47 +168,187 @@ class FeaturesService:
                 req.settings.cursor_secret
             )
             links.append(D.link(with_query(href, {**values, "cursor": token}), "next", media))
-        body = D.feature_collection(features, links, number_matched)
-        data = [page.validator.encode()] if page.validator else features
+        data = [page.validator.encode()] if page.validator else page.features
         etag = cheap or etag_of(
-            *data, crs.encode(), orjson.dumps(links), str(number_matched).encode()
+            *data,
+            crs.encode(),
+            media.encode(),
+            output.key(),
+            orjson.dumps(links),
+            str(number_matched).encode(),
         )
-        return ok(req, body, media, etag=etag, max_age=60, extra=crs_header)
+        if media == D.CSV:
+            body = _csv(cid, _selected(page.features, crs, output), output)
+            extra["Link"] = _link_header(links)
+        elif media == D.JSONFG:
+            from chalicelib.features import formats
+
+            fg = _jsonfg_input(cid, page.features, crs, output)
+            body = formats.jsonfg_collection(
+                fg.docs,
+                links,
+                number_matched,
+                crs=crs,
+                feature_type=cid,
+                time_of=fg.time_of,
+                wgs84_geometry_of=fg.wgs84_geometry_of,
+            )
+        elif output.plain:  # the stored bytes as they are: no parse, no re-encode
+            body = D.feature_collection(_in_crs(page.features, crs), links, number_matched)
+        else:
+            encoded = [orjson.dumps(f) for f in _selected(page.features, crs, output)]
+            body = D.feature_collection(encoded, links, number_matched)
+        return ok(req, body, media, etag=etag, max_age=60, extra=extra)
 
     def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
         cid = _known(collection_id)
         values = P.single_values(req.params, _FEATURE_PARAMS)
         media = _feature_media(req, values)
+        output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
-        crs_header = {"Content-Crs": f"<{crs}>"}
+        extra = {"Content-Crs": f"<{crs}>", **_download_headers(media, cid)}
         # a tag for a feature that is gone cannot be held at an unchanged token: 304 first
         cheap = self._cheap_etag(
-            b"item", cid, feature_id, req.base_url, media, orjson.dumps(values)
+            b"item", cid, feature_id, req.base_url, media, output.key(), orjson.dumps(values)
         )
-        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=crs_header)):
+        if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
-        feature = self.store.get_feature(cid, feature_id)
-        if feature is None:
+        stored = self.store.get_feature(cid, feature_id)
+        if stored is None:
             raise NotFound(f"no feature '{feature_id}' in collection '{cid}'")
-        feature = _in_crs([feature], crs)[0]
         href = f"{req.base_url}/collections/{cid}/items/{feature_id}"
         links = [
             D.link(with_query(href, values), "self", media, "This feature"),
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, "The collection"),
         ]
-        body = D.single_feature(feature, links)
-        return ok(req, body, media, etag=cheap or etag_of(body), max_age=60, extra=crs_header)
+        if media == D.CSV:
+            body = _csv(cid, _selected([stored], crs, output), output)
+            extra["Link"] = _link_header(links)
+        elif media == D.JSONFG:
+            from chalicelib.features import formats
+
+            fg = _jsonfg_input(cid, [stored], crs, output)
+            body = formats.jsonfg_feature(
+                fg.docs[0],
+                links,
+                crs=crs,
+                feature_type=cid,
+                time_of=fg.time_of,
+                wgs84_geometry_of=fg.wgs84_geometry_of,
+            )
+        elif output.plain:
+            body = D.single_feature(_in_crs([stored], crs)[0], links)
+        else:
+            body = D.single_feature(orjson.dumps(_selected([stored], crs, output)[0]), links)
+        return ok(req, body, media, etag=cheap or etag_of(body), max_age=60, extra=extra)
+
+
+class _Output:
+    """What each feature of an answer carries: all properties or the ones `properties` names
+    (in its order), and its geometry unless `skipGeometry=true`."""
+
+    def __init__(self, properties: tuple[str, ...] | None, skip_geometry: bool) -> None:
+        self.properties = properties
+        self.skip_geometry = skip_geometry
+
+    @property
+    def plain(self) -> bool:
+        """Whether features go out as stored (no selection, geometry kept)."""
+        return self.properties is None and not self.skip_geometry
+
+    def key(self) -> bytes:
+        """The choice, for ETags."""
+        return orjson.dumps([self.properties, self.skip_geometry])
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if self.properties is not None:
+            props = doc.get("properties") or {}
+            doc["properties"] = {n: props[n] for n in self.properties if n in props}
+        if self.skip_geometry:
+            doc["geometry"] = None
+            doc.pop("bbox", None)
+        return doc
+
+
+def _output(values: dict[str, str], collection_id: str) -> _Output:
+    properties = None
+    if "properties" in values:
+        properties = P.parse_properties(values["properties"], S.property_names(collection_id))
+    skip = "skipGeometry" in values and P.parse_bool(values["skipGeometry"], "skipGeometry")
+    return _Output(properties, skip)
+
+
+def _selected(features: list[bytes], crs: str, output: _Output) -> list[dict[str, Any]]:
+    """The features as documents in `crs`, with the properties and geometry `output` keeps."""
+    return [output.apply(orjson.loads(f)) for f in _in_crs(features, crs)]
+
+
+def _jsonfg_input(cid: str, features: list[bytes], crs: str, output: _Output) -> _JsonFg:
+    """The features for JSON-FG: their geometry in `crs` (it becomes `place` outside CRS84),
+    each one's CRS84 geometry (the `geometry` member), and its `time`: the primary instant
+    (a business's founding date), null where unknown or where the collection has none. Both
+    are taken before `properties` selects, so a feature keeps its time without the property."""
+    temporal = S.temporal_property(cid)
+    member = "date" if temporal and temporal[1] == "date" else "timestamp"
+    out = _JsonFg()
+    for raw in features:
+        doc = orjson.loads(raw)
+        original = doc.get("geometry")
+        value = (doc.get("properties") or {}).get(temporal[0]) if temporal else None
+        if crs != CRS84:
+            doc["geometry"] = to_crs_coordinates(original, crs)
+        output.apply(doc)
+        out.docs.append(doc)
+        out.wgs84[id(doc)] = None if output.skip_geometry else original
+        out.times[id(doc.get("properties"))] = None if value is None else {member: value}
+    return out
+
+
+class _JsonFg:
+    """Features ready for the JSON-FG encoder, with what it asks of each one."""
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+        self.wgs84: dict[int, dict[str, Any] | None] = {}  # by id() of the feature
+        self.times: dict[int, dict[str, Any] | None] = {}  # by id() of its properties
+
+    def wgs84_geometry_of(self, feature: dict[str, Any]) -> dict[str, Any] | None:
+        return self.wgs84.get(id(feature))
+
+    def time_of(self, properties: dict[str, Any]) -> dict[str, Any] | None:
+        return self.times.get(id(properties))
+
+
+def _csv(cid: str, docs: list[dict[str, Any]], output: _Output) -> bytes:
+    from chalicelib.features import formats
+
+    columns = list(output.properties if output.properties is not None else S.property_names(cid))
+    return formats.csv_collection(docs, columns)
+
+
+def _download_headers(media: str, cid: str) -> dict[str, str]:
+    if media == D.CSV:
+        return {"Content-Disposition": f'inline; filename="{cid}.csv"'}
+    return {}
+
+
+def _link_header(links: list[dict[str, str]]) -> str:
+    """The links as an HTTP `Link` header (RFC 8288), for answers that cannot hold them."""
+    return ", ".join(
+        f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"' for link in links
+    )
 
 
 _PAGE_OVERHEAD = 16 * 1024  # links, numberMatched, timeStamp around the features
 
 
-def _fitting(features: list[bytes], max_bytes: int) -> int:
-    """How many of the features fit in an answer of at most `max_bytes` (at least one)."""
+def _fitting(features: list[bytes], max_bytes: int, weight: float = 1.0) -> int:
+    """How many of the features fit in an answer of at most `max_bytes` (at least one), each
+    taking `weight` times its stored size."""
     budget = max_bytes - _PAGE_OVERHEAD
-    total = 0
+    total = 0.0
     for n, feature in enumerate(features):
-        total += len(feature) + 1
+        total += len(feature) * weight + 1
         if total > budget:
             return max(n, 1)
     return len(features)
@@ -217,17 +372,17 @@ def _known(collection_id: str) -> str:
 
 
 def _feature_media(req: HttpRequest, values: dict[str, str]) -> str:
-    fmt = P.parse_format(values.get("f"))
+    fmt = P.parse_format(values.get("f"), P.ITEM_FORMATS)
     if fmt is not None:
-        return D.GEOJSON
-    return negotiate(req.header("accept"), [D.GEOJSON, D.JSON])
+        return FEATURE_MEDIA[fmt]
+    return negotiate(req.header("accept"), FEATURE_OFFERS)
 
 
 def item_params(collection_id: str) -> tuple[str, ...]:
     """The query parameters of a collection's items: the common ones, the shortcuts, and one
     equality parameter per queryable property (OGC API - Features Part 1, 7.15.7)."""
     info = COLLECTION_INFO[collection_id]
-    named = (*P.COMMON_ITEM_PARAMS, *FILTER_PARAMS, *info.filters)
+    named = (*P.COMMON_ITEM_PARAMS, *OUTPUT_PARAMS, *FILTER_PARAMS, *info.filters)
     return named + tuple(n for n in queryables(collection_id) if n not in named)
 
 
@@ -311,6 +466,6 @@ def _bounded(q: FeatureQuery) -> FeatureQuery:
             return q.model_copy(update={"filter": ["const", False]})
         update["bbox"] = box
     codes = required_values(q.filter, "municipality")
-    if codes is not None and len(codes) == 1 and q.municipality in (None, codes[0]):
-        update["municipality"] = codes[0]
+    if codes is not None and len(codes) == 1 and q.municipality in (None, codes[0][-3:]):
+        update["municipality"] = codes[0][-3:]  # the stores' index keeps three digits
     return q.model_copy(update=update) if update else q

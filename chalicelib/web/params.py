@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from chalicelib.domain.crs import EPSG25832, SUPPORTED_CRS, normalize_crs, validate_utm32_bbox
@@ -20,6 +21,7 @@ COMMON_ITEM_PARAMS = ("bbox", "bbox-crs", "limit", "datetime", "cursor", "crs", 
 COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
     "businesses": ("municipality", "industry", "network", "status", "q"),
     "networks": ("municipality", "q"),
+    "network-meeting-places": ("municipality", "q"),
     "municipalities": ("q",),
 }
 
@@ -220,9 +222,43 @@ def parse_text(value: str) -> str:
     return text
 
 
-def parse_format(value: str | None) -> str | None:
+DOC_FORMATS = ("json", "geojson")
+ITEM_FORMATS = ("json", "geojson", "jsonfg", "csv")
+
+
+def parse_format(value: str | None, allowed: tuple[str, ...] = DOC_FORMATS) -> str | None:
+    """The `f` parameter, one of `allowed` (None when it is not given)."""
     if value is None:
         return None
-    if value not in ("json", "geojson"):
-        raise InvalidParameter("f must be 'json' or 'geojson'", parameter="f")
+    if value not in allowed:
+        names = ", ".join(f"'{a}'" for a in allowed)
+        raise InvalidParameter(f"f must be one of {names}", parameter="f")
     return value
+
+
+def parse_properties(value: str, known: Iterable[str]) -> tuple[str, ...]:
+    """`properties=a,b,c`: the names of the properties each feature keeps, in the order given,
+    each once. Empty: none. A name the collection does not have is a 400 that lists them."""
+    names = list(known)
+    picked: list[str] = []
+    for part in value.split(","):
+        name = part.strip()
+        if not name and value.strip() == "":
+            continue
+        if name not in names:
+            shown = name if len(name) <= 60 else name[:60] + "..."
+            raise InvalidParameter(
+                f"properties: unknown property '{shown}'; the properties are: {', '.join(names)}",
+                parameter="properties",
+            )
+        if name not in picked:
+            picked.append(name)
+    return tuple(picked)
+
+
+def parse_bool(value: str, name: str) -> bool:
+    """`true` or `false` (any case)."""
+    text = value.strip().lower()
+    if text not in ("true", "false"):
+        raise InvalidParameter(f"{name} must be 'true' or 'false'", parameter=name)
+    return text == "true"
