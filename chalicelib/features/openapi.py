@@ -582,6 +582,9 @@ _MULTIPOLYGON = {
 }
 
 _GENERATED = _generated_schemas()
+# A feature carries every property, unless `properties` chose some: none is required.
+for _name in ("BusinessProperties", "NetworkProperties", "MunicipalityProperties"):
+    _GENERATED[_name].pop("required", None)
 _NULLABLE_POINT = {**_GENERATED["Point"], "nullable": True}  # 3.0.3: `nullable` needs a `type`
 
 
@@ -711,10 +714,16 @@ _SCHEMAS: dict[str, Any] = {
             ]
         },
     ),
-    "NetworkMeetingPlace": _feature_schema("NetworkProperties", _ref("schemas", "Point")),
-    "Municipality": _feature_schema(
+    "NetworkMeetingPlace": _feature_schema("NetworkProperties", _NULLABLE_POINT),
+    "Municipality": _feature_schema(  # no geometry only with skipGeometry
         "MunicipalityProperties",
-        {"oneOf": [_ref("schemas", "Polygon"), _ref("schemas", "MultiPolygon")]},
+        {
+            "oneOf": [
+                _ref("schemas", "Polygon"),
+                _ref("schemas", "MultiPolygon"),
+                {"type": "object", "nullable": True, "enum": [None]},
+            ]
+        },
     ),
     "NearbyNetwork": {
         "type": "object",
@@ -1031,6 +1040,7 @@ _RESPONSES: dict[str, Any] = {
     "Unprocessable": _error("The body breaks the rules; `parameter` names the field."),
     "PreconditionRequired": _error("Send If-Match with the ETag last read."),
     "TooManyRequests": _error("Too many requests from this client, or a full queue."),
+    "RequestTooLarge": _error("The request line and headers exceed 64 KiB (the server's limit)."),
 }
 
 
@@ -1041,6 +1051,7 @@ def _errors(*codes: str) -> dict[str, Any]:
         "404": "NotFound",
         "406": "NotAcceptable",
         "429": "TooManyRequests",
+        "431": "RequestTooLarge",
         "500": "ServerError",
         "503": "StoreUnavailable",
     }
@@ -1066,7 +1077,10 @@ def _get(op_id: str, summary: str, params: list[str], ok: dict[str, Any], *errs:
             "summary": summary,
             "tags": ["OGC API - Features"],
             "parameters": [_ref("parameters", p) for p in params],
-            "responses": {"200": ok, **_errors("304", "400", *errs, "406", "500", "503")},
+            "responses": {
+                "200": ok,
+                **_errors("304", "400", *errs, "406", "431", "500", "503"),
+            },
         }
     }
 

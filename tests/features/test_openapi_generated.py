@@ -90,10 +90,12 @@ def test_schema_properties_are_the_model_fields(name: str) -> None:
     assert list(SCHEMAS[name]["properties"]) == list(model.model_fields)
 
 
-def test_public_properties_list_every_field_as_required() -> None:
-    """Every public feature carries every property, null where the rules withhold it."""
+def test_public_properties_list_every_field_and_require_none() -> None:
+    """Every public feature carries every property (null where the rules withhold it) unless
+    `properties=` chose some: the schema lists them all and requires none."""
     for name in ("BusinessProperties", "NetworkProperties", "MunicipalityProperties"):
-        assert SCHEMAS[name]["required"] == list(GENERATED[name].model_fields)
+        assert list(SCHEMAS[name]["properties"]) == list(GENERATED[name].model_fields)
+        assert "required" not in SCHEMAS[name]
         assert "additionalProperties" not in SCHEMAS[name]  # search and feed add properties
 
 
@@ -142,8 +144,9 @@ def test_the_schema_refuses_what_the_privacy_rules_never_send() -> None:
     assert f is not None
     assert _errors({**f, "properties": {**f["properties"], "employees": "7"}}, "Business")
     assert _errors({**f, "properties": {**f["properties"], "status": "gone"}}, "Business")
+    # a property left out is allowed: `properties=` chooses which ones a feature carries
     missing = {k: v for k, v in f["properties"].items() if k != "address"}
-    assert _errors({**f, "properties": missing}, "Business")
+    assert not _errors({**f, "properties": missing}, "Business")
 
 
 def test_valid_bodies_pass_both_the_model_and_the_schema() -> None:

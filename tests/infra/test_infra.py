@@ -248,10 +248,11 @@ class _RecordingClient:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_table_is_the_one_the_code_creates(templates: dict, stage: str) -> None:
-    from chalicelib.store.dynamodb import DynamoDBStore
+
+    from chalicelib.store.dynamodb.schema import create_table
 
     client = _RecordingClient()
-    DynamoDBStore(f"mikrokort-{stage}", client=client).create_table()
+    create_table(client, f"mikrokort-{stage}")
     code = client.create_table_kwargs
     table = templates[stage]["Resources"]["Table"]
     p = table["Properties"]
