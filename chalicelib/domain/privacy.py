@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.domain.geo import snap_to_grid
 from chalicelib.domain.models import Business, Municipality, Network, is_personal_form
 from chalicelib.domain.public import (
+    LIST_SEPARATOR,
     PublicBusinessProperties,
     PublicMunicipalityProperties,
     PublicNetworkProperties,
@@ -70,7 +71,7 @@ def public_workplaces(b: Business) -> str | None:
         for w in b.workplaces
         if w.active
     )
-    return ";".join(f"{where}:{size}" for where, size, _ in units)
+    return LIST_SEPARATOR.join(f"{where}:{size}" for where, size, _ in units)
 
 
 def public_business(b: Business) -> dict[str, Any] | None:

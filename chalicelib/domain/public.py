@@ -6,7 +6,7 @@ columns from `PublicBusinessProperties`, so the three cannot drift apart.
 
 Every property holds one value (text, number, date, boolean or null), because GIS files hold
 nothing else: QGIS and GDAL write a feature with a list or a nested object to no format at all.
-Lists are `;`-joined text (`LIST_SEPARATOR`), a nested object is its own fields, and a
+Lists are `|`-joined text (`LIST_SEPARATOR`), a nested object is its own fields, and a
 kommunekode has four digits ("0376"), as DAGI and every official data set write it (the
 service keeps three inside; `public_code` and `internal_code` convert).
 """
@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from chalicelib.domain.models import EmployeeGroup, Postcode
 
-LIST_SEPARATOR = ";"
+# "|", not ";": GDAL cannot read GeoJSON given as text when a value holds a ";"
+LIST_SEPARATOR = "|"
 
 PublicKommunekode = Annotated[
     str, Field(pattern=r"^[0-9]{4}$", description="4-digit kommunekode, as DAGI writes it")
@@ -43,7 +44,7 @@ def joined(items: list[str]) -> str:
 
 
 def split(text: str | None) -> list[str]:
-    """A `;`-joined text property as its list."""
+    """A `|`-joined text property as its list."""
     return [part for part in (text or "").split(LIST_SEPARATOR) if part]
 
 
@@ -122,7 +123,7 @@ class PublicBusinessProperties(BaseModel):
     )
     networks: str = Field(
         max_length=4000,
-        description="Ids of the business networks it belongs to, separated by ; (empty: none).",
+        description="Ids of the business networks it belongs to, separated by | (empty: none).",
     )
     phone: str | None = Field(description="Public phone, where the privacy rules allow.")
     email: str | None = Field(description="Public e-mail, where the privacy rules allow.")
@@ -134,7 +135,7 @@ class PublicBusinessProperties(BaseModel):
     workplaces: str | None = Field(
         max_length=4000,
         description="The business's active workplaces (production units) in the covered "
-        "municipalities, as kommunekode:size group separated by ; (e.g. 0376:2-4;0390:0; ? "
+        "municipalities, as kommunekode:size group separated by | (e.g. 0376:2-4|0390:0; ? "
         "where the register gives no size): the workplace level of the employment figures. "
         "Null where the register's units were not read.",
     )
@@ -153,12 +154,12 @@ class PublicNetworkProperties(BaseModel):
     email: str | None
     phone: str | None
     municipalities: str = Field(
-        description="The kommunekoder (4 digits) it works in, separated by ;."
+        description="The kommunekoder (4 digits) it works in, separated by |."
     )
     meeting_place_name: str | None
     meeting_place_lon: float | None = Field(description="Meeting place, WGS84 longitude.")
     meeting_place_lat: float | None = Field(description="Meeting place, WGS84 latitude.")
-    tags: str = Field(description="Tags, separated by ; (empty: none).")
+    tags: str = Field(description="Tags, separated by | (empty: none).")
     member_count: int = Field(ge=0, description="Members shown to the public.")
     founded: date | None
     updated_at: Timestamp

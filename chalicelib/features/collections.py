@@ -37,7 +37,8 @@ COLLECTION_INFO: dict[str, CollectionInfo] = {
         title="Business networks",
         description=(
             "Local networks of self-employed people and small firms: the area each covers "
-            "(Polygon or MultiPolygon; no geometry for a network without an area), how to reach "
+            "(Polygon or MultiPolygon; a network that drew no area is in "
+            "network-meeting-places only), how to reach "
             "them and how many members the public sees. Their meeting places are the collection "
             "network-meeting-places; members are the businesses whose `networks` names the "
             "network (`/collections/businesses/items?network=<id>`). No temporal extent: "

@@ -406,6 +406,8 @@ def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
             if start is None and end is None:
                 fields["filter"] = ["not", ["null", "founded"]]
     terms = _filter_terms(values, collection_id)
+    if collection_id == "networks":  # the areas: a network without one is a meeting place only
+        terms.append(["not", ["null", "geometry"]])
     if utm_box is not None:
         terms.append(utm_box)
     if terms:

@@ -15,7 +15,12 @@ from typing import Any
 
 from chalicelib import DATA_DIR
 from chalicelib.domain.models import MICRO_GROUPS, PERSONALLY_OWNED_FORMS
-from chalicelib.domain.public import business_network_ids, internal_code, network_codes
+from chalicelib.domain.public import (
+    LIST_SEPARATOR,
+    business_network_ids,
+    internal_code,
+    network_codes,
+)
 from chalicelib.domain.reference import official_name
 
 DEFAULT_CONFIG = DATA_DIR / "barometer.toml"
@@ -196,7 +201,7 @@ class BarometerBuilder:
         group, form = p.get("employees"), p.get("company_form")
         if group not in MICRO_GROUPS or not active_on(p, self._ends[self.year]):
             return
-        units = [u.partition(":") for u in (p.get("workplaces") or "").split(";") if u]
+        units = [u.partition(":") for u in (p.get("workplaces") or "").split(LIST_SEPARATOR) if u]
         home = internal_code(p["municipality"]) if p.get("municipality") else None
         if units:
             owners = self.params.jobs(None, form)  # a working owner, once

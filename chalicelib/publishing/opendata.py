@@ -39,7 +39,7 @@ BUSINESS_FIELDS: list[tuple[str, str, str]] = [
     ("lon", "number", "Longitude, WGS84 (coarsened for personally owned firms)"),
     ("lat", "number", "Latitude, WGS84"),
     ("location_precision", _STRING, "address, grid (coarsened to about 250 m) or postcode"),
-    ("networks", _STRING, "Ids of the business networks it belongs to, separated by ;"),
+    ("networks", _STRING, "Ids of the business networks it belongs to, separated by |"),
     ("phone", _STRING, "Public phone (only where the privacy rules allow)"),
     ("email", _STRING, "Public e-mail (only where the privacy rules allow)"),
     ("website", _STRING, "Website (only where the privacy rules allow)"),
@@ -53,7 +53,7 @@ BUSINESS_FIELDS: list[tuple[str, str, str]] = [
         "workplaces",
         _STRING,
         "Active workplaces (production units) in the covered municipalities as "
-        "kommunekode:size group, separated by ; (empty where the units were not read)",
+        "kommunekode:size group, separated by | (empty where the units were not read)",
     ),
 ]
 

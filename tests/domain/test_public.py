@@ -112,7 +112,7 @@ def test_workplaces_are_published_flat_by_municipality_and_size_only() -> None:
     ]
     f = public_business(business(workplaces=units))
     assert f is not None
-    assert f["properties"]["workplaces"] == "0376:2-4;0376:?;0390:0"
+    assert f["properties"]["workplaces"] == "0376:2-4|0376:?|0390:0"
     assert "Vej 1" not in str(f)  # a unit's address is never published
     assert f["properties"]["seated_elsewhere"] is False
     unread = public_business(business())

@@ -81,12 +81,15 @@ def test_owslib_lists_collections_and_reads_items(server: str) -> None:
 
     api = Features(server + "/")
     ids = {c["id"] for c in api.collections()["collections"]}
-    assert ids == {"businesses", "networks", "municipalities"}
+    assert ids == {"businesses", "networks", "network-meeting-places", "municipalities"}
     items = api.collection_items("businesses", limit=25, municipality="390")
     assert len(items["features"]) == 25
-    assert all(f["properties"]["municipality"] == "390" for f in items["features"])
+    assert all(f["properties"]["municipality"] == "0390" for f in items["features"])
     nets = api.collection_items("networks")
-    assert nets["numberMatched"] == len(nets["features"]) >= 25
+    places = api.collection_items("network-meeting-places")
+    assert nets["numberMatched"] == len(nets["features"]) >= 15
+    assert places["numberMatched"] == len(places["features"]) >= 15
+    assert all(f["geometry"]["type"] == "Point" for f in places["features"])
     one = api.collection_item("municipalities", "376")
     assert one["properties"]["name"] == "Guldborgsund"
     assert api.conformance()["conformsTo"]

@@ -159,7 +159,7 @@ def test_property_filters(api: str, http: requests.Session) -> None:
     members = http.get(url, params={"network": net["id"], "limit": 1000}).json()["features"]
     everyone = http.get(url, params={"limit": 10_000}).json()["features"]
     assert len(everyone) < 10_000
-    named = [f["id"] for f in everyone if net["id"] in f["properties"]["networks"].split(";")]
+    named = [f["id"] for f in everyone if net["id"] in f["properties"]["networks"].split("|")]
     assert sorted(f["id"] for f in members) == sorted(named)
     assert len(members) == net["properties"]["member_count"] > 0
 

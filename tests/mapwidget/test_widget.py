@@ -124,7 +124,7 @@ def test_map_data_holds_exactly_the_public_active_businesses(
                 p["industry_section"],
                 p["industry_text"],
             )
-            assert ";".join(sorted(networks[i]["id"] for i in row["networks"])) == p["networks"]
+            assert "|".join(sorted(networks[i]["id"] for i in row["networks"])) == p["networks"]
         # no contact details of businesses at all: the map does not need them
         raw = http.get(f"{api}/municipalities/{code}/map-data").text
         for cvr in list(rows)[:200]:
@@ -200,7 +200,7 @@ def _feature(cvr: str, networks: list[str], geometry: bool = True) -> dict[str, 
             "postcode": "4800",
             "city": "Nykøbing F",
             "location_precision": "grid",
-            "networks": ";".join(networks),
+            "networks": "|".join(networks),
             "phone": "+45 11 22 33 44",
             "email": "hemmelig@example.dk",
         },
@@ -214,7 +214,7 @@ def _network(nid: str, codes: list[str]) -> dict[str, Any]:
         "geometry": None,  # no area: the marker is the meeting place
         "properties": {
             "name": nid,
-            "municipalities": ";".join(c.zfill(4) for c in codes),
+            "municipalities": "|".join(c.zfill(4) for c in codes),
             "meeting_place_lon": 11.5,
             "meeting_place_lat": 54.5,
             "member_count": 3,

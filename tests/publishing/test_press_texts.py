@@ -56,7 +56,7 @@ def _doc(shape: str) -> dict[str, Any]:
                 "id": "laug",
                 "properties": {
                     "name": "Håndværkerlauget",
-                    "municipalities": "0376;0390",
+                    "municipalities": "0376|0390",
                     "member_count": 2,
                 },
             }
@@ -329,7 +329,7 @@ def test_a_release_for_some_municipalities_sums_theirs() -> None:
         "id": "n",
         "properties": {
             "name": "Net",
-            "municipalities": "0376;0390",
+            "municipalities": "0376|0390",
             "member_count": 1,
         },
     }

@@ -19,7 +19,7 @@ def _old_shape(feature: dict) -> bytes:
     """A feature as the previous version rendered it."""
     p = dict(feature["properties"])
     p["municipality"] = p["municipality"][-3:]
-    p["networks"] = [n for n in p["networks"].split(";") if n]
+    p["networks"] = [n for n in p["networks"].split("|") if n]
     return orjson.dumps({**feature, "properties": p})
 
 

@@ -186,7 +186,7 @@ def test_network_membership_is_served_and_filterable(loaded: Store, sample) -> N
     q = FeatureQuery(network=net.id, limit=10)
     assert sorted(_all_ids(loaded, q)) == _expected(sample, q)
     member = orjson.loads(loaded.get_feature("businesses", net.members[0]) or b"{}")
-    assert net.id in member["properties"]["networks"].split(";")
+    assert net.id in member["properties"]["networks"].split("|")
 
 
 def test_membership_changes_rerender_businesses(store: Store) -> None:

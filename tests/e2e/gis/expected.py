@@ -206,7 +206,7 @@ def flat(value: Any) -> Any:
     """A property value as a flat file holds it: lists joined by ";" (the target API's
     convention for networks, municipalities, tags), objects as their JSON."""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return "|".join(str(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
