@@ -15,7 +15,7 @@ import orjson
 from chalicelib.domain.crs import EPSG25832, bbox_to_crs84, feature_to_crs, to_crs_coordinates
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.filters import required_box, required_values
-from chalicelib.domain.geo import CRS84, EPSG4326
+from chalicelib.domain.geo import CRS84, EPSG4326, bbox_intersection
 from chalicelib.features import documents as D
 from chalicelib.features import schemas as S
 from chalicelib.features.collections import COLLECTION_INFO
@@ -461,12 +461,11 @@ def _bounded(q: FeatureQuery) -> FeatureQuery:
     update: dict[str, object] = {}
     box = required_box(q.filter)
     if box is not None:
-        if q.bbox is not None:
-            b = q.bbox
-            box = (max(b[0], box[0]), max(b[1], box[1]), min(b[2], box[2]), min(b[3], box[3]))
-        if box[0] > box[2] or box[1] > box[3]:
+        # the filter's box may itself be empty (disjoint terms): intersecting it says so
+        joined = bbox_intersection(q.bbox if q.bbox is not None else box, box)
+        if joined is None:
             return q.model_copy(update={"filter": ["const", False]})
-        update["bbox"] = box
+        update["bbox"] = joined
     codes = required_values(q.filter, "municipality")
     if codes is not None and len(codes) == 1 and q.municipality in (None, codes[0][-3:]):
         update["municipality"] = codes[0][-3:]  # the stores' index keeps three digits
