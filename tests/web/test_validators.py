@@ -19,6 +19,9 @@ from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.web.http import HttpRequest, HttpResponse
 from tests.factories import business, cvr_number, network
 
+# A network with an area: the networks collection lists only those (the rest are meeting places).
+AREA = {"type": "Polygon", "coordinates": [[[11.8, 54.7], [11.9, 54.7], [11.9, 54.8], [11.8, 54.7]]]}
+
 READS = ("query", "get_feature", "extent", "get_business", "get_network")
 
 
@@ -46,7 +49,7 @@ def _seed(path: Path) -> None:
     s = open_store(f"sqlite:///{path}")
     s.upsert_municipalities(load_municipalities(["376"]))
     s.upsert_businesses([business(cvr_number(n), name=f"Firma {n}") for n in range(30)])
-    s.upsert_networks([network("net", members=[cvr_number(1), cvr_number(2)])])
+    s.upsert_networks([network("net", members=[cvr_number(1), cvr_number(2)], area=AREA)])
     s.close()
 
 
@@ -104,7 +107,7 @@ def test_after_a_write_the_old_tag_gets_the_new_answer(store: CountingStore, rou
     call = _routes(store)[route]
     first: HttpResponse = call()
     store.upsert_businesses([business(cvr_number(3), name="Omdøbt ApS")])
-    store.upsert_networks([network("net", name="Nyt navn", members=[cvr_number(1)])])
+    store.upsert_networks([network("net", name="Nyt navn", members=[cvr_number(1)], area=AREA)])
     after: HttpResponse = call(if_none_match=first.headers["ETag"])
     if route in ("map-data", "items", "networks", "item"):  # answers that show the change
         assert after.status == 200 and after.body != first.body
