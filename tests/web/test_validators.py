@@ -20,7 +20,10 @@ from chalicelib.web.http import HttpRequest, HttpResponse
 from tests.factories import business, cvr_number, network
 
 # A network with an area: the networks collection lists only those (the rest are meeting places).
-AREA = {"type": "Polygon", "coordinates": [[[11.8, 54.7], [11.9, 54.7], [11.9, 54.8], [11.8, 54.7]]]}
+AREA = {
+    "type": "Polygon",
+    "coordinates": [[[11.8, 54.7], [11.9, 54.7], [11.9, 54.8], [11.8, 54.7]]],
+}
 
 READS = ("query", "get_feature", "extent", "get_business", "get_network")
 
