@@ -45,6 +45,10 @@ def _queryables(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse
     return s.features.queryables(r, collection_id)
 
 
+def _sortables(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
+    return s.features.sortables(r, collection_id)
+
+
 def _schema(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
     return s.features.schema(r, collection_id)
 
@@ -200,6 +204,7 @@ ROUTES: tuple[Route, ...] = (
     Route("collections", "GET", "/collections", _collections),
     Route("collection", "GET", "/collections/{collection_id}", _collection),
     Route("queryables", "GET", "/collections/{collection_id}/queryables", _queryables),
+    Route("sortables", "GET", "/collections/{collection_id}/sortables", _sortables),
     Route("schema", "GET", "/collections/{collection_id}/schema", _schema),
     Route("items", "GET", "/collections/{collection_id}/items", _items),
     Route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),

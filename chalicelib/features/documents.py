@@ -30,6 +30,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    # sortby and /sortables (OGC API - Records 1.0's sorting class; features/sortables.py)
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
     # OGC API - Features - Part 5 / Common - Part 3: Schemas 1.0 (OGC 23-058r2, Annex A):
     # /collections/{id}/schema, its link, the roles id, primary-geometry and primary-instant
     "http://www.opengis.net/spec/ogcapi-common-3/1.0/conf/schemas",
@@ -40,6 +42,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SORTABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 SCHEMA_JSON = "application/schema+json"
 JSONFG = "application/vnd.ogc.fg+json"
@@ -103,6 +106,12 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
                 QUERYABLES_REL,
                 SCHEMA_JSON,
                 "The properties a filter may name",
+            ),
+            link(
+                f"{href}/sortables",
+                SORTABLES_REL,
+                SCHEMA_JSON,
+                "The properties sortby may name",
             ),
             *(
                 link(f"{href}/schema", rel, SCHEMA_JSON, "The schema of the features")

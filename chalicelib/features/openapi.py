@@ -1368,6 +1368,31 @@ def _properties_parameter(collection: str) -> str:
     return key
 
 
+def _sortby_parameter(collection: str) -> str:
+    """`sortby`: up to five sortables, each with an optional + or - (registered once)."""
+    from chalicelib.features.sortables import MAX_KEYS, sortables
+
+    names = "|".join(sortables(collection))
+    key = f"{collection}.sortby"
+    _PARAMETERS[key] = {
+        "name": "sortby",
+        "in": "query",
+        "required": False,
+        "description": "The order of the features: sortables (see the collection's `sortables` "
+        "link) with + (ascending, the default) or -, e.g. `-founded,name`. Missing values come "
+        "last ascending, first descending; ties by id. A selection of more than 20,000 "
+        "features cannot be sorted (a 400 asks for a bbox, municipality or filter).",
+        "schema": {
+            "type": "array",
+            "maxItems": MAX_KEYS,
+            "items": {"type": "string", "pattern": f"^[+-]?({names})$"},
+        },
+        "style": "form",
+        "explode": False,
+    }
+    return key
+
+
 def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[str]:
     """One `?property=value` equality parameter per queryable (Part 1, 7.15.7), registered in
     the components; clients that read the parameters (GDAL) learn the queryables from them."""
@@ -1446,6 +1471,7 @@ def openapi_document(base: str) -> dict[str, Any]:
             "crs",
             _properties_parameter(cid),
             "skipGeometry",
+            _sortby_parameter(cid),
             "items-f",
             *_property_parameters(cid, info.filters),
         ]
@@ -1479,6 +1505,18 @@ def openapi_document(base: str) -> dict[str, Any]:
             },
         )
         paths[f"/collections/{cid}/queryables"] = queryables_op
+        paths[f"/collections/{cid}/sortables"] = _get(
+            f"get_{cid}_sortables",
+            f"The properties sortby on {info.title.lower()} may name (JSON Schema)",
+            ["f"],
+            {
+                "description": "The sortables",
+                "content": {
+                    SCHEMA_JSON: {"schema": {"type": "object"}},
+                    JSON: {"schema": {"type": "object"}},
+                },
+            },
+        )
         paths[f"/collections/{cid}/schema"] = _get(
             f"get_{cid}_schema",
             f"The schema of the {info.title.lower()} features: id, geometry and every property "

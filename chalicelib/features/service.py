@@ -17,10 +17,12 @@ from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.filters import required_box, required_values
 from chalicelib.domain.geo import CRS84, EPSG4326, bbox_intersection
 from chalicelib.features import documents as D
+from chalicelib.features import paging
 from chalicelib.features import schemas as S
 from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.features.cql import equality_filter, parse_filter
 from chalicelib.features.queryables import queryables, queryables_document
+from chalicelib.features.sortables import parse_sortby, sortables_document
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
@@ -107,6 +109,13 @@ class FeaturesService:
         token = self.store.change_token()
         return None if token is None else version_etag(token, *parts)
 
+    def sortables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        cid = _known(collection_id)
+        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
+        doc = sortables_document(req.base_url, cid, COLLECTION_INFO[cid].title)
+        body = orjson.dumps(doc)
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+
     def queryables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         media = _doc_media(req, [SCHEMA_JSON, D.JSON])
@@ -146,8 +155,13 @@ class FeaturesService:
             orjson.dumps(values),  # in the request's order, as the links repeat it
             str(settings.page_max_bytes),
             hashlib.blake2b(settings.cursor_secret, digest_size=16).digest(),  # `next` links
+            paging.next_limit(req, values.get("limit")) or "",
         )
-        extra = {**crs_header, **_download_headers(media, cid)}
+        extra = {
+            **crs_header,
+            **_download_headers(media, cid),
+            "Vary": paging.vary(values.get("limit")),
+        }
         if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
         page = self.store.query(cid, query, count="cursor" not in values)
@@ -167,7 +181,10 @@ class FeaturesService:
             token = Cursor(page.next_after, number_matched, selection).encode(
                 req.settings.cursor_secret
             )
-            links.append(D.link(with_query(href, {**values, "cursor": token}), "next", media))
+            onward = {**values, "cursor": token}
+            if (limit := paging.next_limit(req, values.get("limit"))) is not None:
+                onward["limit"] = limit
+            links.append(D.link(with_query(href, onward), "next", media))
         data = [page.validator.encode()] if page.validator else page.features
         etag = cheap or etag_of(
             *data,
@@ -382,7 +399,7 @@ def item_params(collection_id: str) -> tuple[str, ...]:
     """The query parameters of a collection's items: the common ones, the shortcuts, and one
     equality parameter per queryable property (OGC API - Features Part 1, 7.15.7)."""
     info = COLLECTION_INFO[collection_id]
-    named = (*P.COMMON_ITEM_PARAMS, *OUTPUT_PARAMS, *FILTER_PARAMS, *info.filters)
+    named = (*P.COMMON_ITEM_PARAMS, *OUTPUT_PARAMS, *FILTER_PARAMS, "sortby", *info.filters)
     return named + tuple(n for n in queryables(collection_id) if n not in named)
 
 
@@ -424,6 +441,8 @@ def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
         fields["status"] = P.parse_status(values["status"])
     if "q" in values:
         fields["q"] = P.parse_text(values["q"])
+    if "sortby" in values:
+        fields["sortby"] = parse_sortby(values["sortby"], collection_id)
     return _bounded(FeatureQuery(**fields))
 
 

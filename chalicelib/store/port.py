@@ -40,8 +40,10 @@ class FeatureQuery(BaseModel):
     founded_to: date | None = None  # founded on or before (`datetime`)
     # a checked filter (chalicelib.domain.filters) on the public properties, from CQL2
     filter: list[Any] | None = None
+    # `sortby`: (property, descending) pairs; None is each store's own order (by id)
+    sortby: tuple[tuple[str, bool], ...] | None = None
     limit: int = Field(default=100, ge=1, le=10_000)
-    after: str | None = None  # keyset position: the last id of the previous page
+    after: str | None = None  # keyset position: the last id (or sort position) of the last page
 
     def filters(self) -> dict[str, object]:
         """The selection without paging: what a cursor must stay bound to."""

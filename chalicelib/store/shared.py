@@ -227,15 +227,48 @@ def public_networks(networks: Iterable[Network], hidden: set[str]) -> list[dict[
     return [public_network(n, [m for m in n.members if m not in hidden]) for n in networks]
 
 
+SORT_MAX = 20_000  # a sorted selection is read whole: a municipality's firms, not a country's
+
+
 class StoreBase:
     """Adapters implement the business queries and list the small collections' features."""
 
     def query(
         self, collection: CollectionId, q: FeatureQuery, *, count: bool = False
     ) -> FeaturePage:
+        if q.sortby:
+            return self._sorted(collection, q, count)
         if collection == "businesses":
             return self._query_businesses(q, count)
         return select_small(self._collection_features(collection), q, count=count)
+
+    def _sorted(self, collection: CollectionId, q: FeatureQuery, count: bool) -> FeaturePage:
+        """A page of the selection in `sortby` order: the selection is read whole in the
+        store's own order (at most SORT_MAX features), sorted, and cut after `q.after`."""
+        from chalicelib.domain.errors import InvalidParameter
+        from chalicelib.domain.sorting import page_after, sort_features
+
+        assert q.sortby
+        unsorted = q.model_copy(update={"sortby": None, "after": None, "limit": 10_000})
+        features: list[dict[str, Any]] = []
+        while True:
+            part = self.query(collection, unsorted)
+            features += [orjson.loads(f) for f in part.features]
+            if len(features) > SORT_MAX:
+                raise InvalidParameter(
+                    f"sortby orders at most {SORT_MAX:,} features and this selection holds "
+                    "more: add a bbox, a municipality or a filter",
+                    parameter="sortby",
+                )
+            if part.next_after is None:
+                break
+            unsorted = unsorted.model_copy(update={"after": part.next_after})
+        page, onward = page_after(sort_features(features, q.sortby), q.sortby, q.after, q.limit)
+        return FeaturePage(
+            features=[orjson.dumps(f) for f in page],
+            next_after=onward,
+            number_matched=len(features) if count else None,
+        )
 
     def get_feature(self, collection: CollectionId, feature_id: str) -> bytes | None:
         if collection == "businesses":

@@ -4,6 +4,7 @@ budget as well as at `limit`, and goes on with `next`; HEAD is answered wherever
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
 
 import orjson
 import pytest
@@ -85,3 +86,58 @@ def test_head_is_answered_wherever_get_is(client: Client, path: str) -> None:
     head = client.http.request("HEAD", path)
     assert head.status_code == get.status_code == 200
     assert head.body in (b"", None) and head.headers["ETag"] == get.headers["ETag"]
+
+
+def _next_limit(doc: dict) -> str | None:
+    hrefs = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+    return parse_qs(urlparse(hrefs[0]).query)["limit"][0] if hrefs else None
+
+
+GDAL_36 = {"User-Agent": "GDAL/3.6.2"}
+
+
+def test_gdal_before_3_8_gets_its_ten_then_pages_of_a_thousand(client: Client) -> None:
+    """GDAL 3.6 asks for limit=10 whatever the API says and follows `next` as written."""
+    first = client.http.get("/collections/businesses/items?limit=10", headers=GDAL_36)
+    doc = orjson.loads(first.body)
+    assert doc["numberReturned"] == 10  # the limit asked for is kept on this page
+    assert _next_limit(doc) == "1000"
+    assert first.headers["Vary"].startswith("Accept, User-Agent")
+    ids, path = [f["id"] for f in doc["features"]], _path_of_next(doc)
+    while path:
+        page = orjson.loads(client.http.get(path, headers=GDAL_36).body)
+        assert page["numberReturned"] > 10 or _next_limit(page) is None
+        ids += [f["id"] for f in page["features"]]
+        path = _path_of_next(page)
+    assert len(ids) == len(set(ids)) == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "agent", "want"),
+    [
+        ("/collections/businesses/items?limit=10", "Mozilla/5.0", "10"),
+        ("/collections/businesses/items?limit=10", "GDAL/3.12.1", "10"),  # reads /api itself
+        ("/collections/businesses/items?limit=20", "GDAL/3.6.2", "20"),  # a limit of its own
+    ],
+)
+def test_every_other_client_gets_its_own_limit_back(
+    client: Client, path: str, agent: str, want: str
+) -> None:
+    r = client.http.get(path, headers={"User-Agent": agent})
+    assert _next_limit(orjson.loads(r.body)) == want
+
+
+def test_the_answers_that_differ_by_agent_have_different_tags(client: Client) -> None:
+    path = "/collections/businesses/items?limit=10"
+    gdal = client.http.get(path, headers=GDAL_36)
+    browser = client.http.get(path, headers={"User-Agent": "Mozilla/5.0"})
+    assert gdal.headers["ETag"] != browser.headers["ETag"]
+    again = client.http.get(path, headers={**GDAL_36, "If-None-Match": browser.headers["ETag"]})
+    assert again.status_code == 200  # the browser's copy is not GDAL's
+    other = client.http.get("/collections/businesses/items?limit=20", headers=GDAL_36)
+    assert "User-Agent" not in other.headers["Vary"]  # varies only where it may
+
+
+def _path_of_next(doc: dict) -> str:
+    hrefs = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+    return "/" + hrefs[0].split("://", 1)[1].split("/", 1)[1] if hrefs else ""

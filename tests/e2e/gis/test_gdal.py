@@ -3,8 +3,10 @@
 What GDAL 3.6's OAPIF driver does, seen on the wire (`--debug on`, `HTTP: Fetch(url)`):
 
 * page size: 10 unless the PAGE_SIZE open option says otherwise; 3.6 does not read the
-  OpenAPI `limit` for it (it asks for /api only to translate a filter), so the tests that are
-  not about page size pass PAGE_SIZE=1000 to stay quick;
+  OpenAPI `limit` for it (it asks for /api only to translate a filter), but it follows each
+  page's `next` link as written, and the service writes 1000 there for a GDAL before 3.8
+  that asked for 10 (chalicelib/features/paging.py); the tests that are not about page size
+  pass PAGE_SIZE=1000 all the same, so that the first pages are large too;
 * `-where`: when /conformance lists filtering (GDAL 3.6 looks for the draft Part 3 classes)
   and /api documents `filter`, the translatable terms are sent as
   `filter=...&filter-lang=cql-text` (GDAL's draft dialect: dates as `'2020-01-01T'`,
@@ -78,22 +80,22 @@ def test_ogrinfo_spat_and_where(server: str, http: requests.Session, name: str) 
     assert _feature_count(run) == want, f"{flt.expression} in {BBOX}: want {want}\n" + run.explain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "GDAL 3.6's page size is 10 without PAGE_SIZE, whatever the service documents: it "
-        "never reads /api for it (seen on the wire: items?limit=10 throughout; GDAL 3.12 reads "
-        "the OpenAPI limit and asks for 1000, see test_pyogrio)"
-    ),
-)
-def test_gdal_picks_pages_of_at_least_1000(server: str, tmp_path: Path) -> None:
-    """ogr2ogr without PAGE_SIZE: the pages it asks for are of at least 1000 features."""
-    out = str(tmp_path / "n.gpkg")
-    run = run_gdal("ogr2ogr", "-f", "GPKG", out, f"OAPIF:{server}/", "networks")
+def test_gdal_picks_pages_of_at_least_1000(
+    server: str, http: requests.Session, tmp_path: Path
+) -> None:
+    """ogr2ogr without PAGE_SIZE: after the 10 it always asks for first, the `next` links it
+    follows ask for 1000, so the demo's businesses take a handful of requests, not 500."""
+    out = str(tmp_path / "b.gpkg")
+    run = run_gdal("ogr2ogr", "-f", "GPKG", out, f"OAPIF:{server}/", "businesses")
     assert run.returncode == 0, run.explain()
     limits = [int(m) for u in run.item_urls for m in re.findall(r"[?&]limit=(\d+)", u)]
-    assert limits, run.explain()
-    assert min(limits) >= 1000, run.explain()
+    assert limits[:1] == [10], run.explain()  # its built-in size, on the first page
+    onward = [n for u in run.item_urls if "cursor=" in u for n in re.findall(r"limit=(\d+)", u)]
+    assert onward and {int(n) for n in onward} == {1000}, run.explain()
+    total = expected.number_matched(http, server, "businesses")
+    assert len(run.item_urls) <= 3 + total // 1000, run.explain()
+    written = run_gdal("ogrinfo", "-so", out, "businesses")
+    assert _feature_count(written) == total, written.stdout[-2000:]
 
 
 # -- exports --------------------------------------------------------------------------------
