@@ -35,7 +35,9 @@ FORM_BODY = ("application/x-www-form-urlencoded", "application/json")
 
 # What a PUBLIC route answers to other sites (and to a CORS preflight).
 CORS_ALLOW_ORIGIN = "*"
-CORS_EXPOSE_HEADERS = ("ETag", "Content-Crs")
+# the headers a page on another site may read (beyond the CORS-safelisted ones): validators,
+# the CRS of the geometries, the paging links of a CSV page, a download's file name
+CORS_EXPOSE_HEADERS = ("ETag", "Content-Crs", "Link", "Content-Disposition")
 CORS_MAX_AGE = 86_400
 CORS_ALLOW_HEADERS = (
     "Authorization",
