@@ -162,27 +162,34 @@ def _shape_of(key: str) -> Any:
     return geometry
 
 
-@lru_cache(maxsize=256)
-def like_regex(pattern: str) -> re.Pattern[str]:
-    """CQL2 LIKE as a regular expression: `%` any run, `_` one character, `\\` escapes the next
-    character; case and accents count, as in CQL2 without CASEI/ACCENTI."""
-    out: list[str] = []
+def like_tokens(pattern: str) -> list[tuple[str, str]]:
+    """A CQL2 LIKE pattern read once for every translation: ("any", "%"), ("one", "_") and
+    ("literal", ch); `\\` escapes the next character, and a trailing one is itself a literal."""
+    out: list[tuple[str, str]] = []
     escaped = False
     for ch in pattern:
         if escaped:
-            out.append(re.escape(ch))
+            out.append(("literal", ch))
             escaped = False
         elif ch == "\\":
             escaped = True
         elif ch == "%":
-            out.append(".*")
+            out.append(("any", ch))
         elif ch == "_":
-            out.append(".")
+            out.append(("one", ch))
         else:
-            out.append(re.escape(ch))
+            out.append(("literal", ch))
     if escaped:
-        out.append(re.escape("\\"))
-    return re.compile("".join(out), re.DOTALL)
+        out.append(("literal", "\\"))
+    return out
+
+
+@lru_cache(maxsize=256)
+def like_regex(pattern: str) -> re.Pattern[str]:
+    """CQL2 LIKE as a regular expression: `%` any run, `_` one character; case and accents
+    count, as in CQL2 without CASEI/ACCENTI."""
+    parts = {"any": lambda _: ".*", "one": lambda _: ".", "literal": re.escape}
+    return re.compile("".join(parts[kind](ch) for kind, ch in like_tokens(pattern)), re.DOTALL)
 
 
 # -- what an index can use ------------------------------------------------------------------------

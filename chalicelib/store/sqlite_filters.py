@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain import filters
 from chalicelib.domain.filters import Filter, orjson_key
 
 # property -> column, where the column holds the public value itself
@@ -125,23 +126,8 @@ def ilike(value: str | None, pattern: str) -> int | None:
 
 def _glob(pattern: str) -> str:
     """A CQL2 LIKE pattern as a GLOB pattern: % -> *, _ -> ?, the GLOB specials as classes."""
-    out: list[str] = []
-    escaped = False
-    for ch in pattern:
-        if escaped:
-            out.append(_literal(ch))
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "%":
-            out.append("*")
-        elif ch == "_":
-            out.append("?")
-        else:
-            out.append(_literal(ch))
-    if escaped:
-        out.append(_literal("\\"))
-    return "".join(out)
+    parts = {"any": "*", "one": "?"}
+    return "".join(parts.get(kind) or _literal(ch) for kind, ch in filters.like_tokens(pattern))
 
 
 def _literal(ch: str) -> str:
