@@ -151,3 +151,34 @@ def test_owslib_cql2_filter(server: str, http: requests.Session, name: str, lang
     got = {str(f["id"]) for f in page["features"]}
     assert page["numberMatched"] == len(want), api.request
     assert got == want, api.request
+
+
+def test_owslib_sortby_pages_through_the_sorted_selection(
+    server: str, http: requests.Session
+) -> None:
+    """OWSLib's `sortby=(property, "desc")`, which it sends as `sortby=-property`: the
+    municipality's businesses, newest first, page after page by the `next` links, each once,
+    in order."""
+    from owslib.ogcapi.features import Features
+
+    kept = [
+        f
+        for f in expected.features(http, server, "businesses")
+        if f["properties"]["municipality"] == "0376"
+    ]
+    api = Features(server + "/")
+    page = api.collection_items(
+        "businesses", municipality="0376", sortby=("founded", "desc"), limit=500
+    )
+    got = list(page["features"])
+    nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+    while nxt:
+        doc = http.get(nxt[0], timeout=60).json()
+        got += doc["features"]
+        nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
+    assert page["numberMatched"] == len(kept) == len(got) > 500
+    assert {str(f["id"]) for f in got} == expected.ids(kept)
+    dates = [f["properties"]["founded"] or "" for f in got]
+    undated = dates.count("")
+    assert dates[:undated] == [""] * undated  # descending: the missing dates first
+    assert dates[undated:] == sorted(dates[undated:], reverse=True)
