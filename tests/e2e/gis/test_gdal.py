@@ -5,8 +5,9 @@ What GDAL 3.6's OAPIF driver does, seen on the wire (`--debug on`, `HTTP: Fetch(
 * page size: 10 unless the PAGE_SIZE open option says otherwise; 3.6 does not read the
   OpenAPI `limit` for it (it asks for /api only to translate a filter), but it follows each
   page's `next` link as written, and the service writes 1000 there for a GDAL before 3.8
-  that asked for 10 (chalicelib/features/paging.py); the tests that are not about page size
-  pass PAGE_SIZE=1000 all the same, so that the first pages are large too;
+  (3.6 sends no User-Agent) that asked for 10 (chalicelib/features/paging.py); the tests
+  that are not about page size pass PAGE_SIZE=1000 all the same, so that the first pages
+  are large too;
 * `-where`: when /conformance lists filtering (GDAL 3.6 looks for the draft Part 3 classes)
   and /api documents `filter`, the translatable terms are sent as
   `filter=...&filter-lang=cql-text` (GDAL's draft dialect: dates as `'2020-01-01T'`,
