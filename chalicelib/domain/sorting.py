@@ -29,9 +29,22 @@ SortKey = tuple[str, bool]  # (property name, descending)
 _DANISH = str.maketrans({"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"})
 
 
+@functools.lru_cache(maxsize=65_536)
 def _text_key(text: str) -> tuple[str, str]:
-    folded = unicodedata.normalize("NFKD", text.casefold().translate(_DANISH))
-    return "".join(c for c in folded if not unicodedata.combining(c)), text
+    folded = text.casefold().translate(_DANISH)
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return folded, text
+
+
+def _value_key(value: Any) -> tuple[bool, Any]:
+    """A value's place among the values of one property: missing ones after all others."""
+    if value is None:
+        return True, 0
+    if isinstance(value, str):
+        return False, _text_key(value)
+    return False, value
 
 
 def _value(feature: dict[str, Any], name: str) -> Any:
@@ -41,14 +54,9 @@ def _value(feature: dict[str, Any], name: str) -> Any:
 
 
 def _compare_values(a: Any, b: Any) -> int:
-    """-1, 0 or 1 for two values of one property; None after everything."""
-    if a is None or b is None:
-        return (a is None) - (b is None)
-    if isinstance(a, str) and isinstance(b, str):
-        a, b = _text_key(a), _text_key(b)
-    elif isinstance(a, str) != isinstance(b, str):  # a property holds one type; be total
-        a, b = str(a), str(b)
-    return (a > b) - (a < b)
+    """-1, 0 or 1 for two values of one property, in the order `sort_features` gives."""
+    ka, kb = _value_key(a), _value_key(b)
+    return (ka > kb) - (ka < kb)
 
 
 def position(feature: dict[str, Any], keys: Sequence[SortKey]) -> list[Any]:
@@ -68,9 +76,13 @@ def _compare_positions(keys: Sequence[SortKey]) -> Callable[[list[Any], list[Any
 
 
 def sort_features(features: list[dict[str, Any]], keys: Sequence[SortKey]) -> list[dict[str, Any]]:
-    """The features in `keys` order, ties broken by id."""
-    order = functools.cmp_to_key(_compare_positions(keys))
-    return sorted(features, key=lambda f: order(position(f, keys)))
+    """The features in `keys` order, ties broken by id: one stable sort per key, the last key
+    first, each on keys computed once per feature (a descending sort keeps ties in order too,
+    and puts the missing values first)."""
+    ordered = sorted(features, key=lambda f: str(f["id"]))
+    for name, descending in reversed(keys):
+        ordered.sort(key=lambda f: _value_key(_value(f, name)), reverse=descending)
+    return ordered
 
 
 def page_after(
