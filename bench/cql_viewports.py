@@ -8,11 +8,15 @@ For each collection size (default 100,000 and 1,000,000 synthetic businesses, `s
   4. time the OGC service's `items` in-process and over HTTP against `mikrokort serve`, and
      in-process on a DynamoDB store in a local dynalite (sizes `--dynamodb-sizes`), where the
      filter is tested on each candidate the index reads: items read per item returned shown.
+`--dynamodb-subset`: for those DynamoDB sizes, load only the businesses of the N-business set
+that the measured requests' Query calls can read (see `subset_for`), and assert that every
+measured request answers on that table what the SQLite store of all N answers.
 `--gdal`: GDAL's ogr2ogr exporting the demo's businesses to a GeoPackage over OAPIF, timed,
 with its HTTP requests counted. Prints figures; asserts nothing.
 
     .venv/bin/python bench/cql_viewports.py [--sizes 100000 1000000] [--dynamodb-sizes 100000]
-        [--requests 200] [--workdir /tmp/mikrokort-bench-cql] [--gdal] [--gdal-only]
+        [--dynamodb-subset 1000000] [--requests 200] [--workdir /tmp/mikrokort-bench-cql]
+        [--gdal] [--gdal-only]
 """
 
 from __future__ import annotations
@@ -156,14 +160,100 @@ def sqlite_store(work: Path, n: int, fresh: bool) -> tuple[Path, float | None]:
     return db, None
 
 
-def dynamodb_service(n: int) -> tuple[FeaturesService, float]:
-    """The same businesses (seed 1, as load_store) in a fresh table on the running dynalite."""
+def dynamodb_service(n: int, subset: list | None = None) -> tuple[FeaturesService, float]:
+    """The same businesses (seed 1, as load_store) in a fresh table on the running dynalite,
+    or only `subset` of them (see subset_for)."""
     from synthetic_dk import businesses
 
-    store = open_store(f"dynamodb://bench-cql-{n}")
+    store = open_store(f"dynamodb://bench-cql-{n}{'-subset' if subset is not None else ''}")
     store.create_table()
-    rate = DV.load(store, list(businesses(n)))
+    rate = DV.load(store, subset if subset is not None else list(businesses(n)))
     return FeaturesService(store), rate
+
+
+def request_bbox(p: dict[str, str]) -> tuple[float, float, float, float]:
+    """The bbox as the service parses it from the request (6 decimals)."""
+    minx, miny, maxx, maxy = (float(v) for v in p["bbox"].split(","))
+    return minx, miny, maxx, maxy
+
+
+def subset_for(n: int, db: Path, boxes: dict[int, list]) -> tuple[list, dict]:
+    """The businesses of the n-business set (seed 1) that the measured requests can read.
+
+    Each viewport is planned with keys.viewport_plan (the store's own plan): one sort-key range
+    Query per strip at one level. A business is kept if, at that level, its strip row lies in
+    the rows read (one row of margin each side) and its x code in the ranges' x codes (two
+    codes of margin): a superset of every item those Queries read on a table of all n. The
+    points are the stored ones (the store moves a business onto its address point, so the
+    generator's location is not the indexed one), read from the SQLite store of the same n
+    businesses: its lon/lat columns and its public feature's coordinates, which the DynamoDB
+    store indexes. The municipality case Queries the by_municipality partition: all of that
+    municipality's businesses are kept. No measured Query reads any other item, so each reads
+    on this table exactly the items it reads on a table of all n."""
+    from synthetic_dk import businesses
+
+    from chalicelib.store.dynamodb.keys import strip_row, viewport_plan, x_code
+
+    windows = []  # (level, first row, last row, first x code, last x code)
+    for bxs in boxes.values():
+        for p in param_sets(bxs, None):
+            level, ranges = viewport_plan(request_bbox(p))
+            rows = [r.row for r in ranges]
+            xlo = min(int(r.sk_low.split("#")[0]) for r in ranges)
+            xhi = max(int(r.sk_high.split("#")[0]) for r in ranges)
+            windows.append((level, min(rows) - 1, max(rows) + 1, xlo - 2, xhi + 2))
+
+    def in_window(lon: float, lat: float) -> bool:
+        x = x_code(lon)
+        return any(
+            x0 <= x <= x1 and r0 <= strip_row(lat, level) <= r1 for level, r0, r1, x0, x1 in windows
+        )
+
+    municipality = NO_BBOX[1].split("'")[1].lstrip("0")
+    keep: set[str] = set()
+    by_reason = {"viewports": 0, "municipality": 0}
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT cvr, lon, lat, municipality, feature FROM businesses")
+        for cvr, lon, lat, muni, feature in rows:
+            hit_v = lon is not None and in_window(lon, lat)
+            if not hit_v and feature is not None:
+                geom = orjson.loads(feature).get("geometry")
+                hit_v = geom is not None and in_window(*geom["coordinates"][:2])
+            hit_m = (muni or "").lstrip("0") == municipality
+            if hit_v or hit_m:
+                keep.add(str(cvr))
+                by_reason["viewports"] += hit_v
+                by_reason["municipality"] += hit_m
+    kept = [b for b in businesses(n) if b.id in keep]
+    assert len(kept) == len(keep)
+    return kept, {"windows": len(windows), "kept": len(kept), "of": n, **by_reason}
+
+
+def answer(service: FeaturesService, p: dict[str, str]) -> tuple[list[str], int | None, bool]:
+    req = HttpRequest(
+        path="/collections/businesses/items",
+        params={k: [v] for k, v in p.items()},
+        headers={},
+        base_url="http://127.0.0.1",
+    )
+    resp = service.items(req, "businesses")
+    assert resp.status == 200, resp.body[:300]
+    doc = orjson.loads(resp.body)
+    ids = sorted(str(f["id"]) for f in doc["features"])
+    return ids, doc.get("numberMatched"), any(x["rel"] == "next" for x in doc["links"])
+
+
+def check_subset(dyn: FeaturesService, sql: FeaturesService, boxes: dict[int, list]) -> int:
+    """Every measured request: ids and numberMatched on the subset table = SQLite on all n."""
+    sets = [p for bxs in boxes.values() for _, cql in CASES for p in param_sets(bxs, cql)]
+    sets += param_sets(None, NO_BBOX[1])
+    for p in sets:
+        d_ids, d_matched, d_next = answer(dyn, p)
+        s_ids, s_matched, s_next = answer(sql, p)
+        assert not d_next and not s_next, f"a short page, cannot compare: {p}"
+        assert d_ids == s_ids, f"subset answers {len(d_ids)} ids, SQLite {len(s_ids)}: {p}"
+        assert d_matched == s_matched, f"numberMatched {d_matched} != {s_matched}: {p}"
+    return len(sets)
 
 
 def run_cases(name: str, fn, boxes: dict[int, list], n_requests: int, row: dict) -> None:
@@ -301,6 +391,14 @@ def main() -> int:
         default=[100_000],
         help="sizes also loaded into dynalite (about 500 items/s: 1,000,000 takes over 30 min)",
     )
+    ap.add_argument(
+        "--dynamodb-subset",
+        type=int,
+        nargs="*",
+        default=[],
+        help="DynamoDB sizes loaded as the subset the measured requests read (implies the size "
+        "in --dynamodb-sizes); each request's answer is asserted equal to SQLite's on all N",
+    )
     ap.add_argument("--requests", type=int, default=200, help="requests per case and path")
     ap.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mikrokort-bench-cql"
@@ -323,6 +421,7 @@ def main() -> int:
         print(json.dumps(results, indent=2))
         return 0
     dynalite = None
+    args.dynamodb_sizes = [*args.dynamodb_sizes, *args.dynamodb_subset]
     if any(n in args.dynamodb_sizes for n in args.sizes):
         DV.DYNALITE_DIR = ROOT / "tests" / ".dynalite"  # the test suite's install
         dynalite, dyn_url = DV.start_dynalite()
@@ -355,11 +454,21 @@ def main() -> int:
                 server.terminate()
                 server.wait()
             if n in args.dynamodb_sizes:
+                subset = None
+                if n in args.dynamodb_subset:
+                    t = time.perf_counter()
+                    subset, info = subset_for(n, db, boxes)
+                    row["dynamodb_subset"] = {**info, "select_s": time.perf_counter() - t}
+                    print(f"[{n}] DynamoDB subset: {row['dynamodb_subset']}", flush=True)
                 t = time.perf_counter()
-                dyn, rate = dynamodb_service(n)
+                dyn, rate = dynamodb_service(n, subset)
                 row["dynamodb_load_s"] = time.perf_counter() - t
                 row["dynamodb_load_items_per_s"] = rate
                 print(f"[{n}] dynalite loaded in {row['dynamodb_load_s']:.0f} s ({rate:.0f}/s)")
+                if subset is not None:
+                    checked = check_subset(dyn, sql, boxes)
+                    row["dynamodb_subset"]["requests_checked"] = checked
+                    print(f"[{n}] subset answers = SQLite's on all {n:,}: {checked} requests")
                 run_cases(
                     "dynamodb_inproc",
                     partial(time_in_process, dyn),
