@@ -12,7 +12,7 @@ For each collection size (default 100,000 and 1,000,000 synthetic businesses, `s
 that the measured requests' Query calls can read (see `subset_for`), and assert that every
 measured request answers on that table what the SQLite store of all N answers.
 `--gdal`: GDAL's ogr2ogr exporting the demo's businesses to a GeoPackage over OAPIF, timed,
-with its HTTP requests counted. Prints figures; asserts nothing.
+with its HTTP requests counted. Prints figures; asserts only the subset check above.
 
     .venv/bin/python bench/cql_viewports.py [--sizes 100000 1000000] [--dynamodb-sizes 100000]
         [--dynamodb-subset 1000000] [--requests 200] [--workdir /tmp/mikrokort-bench-cql]
