@@ -1368,6 +1368,18 @@ def _properties_parameter(collection: str) -> str:
     return key
 
 
+def _json_schema_response(description: str) -> dict[str, Any]:
+    """A 200 holding a JSON Schema (queryables, sortables, the features' schema), offered as
+    `application/schema+json` and as plain JSON."""
+    return {
+        "description": description,
+        "content": {
+            SCHEMA_JSON: {"schema": {"type": "object"}},
+            JSON: {"schema": {"type": "object"}},
+        },
+    }
+
+
 def _sortby_parameter(collection: str) -> str:
     """`sortby`: up to five sortables, each with an optional + or - (registered once)."""
     from chalicelib.features.sortables import MAX_KEYS, sortables
@@ -1492,44 +1504,24 @@ def openapi_document(base: str) -> dict[str, Any]:
             ),
         )
         paths[f"/collections/{cid}/items"] = items
-        queryables_op = _get(
+        paths[f"/collections/{cid}/queryables"] = _get(
             f"get_{cid}_queryables",
             f"The properties a filter on {info.title.lower()} may name (JSON Schema)",
             ["f"],
-            {
-                "description": "The queryables",
-                "content": {
-                    SCHEMA_JSON: {"schema": {"type": "object"}},
-                    JSON: {"schema": {"type": "object"}},
-                },
-            },
+            _json_schema_response("The queryables"),
         )
-        paths[f"/collections/{cid}/queryables"] = queryables_op
         paths[f"/collections/{cid}/sortables"] = _get(
             f"get_{cid}_sortables",
             f"The properties sortby on {info.title.lower()} may name (JSON Schema)",
             ["f"],
-            {
-                "description": "The sortables",
-                "content": {
-                    SCHEMA_JSON: {"schema": {"type": "object"}},
-                    JSON: {"schema": {"type": "object"}},
-                },
-            },
+            _json_schema_response("The sortables"),
         )
         paths[f"/collections/{cid}/schema"] = _get(
             f"get_{cid}_schema",
             f"The schema of the {info.title.lower()} features: id, geometry and every property "
             "with its type and role (JSON Schema 2020-12, OGC API - Features - Part 5)",
             ["f"],
-            {
-                "description": "The schema",
-                "headers": _CACHE_HEADERS,
-                "content": {
-                    SCHEMA_JSON: {"schema": {"type": "object"}},
-                    JSON: {"schema": {"type": "object"}},
-                },
-            },
+            {**_json_schema_response("The schema"), "headers": _CACHE_HEADERS},
         )
         one = _get(
             f"get_{cid}_feature",

@@ -8,6 +8,7 @@ otherwise it is made from the page's validator or the body.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -110,18 +111,10 @@ class FeaturesService:
         return None if token is None else version_etag(token, *parts)
 
     def sortables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
-        cid = _known(collection_id)
-        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
-        doc = sortables_document(req.base_url, cid, COLLECTION_INFO[cid].title)
-        body = orjson.dumps(doc)
-        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+        return _json_schema(req, collection_id, sortables_document)
 
     def queryables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
-        cid = _known(collection_id)
-        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
-        doc = queryables_document(req.base_url, cid, COLLECTION_INFO[cid].title)
-        body = orjson.dumps(doc)
-        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+        return _json_schema(req, collection_id, queryables_document)
 
     def schema(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         """`/collections/{id}/schema`: the features' JSON Schema (Part 5)."""
@@ -386,6 +379,17 @@ def _known(collection_id: str) -> str:
             f"no collection '{collection_id}'; collections: {', '.join(COLLECTION_INFO)}"
         )
     return collection_id
+
+
+def _json_schema(
+    req: HttpRequest, collection_id: str, build: Callable[[str, str, str], dict[str, Any]]
+) -> HttpResponse:
+    """A collection's queryables or sortables: a JSON Schema built from the base URL, the
+    collection and its title, cached for an hour."""
+    cid = _known(collection_id)
+    media = _doc_media(req, [SCHEMA_JSON, D.JSON])
+    body = orjson.dumps(build(req.base_url, cid, COLLECTION_INFO[cid].title))
+    return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
 
 def _feature_media(req: HttpRequest, values: dict[str, str]) -> str:
