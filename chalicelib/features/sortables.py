@@ -27,13 +27,12 @@ def parse_sortby(value: str, collection: str) -> tuple[SortKey, ...]:
     or `-`. A `+` that arrived unescaped in the query is a space by then, and counts as `+`."""
     allowed = sortables(collection)
     keys: list[SortKey] = []
-    if len(value.split(",")) > MAX_KEYS:
+    terms = value.split(",")
+    if len(terms) > MAX_KEYS:
         raise InvalidParameter(f"sortby takes at most {MAX_KEYS} properties", parameter="sortby")
-    for term in value.split(","):
-        text = term.strip()
-        if term[:1] == " " and text[:1] not in ("+", "-"):
-            text = "+" + text  # `+name` sent unescaped
-        found = _TERM.match(text)
+    for term in terms:
+        # stripped: a `+` that arrived unescaped is a leading space, and no sign is ascending
+        found = _TERM.match(term.strip())
         if not found:
             raise InvalidParameter(
                 f"sortby: '{term.strip()}' is not a property name with an optional + or -, "
