@@ -251,9 +251,13 @@ class StoreBase:
         assert q.sortby
         unsorted = q.model_copy(update={"sortby": None, "after": None, "limit": 10_000})
         features: list[dict[str, Any]] = []
+        stored: dict[str, bytes] = {}  # the page goes out as the store gave it, not re-encoded
         while True:
             part = self.query(collection, unsorted)
-            features += [orjson.loads(f) for f in part.features]
+            for raw in part.features:
+                feature = orjson.loads(raw)
+                features.append(feature)
+                stored[str(feature["id"])] = raw
             if len(features) > SORT_MAX:
                 raise InvalidParameter(
                     f"sortby orders at most {SORT_MAX:,} features and this selection holds "
@@ -265,7 +269,7 @@ class StoreBase:
             unsorted = unsorted.model_copy(update={"after": part.next_after})
         page, onward = page_after(sort_features(features, q.sortby), q.sortby, q.after, q.limit)
         return FeaturePage(
-            features=[orjson.dumps(f) for f in page],
+            features=[stored[str(f["id"])] for f in page],
             next_after=onward,
             number_matched=len(features) if count else None,
         )
