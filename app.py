@@ -26,9 +26,15 @@ log = logging.getLogger("mikrokort")
 app = Chalice(app_name="mikrokort")
 app.debug = False
 # Media types the API answers in binary: published GeoPackages (served from the app where the
-# files are not on S3), map images. API Gateway is told them, and carries those bodies base64.
+# files are not on S3), map images and vector tiles. API Gateway is told them, and carries
+# those bodies base64.
 BINARY_TYPES = frozenset(
-    {"application/geopackage+sqlite3", "application/octet-stream", "application/zip"}
+    {
+        "application/geopackage+sqlite3",
+        "application/octet-stream",
+        "application/zip",
+        "application/vnd.mapbox-vector-tile",
+    }
 )
 app.api.binary_types = sorted({*app.api.binary_types, *BINARY_TYPES})
 

@@ -18,6 +18,34 @@ from chalicelib.services import Services
 from chalicelib.web.http import HttpRequest, HttpResponse
 from chalicelib.web.routing import ADMIN, FORM_BODY, PAGE, Route
 
+# -- OGC API - Tiles --------------------------------------------------------------------------
+
+
+def _matrix_sets(s: Services, r: HttpRequest) -> HttpResponse:
+    return s.tiles.matrix_sets(r)
+
+
+def _matrix_set(s: Services, r: HttpRequest, tms_id: str) -> HttpResponse:
+    return s.tiles.matrix_set(r, tms_id)
+
+
+def _tilesets(s: Services, r: HttpRequest, collection_id: str) -> HttpResponse:
+    return s.tiles.tilesets(r, collection_id)
+
+
+def _tileset(s: Services, r: HttpRequest, collection_id: str, tms_id: str) -> HttpResponse:
+    return s.tiles.tileset(r, collection_id, tms_id)
+
+
+def _tile(
+    s: Services, r: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, x: str
+) -> HttpResponse:
+    return s.tiles.tile(r, collection_id, tms_id, z, y, x)
+
+
+TILESETS = "/collections/{collection_id}/tiles"
+TILE = TILESETS + "/{tms_id}/{z}/{y}/{x}"
+
 # -- OGC API - Features -----------------------------------------------------------------------
 
 
@@ -208,6 +236,11 @@ ROUTES: tuple[Route, ...] = (
     Route("schema", "GET", "/collections/{collection_id}/schema", _schema),
     Route("items", "GET", "/collections/{collection_id}/items", _items),
     Route("item", "GET", "/collections/{collection_id}/items/{feature_id}", _item),
+    Route("tile_matrix_sets", "GET", "/tileMatrixSets", _matrix_sets),
+    Route("tile_matrix_set", "GET", "/tileMatrixSets/{tms_id}", _matrix_set),
+    Route("tilesets", "GET", TILESETS, _tilesets),
+    Route("tileset", "GET", TILESETS + "/{tms_id}", _tileset),
+    Route("tile", "GET", TILE, _tile, limited=True),
     Route(
         "new_businesses",
         "GET",

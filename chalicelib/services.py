@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.curation.admin import AdminService
     from chalicelib.features.service import FeaturesService
     from chalicelib.store import Store
+    from chalicelib.tiles.service import TilesService
 
 
 class Services:
@@ -39,6 +40,13 @@ class Services:
         from chalicelib.features.service import FeaturesService
 
         return FeaturesService(self.store)
+
+    @cached_property
+    def tiles(self) -> TilesService:
+        """Map tiles: their encoder is imported with the first tile asked for."""
+        from chalicelib.tiles.service import TilesService
+
+        return TilesService(self.store)
 
     @cached_property
     def admin(self) -> AdminService:

@@ -40,7 +40,17 @@ CONFORMANCE = [
     # the same class under the draft's URI (OGC 23-058, ogcapi-features-5), which clients
     # written against the draft (QGIS's OAPIF provider) look for
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+    # OGC API - Tiles: the businesses as Mapbox Vector Tiles (chalicelib.tiles)
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
+TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TILING_SCHEMES_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SORTABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
@@ -74,6 +84,7 @@ def landing_page(base: str) -> dict[str, Any]:
             link(f"{base}/api", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
             link(f"{base}/collections", "data", JSON, "The feature collections"),
+            link(f"{base}/tileMatrixSets", TILING_SCHEMES_REL, JSON, "The tile matrix sets"),
         ],
     }
 
@@ -119,6 +130,10 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
             ),
         ],
     }
+    if info.id == "businesses":  # the collection with tiles (chalicelib.tiles.service.TILED)
+        doc["links"].append(
+            link(f"{href}/tiles", TILESETS_REL, JSON, "Map tiles (Mapbox Vector Tiles)")
+        )
     if info.temporal and extent.interval is not None:
         start = extent.interval[0]
         doc["extent"]["temporal"] = {  # of the founding dates, the property `datetime` selects

@@ -130,7 +130,7 @@ class FeaturesService:
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
-        query = _items_query(values, cid)
+        query = items_query(values, cid)
         selection = selection_digest(cid, {**query.filters(), "crs": crs})
         number_matched = None
         if "cursor" in values:
@@ -407,7 +407,8 @@ def item_params(collection_id: str) -> tuple[str, ...]:
     return named + tuple(n for n in queryables(collection_id) if n not in named)
 
 
-def _items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
+def items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
+    """The store query of an items request's parameters (also the tiles' selection)."""
     bbox_crs = P.parse_crs(values.get("bbox-crs"), "bbox-crs")
     fields: dict[str, object] = {"limit": P.parse_limit(values.get("limit"))}
     utm_box: list[Any] | None = None

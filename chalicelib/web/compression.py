@@ -45,6 +45,7 @@ _COMPRESSIBLE = {
     "application/javascript",
     "application/xml",
     "application/x-ndjson",
+    "application/vnd.mapbox-vector-tile",  # protobuf with repeated keys: about a third
     "image/svg+xml",
 }
 

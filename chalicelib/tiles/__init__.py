@@ -1,0 +1,1 @@
+"""OGC API - Tiles: Mapbox Vector Tiles of the businesses in the WebMercatorQuad tile matrix set."""

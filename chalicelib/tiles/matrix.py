@@ -1,0 +1,82 @@
+"""The WebMercatorQuad tile matrix set (OGC 17-083r4, Annex D.1): tile bounds and its definition.
+
+Pure arithmetic, no I/O: a tile (zoom, row, column) becomes the lon/lat box the stores are
+asked for, and a lon/lat point becomes its position in a tile's integer grid (`EXTENT` units,
+y down, as Mapbox Vector Tiles place them).
+"""
+
+from __future__ import annotations
+
+import math
+
+from chalicelib.domain.errors import InvalidParameter, NotFound
+
+ID = "WebMercatorQuad"
+URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+MAX_ZOOM = 20  # about 15 cm a pixel: far below a house; deeper tiles are refused (404)
+EXTENT = 4096  # a tile's grid units per side (the MVT default)
+_HALF = 20037508.3427892  # metres from the origin to the edge of the square world
+_SCALE0 = 559082264.028717  # scale denominator of zoom 0 at 0.28 mm a pixel
+_CELL0 = 156543.033928041  # metres a pixel at zoom 0
+
+
+def parse_tile(matrix: str, row: str, col: str) -> tuple[int, int, int]:
+    """(zoom, row, column) from the path; a tile outside the set is a 404 (OGC Tiles 7.1)."""
+    try:
+        z, y, x = int(matrix), int(row), int(col)
+    except ValueError:
+        raise InvalidParameter(
+            "tileMatrix, tileRow and tileCol are whole numbers: /{tileMatrix}/{tileRow}/{tileCol}"
+        ) from None
+    if not 0 <= z <= MAX_ZOOM:
+        raise NotFound(f"tileMatrix {z} is not in {ID} here (0 to {MAX_ZOOM})")
+    n = 1 << z
+    if not (0 <= y < n and 0 <= x < n):
+        raise NotFound(f"tile {z}/{y}/{x} is outside tileMatrix {z} (rows, columns 0 to {n - 1})")
+    return z, y, x
+
+
+def _lat(y: float, n: int) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+
+
+def tile_bbox(z: int, y: int, x: int) -> tuple[float, float, float, float]:
+    """The tile's box in lon/lat (west, south, east, north)."""
+    n = 1 << z
+    return (x / n * 360.0 - 180.0, _lat(y + 1, n), (x + 1) / n * 360.0 - 180.0, _lat(y, n))
+
+
+def tile_position(z: int, y: int, x: int, lon: float, lat: float) -> tuple[int, int]:
+    """A point's place in the tile's grid, 0..EXTENT from the top left (it may lie just outside
+    when it sits on an edge the box includes: the caller clamps)."""
+    n = 1 << z
+    fx = (lon + 180.0) / 360.0 * n
+    s = math.sin(math.radians(max(-85.05112878, min(85.05112878, lat))))
+    fy = (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * n
+    return round((fx - x) * EXTENT), round((fy - y) * EXTENT)
+
+
+def definition() -> dict[str, object]:
+    """The tile matrix set in the OGC Two Dimensional Tile Matrix Set JSON encoding."""
+    return {
+        "id": ID,
+        "title": "Google Maps Compatible for the World",
+        "uri": URI,
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "orderedAxes": ["X", "Y"],
+        "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+        "tileMatrices": [
+            {
+                "id": str(z),
+                "scaleDenominator": _SCALE0 / (1 << z),
+                "cellSize": _CELL0 / (1 << z),
+                "cornerOfOrigin": "topLeft",
+                "pointOfOrigin": [-_HALF, _HALF],
+                "tileWidth": 256,
+                "tileHeight": 256,
+                "matrixWidth": 1 << z,
+                "matrixHeight": 1 << z,
+            }
+            for z in range(MAX_ZOOM + 1)
+        ],
+    }

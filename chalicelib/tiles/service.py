@@ -1,0 +1,187 @@
+"""The OGC API - Tiles operations: the tile matrix sets, a collection's tilesets, and its tiles.
+
+A tile is the items query of the same parameters (filters, `datetime`, CQL2) bounded by the
+tile's box, read through the store's spatial index, and encoded as a Mapbox Vector Tile
+(chalicelib.tiles.mvt). Its ETag comes from the store's change token before anything is read,
+where the store keeps one, so a map that revalidates its tiles costs one read each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.geo import bbox_intersection
+from chalicelib.features.service import item_params, items_query
+from chalicelib.store import FeatureQuery, Store, iter_public_pages
+from chalicelib.tiles import matrix
+from chalicelib.tiles.mvt import LAYER, POINT_PROPERTIES, POINT_ZOOM, encode_clusters, encode_points
+from chalicelib.web import params as P
+from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, not_modified, ok, version_etag
+
+MVT = "application/vnd.mapbox-vector-tile"
+JSON = "application/json"
+TILED = ("businesses",)  # the collections with tiles: the one a map draws by the thousand
+_PAGE = 10_000  # features per store read while a tile is filled
+_DOC_PARAMS = ("f",)
+
+
+def tile_params() -> tuple[str, ...]:
+    """A tile's query parameters: the items' selection, without what a tile fixes itself
+    (its box, its size, its encoding and its order)."""
+    fixed = {"bbox", "bbox-crs", "limit", "cursor", "crs", "f", "properties", "skipGeometry"}
+    return tuple(p for p in item_params("businesses") if p not in fixed and p != "sortby")
+
+
+def _tiled(collection_id: str) -> str:
+    if collection_id not in TILED:
+        raise NotFound(f"collection '{collection_id}' has no tiles; tiled: {', '.join(TILED)}")
+    return collection_id
+
+
+def _tms(tms_id: str) -> None:
+    if tms_id != matrix.ID:
+        raise NotFound(f"no tile matrix set '{tms_id}'; tile matrix sets: {matrix.ID}")
+
+
+def _doc(req: HttpRequest, doc: dict[str, Any], max_age: int = 3600) -> HttpResponse:
+    values = P.single_values(req.params, _DOC_PARAMS)
+    P.parse_format(values.get("f"))
+    body = orjson.dumps(doc)
+    return ok(req, body, JSON, etag=etag_of(body), max_age=max_age)
+
+
+class TilesService:
+    """The tiles operations over one store; one instance per process."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def matrix_sets(self, req: HttpRequest) -> HttpResponse:
+        base = req.base_url
+        return _doc(
+            req,
+            {
+                "tileMatrixSets": [
+                    {
+                        "id": matrix.ID,
+                        "title": "Google Maps Compatible for the World",
+                        "uri": matrix.URI,
+                        "links": [
+                            {
+                                "rel": "self",
+                                "type": JSON,
+                                "href": f"{base}/tileMatrixSets/{matrix.ID}",
+                                "title": matrix.ID,
+                            }
+                        ],
+                    }
+                ]
+            },
+        )
+
+    def matrix_set(self, req: HttpRequest, tms_id: str) -> HttpResponse:
+        _tms(tms_id)
+        return _doc(req, matrix.definition())
+
+    def tilesets(self, req: HttpRequest, collection_id: str) -> HttpResponse:
+        cid = _tiled(collection_id)
+        return _doc(req, {"tilesets": [self._tileset(req.base_url, cid)]})
+
+    def tileset(self, req: HttpRequest, collection_id: str, tms_id: str) -> HttpResponse:
+        cid = _tiled(collection_id)
+        _tms(tms_id)
+        return _doc(req, self._tileset(req.base_url, cid))
+
+    @staticmethod
+    def _tileset(base: str, cid: str) -> dict[str, Any]:
+        here = f"{base}/collections/{cid}/tiles/{matrix.ID}"
+        return {
+            "title": f"{cid} ({matrix.ID}, Mapbox Vector Tiles)",
+            "dataType": "vector",
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": matrix.URI,
+            "links": [
+                {"rel": "self", "type": JSON, "href": here},
+                {
+                    "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                    "type": JSON,
+                    "href": f"{base}/tileMatrixSets/{matrix.ID}",
+                },
+                {
+                    "rel": "item",
+                    "type": MVT,
+                    "href": here + "/{tileMatrix}/{tileRow}/{tileCol}",
+                    "templated": True,
+                },
+                {"rel": "collection", "type": JSON, "href": f"{base}/collections/{cid}"},
+            ],
+            "layers": [
+                {
+                    "id": LAYER,
+                    "dataType": "vector",
+                    "geometryDimension": 0,
+                    "minTileMatrix": "0",
+                    "maxTileMatrix": str(matrix.MAX_ZOOM),
+                    "description": (
+                        f"Below tileMatrix {POINT_ZOOM}: one point per occupied cell of an 8 x 8 "
+                        "grid with `count`, `cluster` and the counts per industry section "
+                        f"(`n_F`, `n_unknown`). From {POINT_ZOOM}: one point per business with "
+                        f"`id` and {', '.join(f'`{p}`' for p in POINT_PROPERTIES)}."
+                    ),
+                }
+            ],
+        }
+
+    def tile(
+        self, req: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, x: str
+    ) -> HttpResponse:
+        cid = _tiled(collection_id)
+        _tms(tms_id)
+        zoom, row, col = matrix.parse_tile(z, y, x)
+        values = P.single_values(req.params, tile_params())
+        selection = items_query(values, cid)
+        query = selection.model_copy(
+            update={"bbox": self._box(selection, zoom, row, col), "limit": _PAGE}
+        )
+        token = self.store.change_token()
+        etag = None
+        if token is not None:
+            etag = version_etag(
+                token,
+                b"tile",
+                cid,
+                f"{zoom}/{row}/{col}",
+                orjson.dumps(query.filters(), option=orjson.OPT_SORT_KEYS),
+            )
+            if answer := not_modified(req, MVT, etag=etag, max_age=300):
+                return answer
+        features = self._features(query, zoom, row, col) if query.bbox is not None else []
+        encode = encode_points if zoom >= POINT_ZOOM else encode_clusters
+        body = encode(features, zoom, row, col)
+        return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
+
+    @staticmethod
+    def _box(
+        query: FeatureQuery, z: int, y: int, x: int
+    ) -> tuple[float, float, float, float] | None:
+        """The tile's box, within the one a filter pins down (None when they do not meet)."""
+        box = matrix.tile_bbox(z, y, x)
+        return box if query.bbox is None else bbox_intersection(box, query.bbox)
+
+    def _features(self, query: FeatureQuery, z: int, y: int, x: int) -> list[dict[str, Any]]:
+        """The selection's features in the tile. A box includes its edges, a tile only its
+        west and north ones (and the world's east and south edge), so that a business on the
+        line between two tiles is in exactly one of them."""
+        _, south, east, _ = matrix.tile_bbox(z, y, x)
+        last = (1 << z) - 1
+        out = []
+        for page in iter_public_pages(self.store, "businesses", query, page_size=_PAGE):
+            for raw in page:
+                f = orjson.loads(raw)
+                lon, lat = f["geometry"]["coordinates"][:2]
+                if (lon < east or x == last) and (lat > south or y == last):
+                    out.append(f)
+        return out
