@@ -1437,6 +1437,58 @@ def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[st
     return names
 
 
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:
+    """OGC API - Tiles: the tile matrix sets, the businesses' tilesets and their tiles."""
+    tms = _path_param("tileMatrixSetId", "The tile matrix set: WebMercatorQuad.")
+    tile_params = [
+        tms,
+        _path_param("tileMatrix", "The zoom level, 0 to 20."),
+        _path_param("tileRow", "The row, 0 at the north."),
+        _path_param("tileCol", "The column, 0 at 180° west."),
+        *(
+            _ref("parameters", p)
+            for p in (
+                "datetime", *info_filters, "filter", "filter-lang", "filter-crs",
+                *_property_parameters("businesses", info_filters),
+            )
+        ),
+    ]  # fmt: skip
+    base = "/collections/businesses/tiles"
+    doc = {"description": "A JSON document", "headers": _CACHE_HEADERS,
+           "content": {JSON: {"schema": _OBJECT}}}  # fmt: skip
+    paths = {
+        "/tileMatrixSets": _get(
+            "getTileMatrixSets", "The tile matrix sets of the tiles (WebMercatorQuad)", ["f"], doc
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _get(
+            "getTileMatrixSet", "A tile matrix set (OGC 2D Tile Matrix Set JSON)", ["f"], doc, "404"
+        ),
+        base: _get("getBusinessTilesets", "The businesses' tilesets", ["f"], doc),
+        base + "/{tileMatrixSetId}": _get(
+            "getBusinessTileset", "The businesses' vector tileset in a tile matrix set", ["f"],
+            doc, "404",
+        ),
+        base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
+            "getBusinessTile",
+            "A Mapbox Vector Tile of the businesses selected by the items' filters: points from "
+            "zoom 13, below it clusters with `count` and counts per industry section (`n_F`)",
+            [],
+            {"description": "The tile", "headers": _CACHE_HEADERS,
+             "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
+            "404",
+        ),
+    }  # fmt: skip
+    for path, op in paths.items():
+        op["get"]["tags"] = ["OGC API - Tiles"]
+        if "{tileMatrixSetId}" in path:
+            extra = tile_params if path.endswith("{tileCol}") else [tms]
+            op["get"]["parameters"] = [*extra, *op["get"]["parameters"]]
+    return paths
+
+
 def openapi_document(base: str) -> dict[str, Any]:
     """The API definition served at /api; `base` is the public URL of the service."""
     paths: dict[str, Any] = {
@@ -1621,6 +1673,7 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     match_op["get"]["tags"] = ["Matchmaking"]
     paths["/businesses/{business_id}/matches"] = match_op
+    paths.update(_tile_paths(info_filters=COLLECTION_INFO["businesses"].filters))
     paths.update(_write_paths())
     for path, method in LIMITED_OPERATIONS:
         paths[path][method]["responses"].update(_errors("429"))
@@ -1640,6 +1693,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         "servers": [{"url": base or "/"}],
         "tags": [
             {"name": "OGC API - Features"},
+            {"name": "OGC API - Tiles", "description": "The businesses as vector tiles"},
             {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
             {"name": "Map widget", "description": "Data for the embeddable map (docs/WIDGET.md)"},
             {"name": "Open data", "description": "Yearly snapshots and the barometer"},

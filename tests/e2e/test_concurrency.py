@@ -2,8 +2,9 @@
 
 Admins, anonymous callers and callers with a wrong key run side by side against the real route
 table and a real store: every answer must be the one its own request asked for (its identity,
-its path, its query). First 100,000 requests straight into the embedded server's WSGI app from
-16 threads, then 10,000 over HTTP through `mikrokort serve` (loopback, bounded).
+its path, its query; a map tile holds the one business its own filter names). First 100,000
+requests straight into the embedded server's WSGI app from 16 threads, then 10,000 over HTTP
+through `mikrokort serve` (loopback, bounded).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import mapbox_vector_tile
 import orjson
 import pytest
 import requests
@@ -29,6 +31,8 @@ from tests.conftest import wsgi_call as call
 from tests.factories import business, cvr_number
 
 BUSINESSES = 40
+# every factory business stands on one point: the tiles holding it at a point and a cluster zoom
+POINT_TILE, CLUSTER_TILE = "16/20801/34929", "8/81/136"
 
 
 @dataclass
@@ -74,6 +78,15 @@ def _checks(w: World) -> list[tuple[str, Callable[[int], tuple[str, dict[str, st
         ),
         ("item", lambda n: (f"/collections/businesses/items/{w.cvrs[n % BUSINESSES]}", {}, "")),
         ("page", lambda n: ("/collections/businesses/items", {}, f"limit={1 + n % 25}")),
+        (
+            "tile",
+            lambda n: (
+                "/collections/businesses/tiles/WebMercatorQuad/"
+                + (POINT_TILE if n % 2 else CLUSTER_TILE),
+                {},
+                f"q={w.cvrs[n % BUSINESSES]}",
+            ),
+        ),
     ]
 
 
@@ -90,6 +103,17 @@ def _verdict(w: World, kind: str, n: int, status: int, body: bytes) -> str | Non
         expected = 404 if cvr in w.hidden else 200
         if status != expected or (status == 200 and orjson.loads(body)["id"] != cvr):
             return f"item {cvr}: {status} {body[:80]!r}"
+    elif kind == "tile":  # the tile of this request's filter: its own business, or none
+        if status != 200:
+            return f"tile {cvr}: {status} {body[:80]!r}"
+        found = (mapbox_vector_tile.decode(body) or {}).get("businesses", {}).get("features", [])
+        want = 0 if cvr in w.hidden else 1
+        if n % 2:
+            ids = [f["properties"]["id"] for f in found]
+            if ids != ([cvr] if want else []):
+                return f"tile {cvr}: points {ids}"
+        elif sum(f["properties"]["count"] for f in found) != want:
+            return f"tile {cvr}: clusters {[f['properties'] for f in found]}"
     else:
         doc = orjson.loads(body)
         limit = 1 + n % 25
