@@ -240,7 +240,7 @@ ROUTES: tuple[Route, ...] = (
     Route("tile_matrix_set", "GET", "/tileMatrixSets/{tms_id}", _matrix_set),
     Route("tilesets", "GET", TILESETS, _tilesets),
     Route("tileset", "GET", TILESETS + "/{tms_id}", _tileset),
-    Route("tile", "GET", TILE, _tile, limited=True),
+    Route("tile", "GET", TILE, _tile),  # not limited: a map asks for dozens at a time, as items
     Route(
         "new_businesses",
         "GET",

@@ -1442,12 +1442,15 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:
     """OGC API - Tiles: the tile matrix sets, the businesses' tilesets and their tiles."""
-    tms = _path_param("tileMatrixSetId", "The tile matrix set: WebMercatorQuad.")
+    tms = {
+        **_path_param("tileMatrixSetId", "The tile matrix set."),
+        "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
+    }
+    position = {"type": "integer", "minimum": 0}
     tile_params = [
-        tms,
-        _path_param("tileMatrix", "The zoom level, 0 to 20."),
-        _path_param("tileRow", "The row, 0 at the north."),
-        _path_param("tileCol", "The column, 0 at 180° west."),
+        {**_path_param("tileMatrix", "The zoom level."), "schema": {**position, "maximum": 20}},
+        {**_path_param("tileRow", "The row, 0 at the north, below 2^zoom."), "schema": position},
+        {**_path_param("tileCol", "The column, 0 at 180° west, below 2^zoom."), "schema": position},
         *(
             _ref("parameters", p)
             for p in (
@@ -1484,7 +1487,7 @@ def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:
     for path, op in paths.items():
         op["get"]["tags"] = ["OGC API - Tiles"]
         if "{tileMatrixSetId}" in path:
-            extra = tile_params if path.endswith("{tileCol}") else [tms]
+            extra = [tms, *tile_params] if path.endswith("{tileCol}") else [tms]
             op["get"]["parameters"] = [*extra, *op["get"]["parameters"]]
     return paths
 
