@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import mapbox_vector_tile
 import orjson
 import pytest
 import requests
@@ -18,6 +20,7 @@ import requests
 from chalicelib.domain.models import Business
 from chalicelib.publishing.opendata import EXCEL_DA_HEADERS
 from chalicelib.store import FeatureQuery, Store
+from chalicelib.tiles.matrix import EXTENT, tile_bbox
 
 
 def _private(store: Store) -> dict[str, Business]:
@@ -44,6 +47,7 @@ class Walker:
         self.hidden = {cvr for cvr, b in truth.items() if not b.public}
         self.checked = 0
         self.visited: list[str] = []
+        self.public_points: dict[str, list[float]] = {}  # id -> the public feature's point
 
     def get(self, url: str, **params: Any) -> requests.Response:
         r = self.http.get(
@@ -67,6 +71,37 @@ class Walker:
             self.walk_atom(r.content, r.url)
         elif "csv" in media:
             self.walk_csv(r.content, r.url)
+        elif "mapbox-vector-tile" in media:
+            self.walk_tile(r.content, r.url)
+
+    def walk_tile(self, data: bytes, where: str) -> None:
+        """A tile's points: never a hidden business, the public properties only, and each at
+        its public feature's point (so a coarsened one stays coarse), to a grid unit."""
+        z, y, x = (int(v) for v in where.split("?")[0].rsplit("/", 3)[1:])
+        west, _, east, _ = tile_bbox(z, y, x)
+        layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+        for f in (layers or {}).get("businesses", {}).get("features", []):
+            cvr = f["properties"].get("id")
+            if cvr is None:  # a cluster: counts only
+                assert set(f["properties"]) <= {"count", "cluster"} | {
+                    k for k in f["properties"] if k.startswith("n_")
+                }, where
+                continue
+            assert cvr not in self.hidden, (where, cvr)
+            px, py = f["geometry"]["coordinates"]
+            lon = west + px / EXTENT * (east - west)
+            n = 1 << z  # the grid's y is linear in the Mercator y
+            lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + py / EXTENT) / n))))
+            unit = (east - west) / EXTENT
+            public = self.public_points[cvr]
+            assert abs(lon - public[0]) <= 2 * unit and abs(lat - public[1]) <= 2 * unit, (
+                where,
+                cvr,
+            )
+            props = {k: v for k, v in f["properties"].items() if k != "id"}
+            self.check_feature(
+                {"type": "Feature", "id": cvr, "properties": props, "geometry": None}, where
+            )
 
     def walk_json(self, node: Any, where: str) -> None:
         if isinstance(node, dict):
@@ -132,6 +167,13 @@ class Walker:
             )
 
 
+def _tile_path(lon: float, lat: float, z: int) -> str:
+    s = math.sin(math.radians(lat))
+    row = math.floor((0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * (1 << z))
+    col = math.floor((lon + 180.0) / 360.0 * (1 << z))
+    return f"/collections/businesses/tiles/WebMercatorQuad/{z}/{row}/{col}"
+
+
 def _excel_value(cell: str | None) -> str | None:
     """A cell as the spreadsheet shows it: ="2-4" is the text 2-4."""
     if cell and cell.startswith('="') and cell.endswith('"'):
@@ -153,6 +195,9 @@ def test_every_public_output_respects_the_privacy_rules(
     while True:
         doc = r.json()
         public_ids += [f["id"] for f in doc["features"]]
+        w.public_points.update(
+            (f["id"], f["geometry"]["coordinates"]) for f in doc["features"] if f["geometry"]
+        )
         nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
         if not nxt:
             break
@@ -178,6 +223,11 @@ def test_every_public_output_respects_the_privacy_rules(
             w.get("/search", municipality=code, industry=section, limit=100)
     w.get("/search", point="11.87,54.77", radius="20", industry="F", limit=100)
     w.get("/collections/businesses/items", bbox="11.85,54.75,11.90,54.78", limit=10_000)
+    tiles = {  # the point-zoom tiles of the personally owned sample, and the clusters above
+        _tile_path(*w.public_points[c], z) for c in personal + sample[:20] for z in (9, 14)
+    }
+    for path in sorted(tiles):
+        w.get(path)
     listing = w.get("/snapshots").json()
     for snap in listing["snapshots"]:
         for f in snap["files"]:
