@@ -24,7 +24,15 @@ from chalicelib.domain.public import (
     PublicNetworkProperties,
 )
 from chalicelib.features.collections import COLLECTION_INFO
-from chalicelib.features.documents import CSV, GEOJSON, JSON, JSONFG, OPENAPI_JSON, SCHEMA_JSON
+from chalicelib.features.documents import (
+    CSV,
+    GEOJSON,
+    JSON,
+    JSONFG,
+    MVT,
+    OPENAPI_JSON,
+    SCHEMA_JSON,
+)
 from chalicelib.web.params import ITEM_FORMATS, LIMIT_DEFAULT, LIMIT_MAX
 
 
@@ -1435,9 +1443,6 @@ def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[st
         }
         names.append(key)
     return names
-
-
-MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:

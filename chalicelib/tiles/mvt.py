@@ -21,7 +21,8 @@ from chalicelib.tiles.matrix import EXTENT, tile_position
 
 LAYER = "businesses"
 POINT_ZOOM = 13  # about 3 km a tile in Denmark: the zoom of a town's streets
-CLUSTER_CELL = EXTENT // 8  # grid units per cluster cell: 32 px on a 256 px tile
+GRID = 8  # cluster cells per tile side
+CLUSTER_CELL = EXTENT // GRID  # grid units per cluster cell: 32 px on a 256 px tile
 POINT_PROPERTIES = ("name", "industry_code", "industry_section", "employees", "status", "networks")
 
 
@@ -50,24 +51,20 @@ def encode_clusters(features: Iterable[dict[str, Any]], z: int, y: int, x: int) 
     for f in features:
         lon, lat = f["geometry"]["coordinates"][:2]
         px, py = (_clamped(v) for v in tile_position(z, y, x, lon, lat))
-        key = (
-            min(px // CLUSTER_CELL, EXTENT // CLUSTER_CELL - 1),
-            min(py // CLUSTER_CELL, EXTENT // CLUSTER_CELL - 1),
-        )
+        key = (min(px // CLUSTER_CELL, GRID - 1), min(py // CLUSTER_CELL, GRID - 1))
         cell = cells.setdefault(key, [0, 0, 0, {}])
         cell[0] += 1
         cell[1] += px
         cell[2] += py
         section = f["properties"].get("industry_section") or "unknown"
         cell[3][section] = cell[3].get(section, 0) + 1
-    per_row = EXTENT // CLUSTER_CELL
     out = []
     for (cx, cy), (n, sx, sy, sections) in sorted(cells.items()):
         props: dict[str, Any] = {"count": n, "cluster": True}
         props.update((f"n_{s}", c) for s, c in sorted(sections.items()))
         out.append(
             {
-                "id": cy * per_row + cx + 1,
+                "id": cy * GRID + cx + 1,
                 "geometry": Point(round(sx / n), round(sy / n)),
                 "properties": props,
             }

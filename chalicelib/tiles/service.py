@@ -14,6 +14,7 @@ import orjson
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.geo import bbox_intersection
+from chalicelib.features.documents import JSON, MVT
 from chalicelib.features.service import item_params, items_query
 from chalicelib.store import FeatureQuery, Store, iter_public_pages
 from chalicelib.tiles import matrix
@@ -21,8 +22,6 @@ from chalicelib.tiles.mvt import LAYER, POINT_PROPERTIES, POINT_ZOOM, encode_clu
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, not_modified, ok, version_etag
 
-MVT = "application/vnd.mapbox-vector-tile"
-JSON = "application/json"
 TILED = ("businesses",)  # the collections with tiles: the one a map draws by the thousand
 _PAGE = 10_000  # features per store read while a tile is filled
 _DOC_PARAMS = ("f",)
@@ -143,9 +142,10 @@ class TilesService:
         zoom, row, col = matrix.parse_tile(z, y, x)
         values = P.single_values(req.params, tile_params())
         selection = items_query(values, cid)
-        query = selection.model_copy(
-            update={"bbox": self._box(selection, zoom, row, col), "limit": _PAGE}
-        )
+        box = matrix.tile_bbox(zoom, row, col)
+        if selection.bbox is not None:  # within the box a filter pins down (None: disjoint)
+            box = bbox_intersection(box, selection.bbox)
+        query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         token = self.store.change_token()
         etag = None
         if token is not None:
@@ -162,14 +162,6 @@ class TilesService:
         encode = encode_points if zoom >= POINT_ZOOM else encode_clusters
         body = encode(features, zoom, row, col)
         return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
-
-    @staticmethod
-    def _box(
-        query: FeatureQuery, z: int, y: int, x: int
-    ) -> tuple[float, float, float, float] | None:
-        """The tile's box, within the one a filter pins down (None when they do not meet)."""
-        box = matrix.tile_bbox(z, y, x)
-        return box if query.bbox is None else bbox_intersection(box, query.bbox)
 
     def _features(self, query: FeatureQuery, z: int, y: int, x: int) -> list[dict[str, Any]]:
         """The selection's features in the tile. A box includes its edges, a tile only its
