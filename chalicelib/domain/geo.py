@@ -36,6 +36,44 @@ def snap_to_grid(lon: float, lat: float) -> tuple[float, float]:
     return round(cx, 6), round(cy, 6)
 
 
+# Web Mercator "world coordinates" as integers: the square world is 2^32 units a side, origin
+# top left. A tile at zoom z is then a bit prefix: (wx >> (32 - z), wy >> (32 - z)) == (x, y).
+WORLD_BITS = 32
+_WORLD = 1 << WORLD_BITS
+_MAX_LAT = 85.05112878  # the Web Mercator square's edge
+
+
+def web_mercator_world(lon: float, lat: float) -> tuple[int, int]:
+    """The point's integer place in the Web Mercator world (0 to 2^32 - 1 on both axes).
+
+    Why integers: tile membership and cluster cells become shifts that SQL can index and
+    group by, and one rule decides which tile a point on a tile edge belongs to (the one to
+    its south-east, as floor does), in Python and in the database alike.
+    """
+    fx = (lon + 180.0) / 360.0
+    s = math.sin(math.radians(max(-_MAX_LAT, min(_MAX_LAT, lat))))
+    fy = 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
+    return (
+        min(_WORLD - 1, max(0, math.floor(fx * _WORLD))),
+        min(_WORLD - 1, max(0, math.floor(fy * _WORLD))),
+    )
+
+
+def _tile_lat(y: float, n: int) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+
+
+def tile_bounds(z: int, y: int, x: int) -> BBox:
+    """A Web Mercator tile's box in lon/lat (west, south, east, north); row 0 is the north."""
+    n = 1 << z
+    return (
+        x / n * 360.0 - 180.0,
+        _tile_lat(y + 1, n),
+        (x + 1) / n * 360.0 - 180.0,
+        _tile_lat(y, n),
+    )
+
+
 def bbox_area(b: BBox) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 

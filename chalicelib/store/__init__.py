@@ -10,6 +10,7 @@ from chalicelib.domain.errors import StoreUnavailable
 from chalicelib.store.port import (
     COLLECTIONS,
     PUBLIC_PAGE,
+    ClusterCell,
     CollectionId,
     Counter,
     Extent,
@@ -27,6 +28,7 @@ from chalicelib.store.port import (
 __all__ = [
     "COLLECTIONS",
     "PUBLIC_PAGE",
+    "ClusterCell",
     "CollectionId",
     "Counter",
     "Extent",

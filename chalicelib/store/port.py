@@ -58,6 +58,24 @@ class FeaturePage:
     validator: str | None = None  # changes whenever a feature of the page changes (for ETags)
 
 
+CLUSTER_GRID_BITS = 3  # a tile's cluster grid is 2^3 = 8 cells a side
+
+
+@dataclass
+class ClusterCell:
+    """The public businesses of a selection in one cell of a tile's 8 x 8 cluster grid.
+
+    Sums rather than a mean, in Web Mercator world units (chalicelib.domain.geo), so cells
+    can be added up and kept up to date by increments: the map draws the cluster at the mean.
+    """
+
+    cell: int  # row * 8 + column within the tile, 0 to 63 from the top left
+    count: int
+    sum_wx: int
+    sum_wy: int
+    sections: dict[str, int]  # industry section ('' where unknown) -> businesses
+
+
 @dataclass
 class Extent:
     bbox: tuple[float, float, float, float] | None
@@ -131,6 +149,12 @@ class Store(Protocol):
         ...
 
     def extent(self, collection: CollectionId) -> Extent: ...
+
+    def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
+        """The selection's public businesses in Web Mercator tile (z, y, x), counted per cell
+        of its 8 x 8 grid (the cells of zoom z + 3), empty cells left out. A business belongs
+        to the tile its world coordinates fall in, so it is counted in exactly one tile."""
+        ...
 
     def change_token(self) -> str | None:
         """A short text that changes whenever a business, network or municipality is written

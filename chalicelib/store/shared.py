@@ -18,11 +18,21 @@ import orjson
 from pydantic import BaseModel
 
 from chalicelib.domain import filters
-from chalicelib.domain.geo import geometry_bounds, geometry_intersects_bbox
+from chalicelib.domain.geo import (
+    WORLD_BITS,
+    BBox,
+    bbox_intersection,
+    geometry_bounds,
+    geometry_intersects_bbox,
+    tile_bounds,
+    web_mercator_world,
+)
 from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.public import internal_code, public_code, split
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
+    CLUSTER_GRID_BITS,
+    ClusterCell,
     CollectionId,
     Counter,
     Extent,
@@ -299,6 +309,23 @@ class StoreBase:
         """None: no cheap store-wide version here; routes validate from the data they read."""
         return None
 
+    def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
+        """Counted from the selection's features in the tile's box, read through the spatial
+        index: the adapters without a kept pyramid of counts (DynamoDB) answer this way."""
+        from chalicelib.store.port import iter_public_features
+
+        box = tile_in_selection(q, z, y, x)
+        if box is None:
+            return []
+        cells = CellCounts(z, y, x)
+        query = q.model_copy(update={"bbox": box})
+        for raw in iter_public_features(self, "businesses", query, page_size=10_000):
+            f = orjson.loads(raw)
+            if f["geometry"] is not None:
+                lon, lat = f["geometry"]["coordinates"][:2]
+                cells.add(*web_mercator_world(lon, lat), f["properties"].get("industry_section"))
+        return cells.cells()
+
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         raise NotImplementedError
 
@@ -321,3 +348,36 @@ def keep_curated_municipality(m: Municipality, stored_doc: bytes | str | None) -
     from chalicelib.domain.models import MunicipalityContact
 
     return m.model_copy(update={"business_contact": MunicipalityContact.model_validate(stored)})
+
+
+def tile_in_selection(q: FeatureQuery, z: int, y: int, x: int) -> BBox | None:
+    """The part of tile (z, y, x) the selection's own bbox leaves (None: none of it)."""
+    box = tile_bounds(z, y, x)
+    return box if q.bbox is None else bbox_intersection(box, q.bbox)
+
+
+class CellCounts:
+    """Businesses counted per cell of one tile's cluster grid, from their world coordinates;
+    a point outside the tile (on the edge its box shares with the next one) is left out."""
+
+    def __init__(self, z: int, y: int, x: int) -> None:
+        self._tile_shift = WORLD_BITS - z
+        self._cell_shift = self._tile_shift - CLUSTER_GRID_BITS
+        self._tile = (x, y)
+        self._cells: dict[int, ClusterCell] = {}
+
+    def add(self, wx: int, wy: int, section: str | None) -> None:
+        if (wx >> self._tile_shift, wy >> self._tile_shift) != self._tile:
+            return
+        side = (1 << CLUSTER_GRID_BITS) - 1
+        key = ((wy >> self._cell_shift) & side) * (side + 1) + ((wx >> self._cell_shift) & side)
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = ClusterCell(key, 0, 0, 0, {})
+        cell.count += 1
+        cell.sum_wx += wx
+        cell.sum_wy += wy
+        cell.sections[section or ""] = cell.sections.get(section or "", 0) + 1
+
+    def cells(self) -> list[ClusterCell]:
+        return [self._cells[k] for k in sorted(self._cells)]

@@ -25,10 +25,18 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.errors import Conflict, NotFound, StoreUnavailable
-from chalicelib.domain.geo import BBox, bbox_area, bbox_intersection
+from chalicelib.domain.geo import (
+    WORLD_BITS,
+    BBox,
+    bbox_area,
+    bbox_intersection,
+    web_mercator_world,
+)
 from chalicelib.domain.models import is_cvr_number
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
+    CLUSTER_GRID_BITS,
+    ClusterCell,
     CollectionId,
     Counter,
     Extent,
@@ -49,6 +57,7 @@ from chalicelib.store.shared import (
     public_networks,
     record_item,
     small_extent,
+    tile_in_selection,
 )
 from chalicelib.store.sqlite_filters import ilike, in_utm32_box, point_intersects, where_clause
 
@@ -56,8 +65,9 @@ if TYPE_CHECKING:
     from chalicelib.domain.models import Business, Curation, Municipality, Network
 
 # 2: names folded for Danish spellings (text.search_fold); 3: flat public features (lists as
-# text, four-digit kommunekoder), re-rendered from the documents on the first open
-SCHEMA_VERSION = 3
+# text, four-digit kommunekoder), re-rendered from the documents on the first open; 4: world
+# coordinates of the public point and the pyramid of cluster counts (business_cells)
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS businesses (
@@ -74,7 +84,9 @@ CREATE TABLE IF NOT EXISTS businesses (
     hidden INTEGER NOT NULL DEFAULT 0,
     version INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
-    feature BLOB
+    feature BLOB,
+    wx INTEGER,
+    wy INTEGER
 );
 CREATE TABLE IF NOT EXISTS business_docs (
     cvr INTEGER PRIMARY KEY,
@@ -126,7 +138,65 @@ CREATE TABLE IF NOT EXISTS municipalities (
     doc BLOB NOT NULL,
     feature BLOB NOT NULL
 );
-""" + "".join(
+-- The cluster pyramid: the visible businesses counted per cell of every cluster zoom's grid
+-- (level = zoom + 3: a tile's 8 x 8 cells), per industry section, with the sums of their world
+-- coordinates (wx, wy: chalicelib.domain.geo.web_mercator_world). A cluster tile is then one
+-- key prefix (level, ty, tx) of at most 64 cells x sections, whatever the number of businesses.
+-- Triggers keep it in the transaction of every write of a business, by whatever code path.
+CREATE TABLE IF NOT EXISTS cell_levels (level INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS business_cells (
+    level INTEGER NOT NULL,
+    ty INTEGER NOT NULL,
+    tx INTEGER NOT NULL,
+    cell INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    sx INTEGER NOT NULL,
+    sy INTEGER NOT NULL,
+    PRIMARY KEY (level, ty, tx, cell, section)
+) WITHOUT ROWID;
+"""
+_CELL_LEVELS = range(3, 16)  # zooms 0 to 12: the cluster zooms of chalicelib.tiles.mvt
+_SCHEMA += "".join(
+    f"INSERT OR IGNORE INTO cell_levels VALUES ({level});\n" for level in _CELL_LEVELS
+)
+
+
+def _cell_key(row: str) -> str:
+    """The business_cells key of a business row (OLD or NEW) at each level of cell_levels."""
+    return (
+        f"level, {row}.wy >> (35 - level), {row}.wx >> (35 - level), "
+        f"(({row}.wy >> (32 - level)) & 7) * 8 + (({row}.wx >> (32 - level)) & 7), "
+        f"coalesce({row}.industry_section, '')"
+    )
+
+
+_ADD_NEW = (
+    "INSERT INTO business_cells (level, ty, tx, cell, section, n, sx, sy) "
+    f"SELECT {_cell_key('NEW')}, 1, NEW.wx, NEW.wy FROM cell_levels "
+    "WHERE NEW.hidden = 0 AND NEW.wx IS NOT NULL "
+    "ON CONFLICT (level, ty, tx, cell, section) DO UPDATE SET "
+    "n = n + 1, sx = sx + excluded.sx, sy = sy + excluded.sy;"
+)
+_REMOVE_OLD = (
+    "UPDATE business_cells SET n = n - 1, sx = sx - OLD.wx, sy = sy - OLD.wy "
+    f"WHERE OLD.hidden = 0 AND OLD.wx IS NOT NULL AND (level, ty, tx, cell, section) IN "
+    f"(SELECT {_cell_key('OLD')} FROM cell_levels); "
+    "DELETE FROM business_cells WHERE n = 0 AND OLD.hidden = 0 AND OLD.wx IS NOT NULL AND "
+    f"(level, ty, tx, cell, section) IN (SELECT {_cell_key('OLD')} FROM cell_levels);"
+)
+_SCHEMA += (
+    "CREATE TRIGGER IF NOT EXISTS businesses_cells_insert AFTER INSERT ON businesses "
+    f"BEGIN {_ADD_NEW} END;\n"
+    "CREATE TRIGGER IF NOT EXISTS businesses_cells_delete AFTER DELETE ON businesses "
+    f"BEGIN {_REMOVE_OLD} END;\n"
+    "CREATE TRIGGER IF NOT EXISTS businesses_cells_update "
+    "AFTER UPDATE OF hidden, wx, wy, industry_section ON businesses "
+    "WHEN OLD.hidden IS NOT NEW.hidden OR OLD.wx IS NOT NEW.wx OR OLD.wy IS NOT NEW.wy "
+    "OR OLD.industry_section IS NOT NEW.industry_section "
+    f"BEGIN {_REMOVE_OLD} {_ADD_NEW} END;\n"
+)
+_SCHEMA += "".join(
     f"CREATE TRIGGER IF NOT EXISTS {table}_changed_{event.lower()} AFTER {event} ON {table} "
     "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'changes'; END;\n"
     for table in ("businesses", "networks", "municipalities")
@@ -171,13 +241,35 @@ class SQLiteStore(StoreBase):
                     f"this one knows {SCHEMA_VERSION}): upgrade Mikrokort, or use another file"
                 )
             self._created = version == 0  # a new database: init says "created"
+            if 0 < version < 4:
+                columns = {r[1] for r in conn.execute("PRAGMA table_info(businesses)")}
+                for column in ("wx", "wy"):
+                    if column not in columns:
+                        conn.execute(f"ALTER TABLE businesses ADD COLUMN {column} INTEGER")
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             if 0 < version < 2:
                 self._refold_names(conn)
             if 0 < version < 3:
                 self._rerender_all(conn)
+            if 0 < version < 4:
+                self._place_in_world(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _place_in_world(conn: sqlite3.Connection) -> None:
+        """Schema 3 -> 4: the world coordinates of every public point; the cells' triggers
+        count each visible business into the pyramid as its coordinates are set."""
+        conn.create_function(
+            "mk_world",
+            3,
+            lambda lon, lat, axis: web_mercator_world(lon, lat)[axis],
+            deterministic=True,
+        )
+        conn.execute(
+            "UPDATE businesses SET wx = mk_world(lon, lat, 0), wy = mk_world(lon, lat, 1) "
+            "WHERE lon IS NOT NULL AND wx IS NULL"
+        )
 
     def _rerender_all(self, conn: sqlite3.Connection) -> None:
         """Schema 2 -> 3: every business's public feature rendered again from its document, in
@@ -351,16 +443,7 @@ class SQLiteStore(StoreBase):
     def _query_businesses_in(
         self, conn: sqlite3.Connection, q: FeatureQuery, count: bool
     ) -> FeaturePage:
-        where, args = self._business_filters(q)
-        use_rtree = q.bbox is not None and not self._is_wide(q.bbox)
-        if use_rtree:
-            assert q.bbox is not None
-            minx, miny, maxx, maxy = q.bbox
-            source = "businesses_rtree r CROSS JOIN businesses b ON b.cvr = r.id "
-            where = ["r.minx <= ?", "r.maxx >= ?", "r.miny <= ?", "r.maxy >= ?", *where]
-            args = [maxx, minx, maxy, miny, *args]
-        else:
-            source = "businesses b "
+        source, where, args = self._selection_sql(q)
         clause = " AND ".join(where)
         page_args = list(args)
         page_clause = clause
@@ -400,6 +483,54 @@ class SQLiteStore(StoreBase):
                 array("q", ids).tobytes() + versions, digest_size=16
             ).hexdigest(),
         )
+
+    def _selection_sql(self, q: FeatureQuery) -> tuple[str, list[str], list[Any]]:
+        """The FROM, the WHERE terms and their arguments of a selection of businesses: through
+        the R*Tree for a viewport, along the primary key for a wide one or none."""
+        where, args = self._business_filters(q)
+        if q.bbox is not None and not self._is_wide(q.bbox):
+            minx, miny, maxx, maxy = q.bbox
+            source = "businesses_rtree r CROSS JOIN businesses b ON b.cvr = r.id "
+            where = ["r.minx <= ?", "r.maxx >= ?", "r.miny <= ?", "r.maxy >= ?", *where]
+            args = [maxx, minx, maxy, miny, *args]
+        else:
+            source = "businesses b "
+        return source, where, args
+
+    def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
+        """The whole collection's cells from the pyramid (one key prefix); a filtered
+        selection's counted in SQL over its rows in the tile, from the world coordinates."""
+        box = tile_in_selection(q, z, y, x)
+        if box is None:
+            return []
+        level = z + CLUSTER_GRID_BITS
+        with self._tx(write=False) as conn:
+            if not q.filters() and level in _CELL_LEVELS:
+                rows = conn.execute(
+                    "SELECT cell, section, n, sx, sy FROM business_cells "
+                    "WHERE level = ? AND ty = ? AND tx = ?",
+                    (level, y, x),
+                ).fetchall()
+            else:
+                source, where, args = self._selection_sql(q.model_copy(update={"bbox": box}))
+                tile, cell = WORLD_BITS - z, WORLD_BITS - level
+                rows = conn.execute(
+                    f"SELECT ((b.wy >> {cell}) & 7) * 8 + ((b.wx >> {cell}) & 7) AS c, "
+                    f"coalesce(b.industry_section, '') AS s, count(*), sum(b.wx), sum(b.wy) "
+                    f"FROM {source} WHERE {' AND '.join(where)} "
+                    f"AND b.wx >> {tile} = ? AND b.wy >> {tile} = ? GROUP BY c, s",
+                    [*args, x, y],
+                ).fetchall()
+        cells: dict[int, ClusterCell] = {}
+        for c, section, n, sx, sy in rows:
+            found = cells.get(c)
+            if found is None:
+                found = cells[c] = ClusterCell(c, 0, 0, 0, {})
+            found.count += n
+            found.sum_wx += sx
+            found.sum_wy += sy
+            found.sections[section] = n
+        return [cells[c] for c in sorted(cells)]
 
     @staticmethod
     def _features_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, int, bytes]]:
@@ -690,14 +821,14 @@ class SQLiteStore(StoreBase):
     def _write_business_rows(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             "INSERT INTO businesses (cvr, municipality, industry_code, industry_section, status, "
-            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, feature) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE SET "
+            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, feature, wx, "
+            "wy) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE SET "
             "municipality=excluded.municipality, industry_code=excluded.industry_code, "
             "industry_section=excluded.industry_section, status=excluded.status, "
             "founded=excluded.founded, ceased=excluded.ceased, name_fold=excluded.name_fold, "
             "lon=excluded.lon, lat=excluded.lat, hidden=excluded.hidden, "
             "version=excluded.version, content_hash=excluded.content_hash, "
-            "feature=excluded.feature",
+            "feature=excluded.feature, wx=excluded.wx, wy=excluded.wy",
             [r[:13] + r[14:] for r in rows],
         )
         conn.executemany(
@@ -915,6 +1046,7 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         digest,
         b.model_dump_json().encode(),
         orjson.dumps(feature) if feature else None,
+        *(web_mercator_world(*point) if point[0] is not None else (None, None)),
     )
 
 

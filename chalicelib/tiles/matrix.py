@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from chalicelib.domain.errors import InvalidParameter, NotFound
+from chalicelib.domain.geo import WORLD_BITS, tile_bounds, web_mercator_world
 
 ID = "WebMercatorQuad"
 URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -36,14 +37,18 @@ def parse_tile(matrix: str, row: str, col: str) -> tuple[int, int, int]:
     return z, y, x
 
 
-def _lat(y: float, n: int) -> float:
-    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
-
-
 def tile_bbox(z: int, y: int, x: int) -> tuple[float, float, float, float]:
     """The tile's box in lon/lat (west, south, east, north)."""
-    n = 1 << z
-    return (x / n * 360.0 - 180.0, _lat(y + 1, n), (x + 1) / n * 360.0 - 180.0, _lat(y, n))
+    return tile_bounds(z, y, x)
+
+
+def in_tile(z: int, y: int, x: int, lon: float, lat: float) -> bool:
+    """Whether the tile holds the point: its box includes its west and north edges only, so a
+    point on the line between two tiles is in exactly one of them (the stores use the same
+    integer rule, chalicelib.domain.geo.web_mercator_world)."""
+    wx, wy = web_mercator_world(lon, lat)
+    shift = WORLD_BITS - z
+    return wx >> shift == x and wy >> shift == y
 
 
 def tile_position(z: int, y: int, x: int, lon: float, lat: float) -> tuple[int, int]:

@@ -17,12 +17,12 @@ from typing import Any
 import mapbox_vector_tile
 from shapely.geometry import Point
 
+from chalicelib.domain.geo import WORLD_BITS
+from chalicelib.store import ClusterCell
 from chalicelib.tiles.matrix import EXTENT, tile_position
 
 LAYER = "businesses"
 POINT_ZOOM = 13  # about 3 km a tile in Denmark: the zoom of a town's streets
-GRID = 8  # cluster cells per tile side
-CLUSTER_CELL = EXTENT // GRID  # grid units per cluster cell: 32 px on a 256 px tile
 POINT_PROPERTIES = ("name", "industry_code", "industry_section", "employees", "status", "networks")
 
 
@@ -45,29 +45,18 @@ def encode_points(features: Iterable[dict[str, Any]], z: int, y: int, x: int) ->
     return _encode(out)
 
 
-def encode_clusters(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
-    """The businesses counted per grid cell; a cell's point is its businesses' mean place."""
-    cells: dict[tuple[int, int], list[Any]] = {}  # cell -> [count, sum x, sum y, {section: n}]
-    for f in features:
-        lon, lat = f["geometry"]["coordinates"][:2]
-        px, py = (_clamped(v) for v in tile_position(z, y, x, lon, lat))
-        key = (min(px // CLUSTER_CELL, GRID - 1), min(py // CLUSTER_CELL, GRID - 1))
-        cell = cells.setdefault(key, [0, 0, 0, {}])
-        cell[0] += 1
-        cell[1] += px
-        cell[2] += py
-        section = f["properties"].get("industry_section") or "unknown"
-        cell[3][section] = cell[3].get(section, 0) + 1
+def encode_clusters(cells: Iterable[ClusterCell], z: int, y: int, x: int) -> bytes:
+    """One point per occupied cell, at the mean place of its businesses, with their count and
+    their counts per industry section."""
+    scale = EXTENT / (1 << (WORLD_BITS - z))  # grid units per world unit at this zoom
     out = []
-    for (cx, cy), (n, sx, sy, sections) in sorted(cells.items()):
-        props: dict[str, Any] = {"count": n, "cluster": True}
-        props.update((f"n_{s}", c) for s, c in sorted(sections.items()))
+    for c in cells:
+        props: dict[str, Any] = {"count": c.count, "cluster": True}
+        props.update((f"n_{s or 'unknown'}", n) for s, n in sorted(c.sections.items()))
+        px = round(c.sum_wx / c.count * scale) - x * EXTENT
+        py = round(c.sum_wy / c.count * scale) - y * EXTENT
         out.append(
-            {
-                "id": cy * GRID + cx + 1,
-                "geometry": Point(round(sx / n), round(sy / n)),
-                "properties": props,
-            }
+            {"id": c.cell + 1, "geometry": Point(_clamped(px), _clamped(py)), "properties": props}
         )
     return _encode(out)
 

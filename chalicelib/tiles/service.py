@@ -142,10 +142,6 @@ class TilesService:
         zoom, row, col = matrix.parse_tile(z, y, x)
         values = P.single_values(req.params, tile_params())
         selection = items_query(values, cid)
-        box = matrix.tile_bbox(zoom, row, col)
-        if selection.bbox is not None:  # within the box a filter pins down (None: disjoint)
-            box = bbox_intersection(box, selection.bbox)
-        query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         token = self.store.change_token()
         etag = None
         if token is not None:
@@ -154,26 +150,30 @@ class TilesService:
                 b"tile",
                 cid,
                 f"{zoom}/{row}/{col}",
-                orjson.dumps(query.filters(), option=orjson.OPT_SORT_KEYS),
+                orjson.dumps(selection.filters(), option=orjson.OPT_SORT_KEYS),
             )
             if answer := not_modified(req, MVT, etag=etag, max_age=300):
                 return answer
-        features = self._features(query, zoom, row, col) if query.bbox is not None else []
-        encode = encode_points if zoom >= POINT_ZOOM else encode_clusters
-        body = encode(features, zoom, row, col)
+        if zoom >= POINT_ZOOM:
+            body = encode_points(self._features(selection, zoom, row, col), zoom, row, col)
+        else:
+            cells = self.store.cluster_cells(selection, zoom, row, col)
+            body = encode_clusters(cells, zoom, row, col)
         return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
 
-    def _features(self, query: FeatureQuery, z: int, y: int, x: int) -> list[dict[str, Any]]:
-        """The selection's features in the tile. A box includes its edges, a tile only its
-        west and north ones (and the world's east and south edge), so that a business on the
-        line between two tiles is in exactly one of them."""
-        _, south, east, _ = matrix.tile_bbox(z, y, x)
-        last = (1 << z) - 1
+    def _features(self, selection: FeatureQuery, z: int, y: int, x: int) -> list[dict[str, Any]]:
+        """The selection's features in the tile: those in its box (within the box a filter
+        pins down), less those on its east or south edge, which belong to the next tile."""
+        box = matrix.tile_bbox(z, y, x)
+        if selection.bbox is not None:
+            box = bbox_intersection(box, selection.bbox)
+        if box is None:
+            return []
+        query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         out = []
         for page in iter_public_pages(self.store, "businesses", query, page_size=_PAGE):
             for raw in page:
                 f = orjson.loads(raw)
-                lon, lat = f["geometry"]["coordinates"][:2]
-                if (lon < east or x == last) and (lat > south or y == last):
+                if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
                     out.append(f)
         return out

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.domain.privacy import public_business
 from chalicelib.store import FeatureQuery, open_store
+from chalicelib.store.sqlite import SCHEMA_VERSION
 from tests.factories import business, network
 
 
@@ -50,7 +51,7 @@ def test_sqlite_schema_2_is_rerendered_on_first_open(tmp_path: Path) -> None:
         assert p[key] == _expected("10000004", "test-net")[key]
     assert [orjson.loads(f)["id"] for f in upgraded.query("businesses", FeatureQuery()).features]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     upgraded.close()
 
 

@@ -1,0 +1,161 @@
+"""A tile's cluster counts (Store.cluster_cells) equal a count of the items the same selection
+returns, cell by cell and section by section, on every adapter: after a load, after a refresh
+that moves businesses and changes their industry, and after people hide, show, move or reveal
+a business. On SQLite the unfiltered counts come from a pyramid its triggers keep, the filtered
+ones from SQL, and a schema-3 file gets its pyramid on the first open."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from chalicelib.demo.generate import generate_businesses
+from chalicelib.domain.models import Business, Curation, Point
+from chalicelib.store import FeatureQuery, Store, open_store
+from chalicelib.store.sqlite import SCHEMA_VERSION
+from tests.conftest import ADAPTERS, fresh_store
+
+ZOOMS = (3, 8, 11)  # a country's tile, a region's, a town's
+
+
+def _features(store: Store, q: FeatureQuery) -> list[dict]:
+    out: list[dict] = []
+    q = q.model_copy(update={"limit": 10_000})
+    while True:
+        page = store.query("businesses", q)
+        out += [f for f in map(orjson.loads, page.features) if f["geometry"] is not None]
+        if page.next_after is None:
+            return out
+        q = q.model_copy(update={"after": page.next_after})
+
+
+def _place(lon: float, lat: float, z: int) -> tuple[float, float]:
+    """The point in tile units at zoom z (Web Mercator, from the top left), computed here."""
+    s = math.sin(math.radians(lat))
+    n = 1 << z
+    return (lon + 180.0) / 360.0 * n, (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * n
+
+
+def _expected(features: list[dict], z: int) -> dict[tuple[int, int], Counter]:
+    """(row, column) -> Counter of (cell, section) from the features themselves."""
+    tiles: dict[tuple[int, int], Counter] = {}
+    for f in features:
+        fx, fy = _place(*f["geometry"]["coordinates"][:2], z + 3)
+        cx, cy = math.floor(fx), math.floor(fy)
+        cell = (cy % 8) * 8 + cx % 8
+        section = f["properties"].get("industry_section") or ""
+        tiles.setdefault((cy // 8, cx // 8), Counter())[(cell, section)] += 1
+    return tiles
+
+
+def _assert_cells_match_items(store: Store, q: FeatureQuery | None = None) -> None:
+    q = q or FeatureQuery()
+    features = _features(store, q)
+    assert features, q
+    for z in ZOOMS:
+        want = _expected(features, z)
+        for (y, x), counts in want.items():
+            cells = store.cluster_cells(q, z, y, x)
+            got = Counter({(c.cell, s): n for c in cells for s, n in c.sections.items()})
+            assert got == counts, (q, z, y, x)
+            for c in cells:
+                assert c.count == sum(c.sections.values())
+                # the mean place lies in its cell
+                side = 1 << (32 - z - 3)
+                col, row = (c.sum_wx / c.count) // side, (c.sum_wy / c.count) // side
+                assert (row % 8) * 8 + col % 8 == c.cell and (row // 8, col // 8) == (y, x)
+        assert sum(sum(c.values()) for c in want.values()) == len(features)
+        empty = next((y, x) for y in range(1 << z) for x in range(1 << z) if (y, x) not in want)
+        assert store.cluster_cells(q, z, *empty) == []
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = fresh_store(request, request.param, tmp_path)
+    yield s
+    s.close()
+
+
+def _sample() -> list[Business]:
+    return [
+        b.model_copy(update={"curated": Curation(hidden=True)}) if i % 41 == 3 else b
+        for i, b in enumerate(generate_businesses(400, seed=11))
+    ]
+
+
+def _moved(b: Business, i: int) -> Business:
+    """What a refresh brings: a new address a few km off, and another industry."""
+    assert b.location is not None
+    where = Point(lon=b.location.lon + 0.03 * (i % 5 - 2), lat=b.location.lat - 0.02 * (i % 3))
+    return b.model_copy(
+        update={"location": where, "industry_code": "620100" if i % 2 else "433200"}
+    )
+
+
+def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None:
+    sample = _sample()
+    store.upsert_businesses(sample)
+    _assert_cells_match_items(store)
+
+    placed = [b for b in sample if b.location is not None]
+    store.upsert_businesses([_moved(b, i) for i, b in enumerate(placed[::3])])
+    _assert_cells_match_items(store)
+
+    hidden_before = [b.id for b in sample if b.curated.hidden]
+    for cvr in hidden_before[:3]:
+        store.curate_business(cvr, Curation())  # shown again
+    for b in placed[1:60:7]:
+        store.curate_business(b.id, Curation(hidden=True))
+    for b in placed[2:60:7]:
+        store.curate_business(b.id, Curation(show_address=True))  # the exact point, if any
+    for b in placed[4:60:7]:
+        assert b.location is not None
+        fix = Point(lon=b.location.lon + 0.2, lat=b.location.lat + 0.1)
+        store.curate_business(b.id, Curation(location=fix))
+    _assert_cells_match_items(store)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        FeatureQuery(industry="F"),
+        FeatureQuery(status="ceased"),
+        FeatureQuery(filter=["in", "employees", ["2-4", "5-9"]]),
+        FeatureQuery(bbox=(11.5, 54.6, 12.0, 54.9)),
+    ],
+    ids=["section", "status", "cql", "bbox"],
+)
+def test_filtered_cluster_cells_count_the_selection(store: Store, q: FeatureQuery) -> None:
+    store.upsert_businesses(_sample())
+    _assert_cells_match_items(store, q)
+
+
+def test_a_schema_3_file_gets_its_pyramid_on_first_open(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    store = open_store(f"sqlite:///{path}")
+    store.upsert_businesses(_sample())
+    before = _features(store, FeatureQuery())
+    store.close()
+    with sqlite3.connect(path) as db:  # as the previous version left it
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%cells%'"
+        ).fetchall():
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE business_cells")
+        db.execute("DROP TABLE cell_levels")
+        db.execute("ALTER TABLE businesses DROP COLUMN wx")
+        db.execute("ALTER TABLE businesses DROP COLUMN wy")
+        db.execute("PRAGMA user_version = 3")
+
+    upgraded = open_store(f"sqlite:///{path}")
+    assert _features(upgraded, FeatureQuery()) == before
+    _assert_cells_match_items(upgraded)
+    upgraded.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
