@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import csv
 import json
 import os
@@ -65,7 +66,9 @@ STAMP_VERSION = 1  # bump when the table layout or load changes, to force a relo
 TIPG_ENV = {
     "TIPG_DB_SCHEMAS": json.dumps(["public"]),
     "TIPG_DB_TABLES": json.dumps([COLLECTION_ID]),
-    "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(["public"]),  # no PostGIS functions as collections
+    "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(
+        ["public"]
+    ),  # no PostGIS functions as collections
     "TIPG_DB_ONLY_SPATIAL_TABLES": "true",
     # The MVT layer is called `businesses` (as Mikrokort's) instead of tipg's "default".
     "TIPG_SET_MVT_LAYERNAME": "true",
@@ -169,10 +172,8 @@ class TipgPeer:
     def stop(self) -> None:
         proc, self._tipg = self._tipg, None
         if proc is not None and proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -186,7 +187,7 @@ class TipgPeer:
             shutil.rmtree(self._short_sock, ignore_errors=True)
             self._short_sock = None
 
-    def __enter__(self) -> "TipgPeer":
+    def __enter__(self) -> TipgPeer:
         self.start()
         return self
 
@@ -202,10 +203,16 @@ class TipgPeer:
     def _pg(self, argv: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
         """Run a server-side PostgreSQL binary (as the postgres OS user when we are root)."""
         cmd = [str(PG_BIN / argv[0]), *argv[1:]]
-        extra = {"user": "postgres", "group": "postgres", "extra_groups": []} if self._as_postgres else {}
+        extra = (
+            {"user": "postgres", "group": "postgres", "extra_groups": []}
+            if self._as_postgres
+            else {}
+        )
         res = subprocess.run(cmd, capture_output=True, text=True, cwd="/", **extra, **kw)
         if check and res.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}{res.stderr}")
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}{res.stderr}"
+            )
         return res
 
     def _own(self, path: Path) -> None:
@@ -231,8 +238,24 @@ class TipgPeer:
     def psql(self, sql: str, db: str = DB_NAME, **kw) -> str:
         """Run SQL through psql (ON_ERROR_STOP, tuples only, unaligned); return stdout."""
         res = subprocess.run(
-            [str(PG_BIN / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"],
-            input=sql, capture_output=True, text=True, env=self._client_env(), **kw,
+            [
+                str(PG_BIN / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                db,
+                "-f",
+                "-",
+            ],
+            input=sql,
+            capture_output=True,
+            text=True,
+            env=self._client_env(),
+            **kw,
         )
         if res.returncode != 0:
             raise RuntimeError(f"psql failed ({res.returncode}):\n{res.stderr}\nSQL:\n{sql[:2000]}")
@@ -242,17 +265,31 @@ class TipgPeer:
         self.workdir.chmod(self.workdir.stat().st_mode | 0o711)
         self._own(self.pg_dir)
         if self._as_postgres:
-            probe = subprocess.run(["test", "-w", str(self.pg_dir)], user="postgres", group="postgres", extra_groups=[])
+            probe = subprocess.run(
+                ["test", "-w", str(self.pg_dir)], user="postgres", group="postgres", extra_groups=[]
+            )
             if probe.returncode != 0:
                 raise RuntimeError(
-                    f"the postgres OS user cannot reach {self.pg_dir}; use a workdir it can traverse (e.g. under /tmp)"
+                    f"the postgres OS user cannot reach {self.pg_dir}; "
+                    "use a workdir it can traverse (e.g. under /tmp)"
                 )
         if not (self.pg_data / "PG_VERSION").exists():
             if self.pg_data.exists():
                 shutil.rmtree(self.pg_data)
             self.stamp_file.unlink(missing_ok=True)
-            self._pg(["initdb", "-D", str(self.pg_data), "-U", DB_USER, "--auth=trust",
-                      "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"])
+            self._pg(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.pg_data),
+                    "-U",
+                    DB_USER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ]
+            )
         self._own(self.sock_dir)
         # A server left running by an earlier process that died: stop it (its port is unknown).
         if self._pg(["pg_ctl", "status", "-D", str(self.pg_data)], check=False).returncode == 0:
@@ -262,21 +299,48 @@ class TipgPeer:
             self._short_sock = tempfile.mkdtemp(prefix="tipgpg-")
             if self._as_postgres:
                 shutil.chown(self._short_sock, "postgres", "postgres")
-        opts = {"listen_addresses": "127.0.0.1", "port": str(self.pg_port),
-                "unix_socket_directories": self._sock(), **self.pg_settings}
+        opts = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.pg_port),
+            "unix_socket_directories": self._sock(),
+            **self.pg_settings,
+        }
         o = " ".join(f"-c {k}={v}" for k, v in opts.items())
         if self._as_postgres:
             self.pg_log.touch()
             shutil.chown(self.pg_log, "postgres", "postgres")
-        self._pg(["pg_ctl", "start", "-D", str(self.pg_data), "-l", str(self.pg_log), "-o", o,
-                  "-w", "-t", str(int(self.timeout))])
+        self._pg(
+            [
+                "pg_ctl",
+                "start",
+                "-D",
+                str(self.pg_data),
+                "-l",
+                str(self.pg_log),
+                "-o",
+                o,
+                "-w",
+                "-t",
+                str(int(self.timeout)),
+            ]
+        )
         self._pg_started = True
-        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = {_sql_literal(DB_NAME)}", db="postgres").strip() != "1":
+        if (
+            self.psql(
+                f"SELECT 1 FROM pg_database WHERE datname = {_sql_literal(DB_NAME)}", db="postgres"
+            ).strip()
+            != "1"
+        ):
             self.psql(f"CREATE DATABASE {_ident(DB_NAME)}", db="postgres")
 
     def _csv_key(self) -> dict:
         st = self.csv_path.stat()
-        return {"v": STAMP_VERSION, "csv": str(self.csv_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {
+            "v": STAMP_VERSION,
+            "csv": str(self.csv_path),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+        }
 
     def _ensure_loaded(self) -> None:
         key = self._csv_key()
@@ -285,7 +349,10 @@ class TipgPeer:
         except (OSError, ValueError):
             stamp = None
         if stamp and all(stamp.get(k) == v for k, v in key.items()):
-            present = self.psql(f"SELECT count(*) FROM pg_class WHERE relname = {_sql_literal(TABLE)} AND relkind = 'r'")
+            present = self.psql(
+                "SELECT count(*) FROM pg_class "
+                f"WHERE relname = {_sql_literal(TABLE)} AND relkind = 'r'"
+            )
             if present.strip() == "1":
                 self.rows = stamp.get("rows")
                 self.load_seconds = None
@@ -295,7 +362,9 @@ class TipgPeer:
         self._load()
         self.load_seconds = time.perf_counter() - t0
         self.rows = int(self.psql(f"SELECT count(*) FROM {TABLE}").strip())
-        self.stamp_file.write_text(json.dumps({**key, "rows": self.rows, "load_seconds": round(self.load_seconds, 2)}))
+        self.stamp_file.write_text(
+            json.dumps({**key, "rows": self.rows, "load_seconds": round(self.load_seconds, 2)})
+        )
 
     def _load(self) -> None:
         with open(self.csv_path, newline="", encoding="utf-8") as fh:
@@ -334,23 +403,44 @@ CHECKPOINT;
     # --- tipg ------------------------------------------------------------------------------
     def _start_tipg(self) -> None:
         port = self.port or free_port()
-        env = {k: v for k, v in os.environ.items()
-               if not (k.startswith("TIPG_") or k.startswith("PG") or k.startswith("POSTGRES_")
-                       or k in ("DATABASE_URL", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not (
+                k.startswith("TIPG_")
+                or k.startswith("PG")
+                or k.startswith("POSTGRES_")
+                or k in ("DATABASE_URL", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+            )
+        }
         env.update(TIPG_ENV)
         env["DATABASE_URL"] = f"postgresql://{DB_USER}@127.0.0.1:{self.pg_port}/{DB_NAME}"
         env.update(self.tipg_env)
-        log = open(self.tipg_log, "ab")
-        try:
+        with open(self.tipg_log, "ab") as log:  # the child keeps its own copy of the handle
             # cwd = workdir: tipg's settings also read a `.env` file from the working directory.
             self._tipg = subprocess.Popen(
-                [str(VENV_PYTHON), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    str(VENV_PYTHON),
+                    "-m",
+                    "uvicorn",
+                    "tipg.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        finally:
-            log.close()
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + self.timeout
         last = ""
@@ -368,7 +458,9 @@ CHECKPOINT;
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as e:
                 last = repr(e)
             time.sleep(0.2)
-        raise RuntimeError(f"tipg did not answer at {base}/collections ({last}):\n{self._log_tail()}")
+        raise RuntimeError(
+            f"tipg did not answer at {base}/collections ({last}):\n{self._log_tail()}"
+        )
 
     def _log_tail(self, n: int = 4000) -> str:
         try:
