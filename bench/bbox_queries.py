@@ -1,10 +1,12 @@
-"""Viewport (bbox) query latency: Mikrokort's embedded store vs pygeoapi on a GeoPackage.
+"""Viewport (bbox) query latency: Mikrokort's embedded store vs pygeoapi and tipg, same points.
 
 For each collection size (default 100,000 and 1,000,000 businesses spread like Denmark's towns):
   1. load the businesses into a fresh SQLite store through the Store port (the real write path),
-  2. export the same public points to a GeoPackage and serve it with pygeoapi (bench/peer),
+  2. export the same public points to a GeoPackage served by pygeoapi (bench/peer) and to
+     PostGIS served by tipg (bench/peer/tipg),
   3. pick bboxes that return about 100 and about 1,000 features,
-  4. time the same requests over HTTP on 127.0.0.1 against `mikrokort serve` and pygeoapi,
+  4. time the same requests over HTTP on 127.0.0.1 against `mikrokort serve` and the peers
+     (interleaved, request by request),
      and in-process against the OGC service (no HTTP).
 Also: the import time of app.py in a fresh interpreter. Prints figures; asserts nothing.
 
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -115,27 +118,41 @@ def pick_bboxes(db: Path, target: int, count: int, seed: int) -> list[tuple[floa
     return out
 
 
-def time_http(url: str, boxes, limit: int, extra: str = "") -> dict:
-    """Requests over one keep-alive connection with the stdlib client (little client overhead)."""
-    parsed = urlsplit(url)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
-    times, returned = [], []
+ITEMS = "/collections/businesses/items"
+
+
+def time_http(servers: dict[str, tuple[str, str]], boxes, limit: int) -> dict[str, dict]:
+    """The same requests to every server (name -> (base URL, items path with any fixed query)),
+    interleaved box by box so that what else the machine does falls on all alike; one
+    keep-alive connection each, the stdlib client (little client overhead)."""
+    conns = {}
+    for who, (url, _) in servers.items():
+        parsed = urlsplit(url)
+        conns[who] = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=300)
+    times: dict[str, list[float]] = {who: [] for who in servers}
+    returned: dict[str, list[int]] = {who: [] for who in servers}
     for _ in range(max(1, REPEATS // len(boxes))):
         for box in boxes:
             bbox = ",".join(f"{v:.6f}" for v in box)
-            t = time.perf_counter()
-            conn.request("GET", f"/collections/businesses/items?bbox={bbox}&limit={limit}{extra}")
-            resp = conn.getresponse()
-            body = resp.read()
-            times.append((time.perf_counter() - t) * 1000)
-            assert resp.status == 200, body[:300]
-            returned.append(len(orjson.loads(body)["features"]))
-    conn.close()
+            for who, (_, path) in servers.items():
+                sep = "&" if "?" in path else "?"
+                t = time.perf_counter()
+                conns[who].request("GET", f"{path}{sep}bbox={bbox}&limit={limit}")
+                resp = conns[who].getresponse()
+                body = resp.read()
+                times[who].append((time.perf_counter() - t) * 1000)
+                assert resp.status == 200, (who, body[:300])
+                returned[who].append(len(orjson.loads(body)["features"]))
+    for conn in conns.values():
+        conn.close()
     return {
-        "median_ms": statistics.median(times),
-        "p95_ms": pct(times, 95),
-        "features_median": statistics.median(returned),
-        "requests": len(times),
+        who: {
+            "median_ms": statistics.median(times[who]),
+            "p95_ms": pct(times[who], 95),
+            "features_median": statistics.median(returned[who]),
+            "requests": len(times[who]),
+        }
+        for who in servers
     }
 
 
@@ -175,6 +192,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_pygeoapi(work: Path, db: Path, n: int, peer_python: Path) -> tuple:
+    """pygeoapi on a GeoPackage of the store's public points (built once per size)."""
+    csv_path, gpkg = work / f"bench-{n}.csv", work / f"bench-{n}.gpkg"
+    if not csv_path.exists():
+        export_csv(db, csv_path)
+    if not gpkg.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(PEER / "build_gpkg.py"),
+                "--csv",
+                str(csv_path),
+                "--out",
+                str(gpkg),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return start(
+        [str(peer_python), str(PEER / "serve.py"), "--gpkg", str(gpkg), "--port", str(free_port())],
+        dict(os.environ),
+        "PEER READY",
+    )
+
+
+def start_tipg(work: Path, db: Path, n: int) -> Any:
+    """tipg on PostGIS with the same public points (bench/peer/tipg; loaded once per size)."""
+    import importlib.util
+
+    csv_path = work / f"bench-{n}.csv"
+    if not csv_path.exists():
+        export_csv(db, csv_path)
+    spec = importlib.util.spec_from_file_location("tipg_peer", PEER / "tipg" / "peer.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TipgPeer(work / f"tipg-{n}", csv_path, port=free_port())
+
+
 def import_time() -> dict:
     code = "import time; t=time.perf_counter(); import app; print((time.perf_counter()-t)*1000)"
     runs = [
@@ -191,7 +247,7 @@ def import_time() -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--no-peer", action="store_true", help="skip pygeoapi")
+    ap.add_argument("--no-peer", action="store_true", help="skip pygeoapi and tipg")
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mikrokort-bench-"))
@@ -200,6 +256,8 @@ def main() -> int:
     use_peer = not args.no_peer
     if use_peer and not peer_python.exists():
         subprocess.run(["bash", str(PEER / "setup.sh")], check=True)
+    if use_peer and not (PEER / "tipg" / ".venv" / "bin" / "python").exists():
+        subprocess.run(["bash", str(PEER / "tipg" / "setup.sh")], check=True)
     results: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
@@ -220,46 +278,27 @@ def main() -> int:
             env,
             "serving on",
         )
-        peer = None
+        peers: list = []
         try:
-            requests.get(url + "/collections/businesses/items?limit=1").raise_for_status()
-            for target, bxs in boxes.items():
-                row[f"mikrokort_http_{target}"] = time_http(url, bxs, 10_000)
-                row[f"mikrokort_inproc_{target}"] = time_in_process(db, bxs, 10_000)
+            requests.get(url + ITEMS + "?limit=1").raise_for_status()
+            servers = {"mikrokort": (url, ITEMS)}
             if use_peer:
-                csv_path, gpkg = work / f"bench-{n}.csv", work / f"bench-{n}.gpkg"
-                if not gpkg.exists():
-                    export_csv(db, csv_path)
-                    subprocess.run(
-                        [
-                            sys.executable,
-                            str(PEER / "build_gpkg.py"),
-                            "--csv",
-                            str(csv_path),
-                            "--out",
-                            str(gpkg),
-                        ],
-                        check=True,
-                        capture_output=True,
-                    )
-                peer, purl = start(
-                    [
-                        str(peer_python),
-                        str(PEER / "serve.py"),
-                        "--gpkg",
-                        str(gpkg),
-                        "--port",
-                        str(free_port()),
-                    ],
-                    dict(os.environ),
-                    "PEER READY",
-                )
-                for target, bxs in boxes.items():
-                    row[f"pygeoapi_http_{target}"] = time_http(purl, bxs, 10_000, "&f=json")
+                purl = start_pygeoapi(work, db, n, peer_python)
+                peers.append(purl[0])
+                servers["pygeoapi"] = (purl[1], ITEMS + "?f=json")
+                tipg = start_tipg(work, db, n)
+                peers.append(tipg)
+                tipg_url = tipg.start()
+                servers["tipg"] = (tipg_url, tipg.features_url.replace(tipg_url, ""))
+                row["tipg_load_s"] = tipg.load_seconds
+            for target, bxs in boxes.items():
+                for who, figures in time_http(servers, bxs, 10_000).items():
+                    row[f"{who}_http_{target}"] = figures
+                row[f"mikrokort_inproc_{target}"] = time_in_process(db, bxs, 10_000)
         finally:
             ours.terminate()
-            if peer:
-                peer.terminate()
+            for peer in peers:
+                peer.stop() if hasattr(peer, "stop") else peer.terminate()
         results["sizes"][str(n)] = row
         for key, val in row.items():
             if isinstance(val, dict):
