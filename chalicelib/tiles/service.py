@@ -20,7 +20,15 @@ from chalicelib.store import FeatureQuery, Store, iter_public_pages
 from chalicelib.tiles import matrix
 from chalicelib.tiles.mvt import LAYER, POINT_PROPERTIES, POINT_ZOOM, encode_clusters, encode_points
 from chalicelib.web import params as P
-from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, not_modified, ok, version_etag
+from chalicelib.web.http import (
+    HttpRequest,
+    HttpResponse,
+    etag_of,
+    negotiate,
+    not_modified,
+    ok,
+    version_etag,
+)
 
 TILED = ("businesses",)  # the collections with tiles: the one a map draws by the thousand
 _PAGE = 10_000  # features per store read while a tile is filled
@@ -46,8 +54,11 @@ def _tms(tms_id: str) -> None:
 
 
 def _doc(req: HttpRequest, doc: dict[str, Any], max_age: int = 3600) -> HttpResponse:
+    """A JSON document, negotiated as the Features documents are: `f=json` wins, otherwise an
+    Accept header that admits no JSON is a 406 that names what is offered."""
     values = P.single_values(req.params, _DOC_PARAMS)
-    P.parse_format(values.get("f"))
+    if not P.parse_format(values.get("f")):
+        negotiate(req.header("accept"), [JSON])
     body = orjson.dumps(doc)
     return ok(req, body, JSON, etag=etag_of(body), max_age=max_age)
 
@@ -140,6 +151,7 @@ class TilesService:
         cid = _tiled(collection_id)
         _tms(tms_id)
         zoom, row, col = matrix.parse_tile(z, y, x)
+        negotiate(req.header("accept"), [MVT])  # a tile is MVT only: anything else is a 406
         values = P.single_values(req.params, tile_params())
         selection = items_query(values, cid)
         token = self.store.change_token()

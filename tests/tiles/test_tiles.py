@@ -233,3 +233,27 @@ def test_bad_tile_requests_are_4xx_that_say_why(
     r = http.get(api + path, timeout=30)
     assert r.status_code == status, r.text
     assert r.json()["description"]
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "status"),
+    [
+        ("/tileMatrixSets", "text/html", 406),
+        ("/tileMatrixSets/WebMercatorQuad", "application/xml", 406),
+        ("/collections/businesses/tiles", "text/html", 406),
+        ("/collections/businesses/tiles?f=json", "text/html", 200),  # f= wins, as on /items
+        ("/tileMatrixSets", "application/json", 200),
+        (TILES + "/9/160/272", "application/geo+json", 406),
+        (TILES + "/9/160/272", "*/*", 200),
+        (TILES + "/9/160/272", "image/webp,*/*;q=0.8", 200),  # what browsers send for images
+        (TILES + "/9/160/272", MVT, 200),
+    ],
+)
+def test_tile_resources_negotiate_like_the_feature_documents(
+    api: str, http: requests.Session, path: str, accept: str, status: int
+) -> None:
+    r = http.get(api + path, headers={"Accept": accept}, timeout=30)
+    assert r.status_code == status, r.text
+    if status == 406:
+        assert r.headers["Content-Type"].startswith("application/json")
+        assert r.json()["description"]
