@@ -110,8 +110,15 @@ class Client:
     def get(self, path: str, gzip_ok: bool = False) -> tuple[float, int, bytes]:
         headers = {"Accept-Encoding": "gzip" if gzip_ok else "identity"}
         t = time.perf_counter()
-        self.conn.request("GET", self.prefix + path, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request("GET", self.prefix + path, headers=headers)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # an idle keep-alive connection the server closed (uvicorn after 5 s): once more
+            self.conn.close()
+            t = time.perf_counter()
+            self.conn.request("GET", self.prefix + path, headers=headers)
+            resp = self.conn.getresponse()
         body = resp.read()
         return (time.perf_counter() - t) * 1000, resp.status, body
 
