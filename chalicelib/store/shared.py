@@ -371,13 +371,17 @@ class CellCounts:
             return
         side = (1 << CLUSTER_GRID_BITS) - 1
         key = ((wy >> self._cell_shift) & side) * (side + 1) + ((wx >> self._cell_shift) & side)
+        self.add_counted(key, section or "", 1, wx, wy)
+
+    def add_counted(self, key: int, section: str, n: int, sum_wx: int, sum_wy: int) -> None:
+        """Businesses already counted together (a row of a pyramid or of a GROUP BY)."""
         cell = self._cells.get(key)
         if cell is None:
             cell = self._cells[key] = ClusterCell(key, 0, 0, 0, {})
-        cell.count += 1
-        cell.sum_wx += wx
-        cell.sum_wy += wy
-        cell.sections[section or ""] = cell.sections.get(section or "", 0) + 1
+        cell.count += n
+        cell.sum_wx += sum_wx
+        cell.sum_wy += sum_wy
+        cell.sections[section] = cell.sections.get(section, 0) + n
 
     def cells(self) -> list[ClusterCell]:
         return [self._cells[k] for k in sorted(self._cells)]

@@ -46,6 +46,7 @@ from chalicelib.store.port import (
     WriteResult,
 )
 from chalicelib.store.shared import (
+    CellCounts,
     StoreBase,
     check_precondition,
     content_digest,
@@ -521,16 +522,10 @@ class SQLiteStore(StoreBase):
                     f"AND b.wx >> {tile} = ? AND b.wy >> {tile} = ? GROUP BY c, s",
                     [*args, x, y],
                 ).fetchall()
-        cells: dict[int, ClusterCell] = {}
-        for c, section, n, sx, sy in rows:
-            found = cells.get(c)
-            if found is None:
-                found = cells[c] = ClusterCell(c, 0, 0, 0, {})
-            found.count += n
-            found.sum_wx += sx
-            found.sum_wy += sy
-            found.sections[section] = n
-        return [cells[c] for c in sorted(cells)]
+        cells = CellCounts(z, y, x)
+        for row in rows:
+            cells.add_counted(*row)
+        return cells.cells()
 
     @staticmethod
     def _features_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, int, bytes]]:
