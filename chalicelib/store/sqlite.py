@@ -67,8 +67,9 @@ if TYPE_CHECKING:
 
 # 2: names folded for Danish spellings (text.search_fold); 3: flat public features (lists as
 # text, four-digit kommunekoder), re-rendered from the documents on the first open; 4: world
-# coordinates of the public point and the pyramid of cluster counts (business_cells)
-SCHEMA_VERSION = 4
+# coordinates of the public point and the pyramid of cluster counts (business_cells); 5: the
+# pyramid counts per municipality and status too
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS businesses (
@@ -140,9 +141,11 @@ CREATE TABLE IF NOT EXISTS municipalities (
     feature BLOB NOT NULL
 );
 -- The cluster pyramid: the visible businesses counted per cell of every cluster zoom's grid
--- (level = zoom + 3: a tile's 8 x 8 cells), per industry section, with the sums of their world
--- coordinates (wx, wy: chalicelib.domain.geo.web_mercator_world). A cluster tile is then one
--- key prefix (level, ty, tx) of at most 64 cells x sections, whatever the number of businesses.
+-- (level = zoom + 3: a tile's 8 x 8 cells), per municipality, status and industry section, with
+-- the sums of their world coordinates (wx, wy: chalicelib.domain.geo.web_mercator_world). A
+-- cluster tile is then one key prefix (level, ty, tx) of at most 64 cells x the few
+-- municipalities, statuses and sections in it, whatever the number of businesses, and so is the
+-- tile of a municipality, a status, a section or any of them together: the map's own filters.
 -- Triggers keep it in the transaction of every write of a business, by whatever code path.
 CREATE TABLE IF NOT EXISTS cell_levels (level INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS business_cells (
@@ -150,11 +153,13 @@ CREATE TABLE IF NOT EXISTS business_cells (
     ty INTEGER NOT NULL,
     tx INTEGER NOT NULL,
     cell INTEGER NOT NULL,
+    municipality TEXT NOT NULL,
+    status TEXT NOT NULL,
     section TEXT NOT NULL,
     n INTEGER NOT NULL,
     sx INTEGER NOT NULL,
     sy INTEGER NOT NULL,
-    PRIMARY KEY (level, ty, tx, cell, section)
+    PRIMARY KEY (level, ty, tx, cell, municipality, status, section)
 ) WITHOUT ROWID;
 """
 _CELL_LEVELS = range(3, 16)  # zooms 0 to 12: the cluster zooms of chalicelib.tiles.mvt
@@ -168,23 +173,24 @@ def _cell_key(row: str) -> str:
     return (
         f"level, {row}.wy >> (35 - level), {row}.wx >> (35 - level), "
         f"(({row}.wy >> (32 - level)) & 7) * 8 + (({row}.wx >> (32 - level)) & 7), "
-        f"coalesce({row}.industry_section, '')"
+        f"coalesce({row}.municipality, ''), {row}.status, coalesce({row}.industry_section, '')"
     )
 
 
+_CELL_COLUMNS = "level, ty, tx, cell, municipality, status, section"
 _ADD_NEW = (
-    "INSERT INTO business_cells (level, ty, tx, cell, section, n, sx, sy) "
+    f"INSERT INTO business_cells ({_CELL_COLUMNS}, n, sx, sy) "
     f"SELECT {_cell_key('NEW')}, 1, NEW.wx, NEW.wy FROM cell_levels "
     "WHERE NEW.hidden = 0 AND NEW.wx IS NOT NULL "
-    "ON CONFLICT (level, ty, tx, cell, section) DO UPDATE SET "
+    f"ON CONFLICT ({_CELL_COLUMNS}) DO UPDATE SET "
     "n = n + 1, sx = sx + excluded.sx, sy = sy + excluded.sy;"
 )
 _REMOVE_OLD = (
     "UPDATE business_cells SET n = n - 1, sx = sx - OLD.wx, sy = sy - OLD.wy "
-    f"WHERE OLD.hidden = 0 AND OLD.wx IS NOT NULL AND (level, ty, tx, cell, section) IN "
+    f"WHERE OLD.hidden = 0 AND OLD.wx IS NOT NULL AND ({_CELL_COLUMNS}) IN "
     f"(SELECT {_cell_key('OLD')} FROM cell_levels); "
     "DELETE FROM business_cells WHERE n = 0 AND OLD.hidden = 0 AND OLD.wx IS NOT NULL AND "
-    f"(level, ty, tx, cell, section) IN (SELECT {_cell_key('OLD')} FROM cell_levels);"
+    f"({_CELL_COLUMNS}) IN (SELECT {_cell_key('OLD')} FROM cell_levels);"
 )
 _SCHEMA += (
     "CREATE TRIGGER IF NOT EXISTS businesses_cells_insert AFTER INSERT ON businesses "
@@ -192,9 +198,10 @@ _SCHEMA += (
     "CREATE TRIGGER IF NOT EXISTS businesses_cells_delete AFTER DELETE ON businesses "
     f"BEGIN {_REMOVE_OLD} END;\n"
     "CREATE TRIGGER IF NOT EXISTS businesses_cells_update "
-    "AFTER UPDATE OF hidden, wx, wy, industry_section ON businesses "
+    "AFTER UPDATE OF hidden, wx, wy, industry_section, municipality, status ON businesses "
     "WHEN OLD.hidden IS NOT NEW.hidden OR OLD.wx IS NOT NEW.wx OR OLD.wy IS NOT NEW.wy "
     "OR OLD.industry_section IS NOT NEW.industry_section "
+    "OR OLD.municipality IS NOT NEW.municipality OR OLD.status IS NOT NEW.status "
     f"BEGIN {_REMOVE_OLD} {_ADD_NEW} END;\n"
 )
 _SCHEMA += "".join(
@@ -210,6 +217,25 @@ _SCHEMA += "".join(
 _WIDE_VIEWPORT_SHARE = 0.25
 _BATCH = 1000
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write transaction
+
+
+_PYRAMID_FILTERS = {"municipality": "municipality", "status": "status", "industry": "section"}
+
+
+def _pyramid_terms(q: FeatureQuery) -> tuple[str, list[str]] | None:
+    """The business_cells terms of a selection the pyramid counts (None: it counts another):
+    no filter, or any of municipality, status and an industry section (a letter)."""
+    filters = q.filters()
+    if not set(filters) <= set(_PYRAMID_FILTERS):
+        return None
+    if q.industry is not None and not q.industry.isalpha():
+        return None  # a 6-digit code or a prefix of one: the pyramid counts sections only
+    terms, args = "", []
+    for name, column in _PYRAMID_FILTERS.items():
+        if (value := filters.get(name)) is not None:
+            terms += f" AND {column} = ?"
+            args.append(str(value).upper() if name == "industry" else str(value))
+    return terms, args
 
 
 class SQLiteStore(StoreBase):
@@ -247,6 +273,8 @@ class SQLiteStore(StoreBase):
                 for column in ("wx", "wy"):
                     if column not in columns:
                         conn.execute(f"ALTER TABLE businesses ADD COLUMN {column} INTEGER")
+            if version == 4:
+                self._drop_cells(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             if 0 < version < 2:
@@ -255,6 +283,8 @@ class SQLiteStore(StoreBase):
                 self._rerender_all(conn)
             if 0 < version < 4:
                 self._place_in_world(conn)
+            if version == 4:
+                self._count_cells(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod
@@ -270,6 +300,25 @@ class SQLiteStore(StoreBase):
         conn.execute(
             "UPDATE businesses SET wx = mk_world(lon, lat, 0), wy = mk_world(lon, lat, 1) "
             "WHERE lon IS NOT NULL AND wx IS NULL"
+        )
+
+    @staticmethod
+    def _drop_cells(conn: sqlite3.Connection) -> None:
+        """Schema 4 -> 5, first half: the pyramid of schema 4 (cells per section only) and the
+        triggers that kept it go; the schema then creates them in the new shape."""
+        for event in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER IF EXISTS businesses_cells_{event}")
+        conn.execute("DROP TABLE IF EXISTS business_cells")
+
+    @staticmethod
+    def _count_cells(conn: sqlite3.Connection) -> None:
+        """Schema 4 -> 5, second half: the pyramid counted again from the businesses' world
+        coordinates, one GROUP BY per level (what the triggers would have summed row by row)."""
+        key = _cell_key("b").replace("level", "l.level")
+        conn.execute(
+            f"INSERT INTO business_cells ({_CELL_COLUMNS}, n, sx, sy) "
+            f"SELECT {key}, count(*), sum(b.wx), sum(b.wy) FROM cell_levels l, businesses b "
+            "WHERE b.hidden = 0 AND b.wx IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7"
         )
 
     def _rerender_all(self, conn: sqlite3.Connection) -> None:
@@ -499,18 +548,21 @@ class SQLiteStore(StoreBase):
         return source, where, args
 
     def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
-        """The whole collection's cells from the pyramid (one key prefix); a filtered
-        selection's counted in SQL over its rows in the tile, from the world coordinates."""
+        """The cells from the pyramid (one key prefix) for the whole collection or the map's own
+        filters (municipality, status, section); any other selection's counted in SQL over its
+        rows in the tile, from the world coordinates."""
         box = tile_in_selection(q, z, y, x)
         if box is None:
             return []
         level = z + CLUSTER_GRID_BITS
+        pyramid = _pyramid_terms(q)
         with self._tx(write=False) as conn:
-            if not q.filters() and level in _CELL_LEVELS:
+            if pyramid is not None and level in _CELL_LEVELS:
+                terms, term_args = pyramid
                 rows = conn.execute(
                     "SELECT cell, section, n, sx, sy FROM business_cells "
-                    "WHERE level = ? AND ty = ? AND tx = ?",
-                    (level, y, x),
+                    f"WHERE level = ? AND ty = ? AND tx = ?{terms}",
+                    (level, y, x, *term_args),
                 ).fetchall()
             else:
                 source, where, args = self._selection_sql(q.model_copy(update={"bbox": box}))

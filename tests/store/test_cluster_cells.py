@@ -1,8 +1,9 @@
 """A tile's cluster counts (Store.cluster_cells) equal a count of the items the same selection
 returns, cell by cell and section by section, on every adapter: after a load, after a refresh
 that moves businesses and changes their industry, and after people hide, show, move or reveal
-a business. On SQLite the unfiltered counts come from a pyramid its triggers keep, the filtered
-ones from SQL, and a schema-3 file gets its pyramid on the first open."""
+a business. On SQLite the counts of the whole collection and of the map's filters (municipality,
+status, section) come from a pyramid its triggers keep, other selections' from SQL; schema-3
+and schema-4 files get theirs on the first open."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -93,9 +95,14 @@ def _moved(b: Business, i: int) -> Business:
     """What a refresh brings: a new address a few km off, and another industry."""
     assert b.location is not None
     where = Point(lon=b.location.lon + 0.03 * (i % 5 - 2), lat=b.location.lat - 0.02 * (i % 3))
-    return b.model_copy(
-        update={"location": where, "industry_code": "620100" if i % 2 else "433200"}
-    )
+    update: dict = {"location": where, "industry_code": "620100" if i % 2 else "433200"}
+    if i % 4 == 1:  # moved across the municipal border, or ceased
+        update["municipality"] = "390" if b.municipality == "376" else "376"
+    if i % 4 == 2:  # a closed firm comes back, an open one closes
+        closed = b.status == "active"
+        update["status"] = "ceased" if closed else "active"
+        update["ceased"] = date(2026, 6, 30) if closed else None
+    return Business.model_validate({**b.model_dump(), **update})
 
 
 def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None:
@@ -126,14 +133,31 @@ def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None
     [
         FeatureQuery(industry="F"),
         FeatureQuery(status="ceased"),
+        FeatureQuery(municipality="390"),
+        FeatureQuery(municipality="376", status="active", industry="G"),
+        FeatureQuery(industry="43"),
         FeatureQuery(filter=["in", "employees", ["2-4", "5-9"]]),
         FeatureQuery(bbox=(11.5, 54.6, 12.0, 54.9)),
     ],
-    ids=["section", "status", "cql", "bbox"],
+    ids=["section", "status", "municipality", "map-filters", "code", "cql", "bbox"],
 )
 def test_filtered_cluster_cells_count_the_selection(store: Store, q: FeatureQuery) -> None:
     store.upsert_businesses(_sample())
     _assert_cells_match_items(store, q)
+
+
+def test_the_map_filters_follow_refreshes(store: Store) -> None:
+    """The pyramid's municipality, status and section follow a refresh that changes them."""
+    sample = _sample()
+    store.upsert_businesses(sample)
+    placed = [b for b in sample if b.location is not None]
+    store.upsert_businesses([_moved(b, i) for i, b in enumerate(placed[::2])])
+    for q in (
+        FeatureQuery(municipality="376"),
+        FeatureQuery(municipality="390", status="ceased"),
+        FeatureQuery(status="active", industry="J"),
+    ):
+        _assert_cells_match_items(store, q)
 
 
 def test_a_schema_3_file_gets_its_pyramid_on_first_open(tmp_path: Path) -> None:
@@ -158,4 +182,41 @@ def test_a_schema_3_file_gets_its_pyramid_on_first_open(tmp_path: Path) -> None:
     _assert_cells_match_items(upgraded)
     upgraded.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_schema_4_file_counts_its_pyramid_per_municipality_on_first_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    store = open_store(f"sqlite:///{path}")
+    sample = _sample()
+    store.upsert_businesses(sample[:300])
+    store.close()
+    with sqlite3.connect(path) as db:  # the pyramid as schema 4 kept it: per section only
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%cells%'"
+        ).fetchall():
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE business_cells")
+        db.execute(
+            "CREATE TABLE business_cells (level INTEGER NOT NULL, ty INTEGER NOT NULL, "
+            "tx INTEGER NOT NULL, cell INTEGER NOT NULL, section TEXT NOT NULL, "
+            "n INTEGER NOT NULL, sx INTEGER NOT NULL, sy INTEGER NOT NULL, "
+            "PRIMARY KEY (level, ty, tx, cell, section)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TRIGGER businesses_cells_insert AFTER INSERT ON businesses BEGIN "
+            "INSERT INTO business_cells VALUES (3, 0, 0, 0, '', 1, 0, 0) "
+            "ON CONFLICT DO UPDATE SET n = n + 1; END"
+        )
+        db.execute("PRAGMA user_version = 4")
+
+    upgraded = open_store(f"sqlite:///{path}")
+    for q in (FeatureQuery(), FeatureQuery(municipality="376", status="active")):
+        _assert_cells_match_items(upgraded, q)
+    upgraded.upsert_businesses(sample[300:])  # the new triggers keep it from here
+    _assert_cells_match_items(upgraded, FeatureQuery(municipality="390"))
+    upgraded.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
