@@ -3,10 +3,13 @@
 The tile carries a few of each feature's public properties (never more than its GeoJSON
 feature, which the privacy rules have shaped already), so a map can draw and filter without
 asking for the features themselves:
-- from `POINT_ZOOM` on, one point per business: id, name, industry, size, status, networks;
-- below it, one point per occupied cell of an 8 x 8 grid, at the mean position of the
-  businesses in the cell, with `count` and the counts per industry section (`n_F`, and
-  `n_unknown` where the section is unknown), so a filter by section is a sum the map can do.
+- from `POINT_ZOOM` on, one point per business: id, name, industry, size, status, networks,
+  as long as the tile holds at most `POINTS_PER_TILE` of the selection;
+- below it, and in a tile that holds more (a city centre at street zoom), one point per
+  occupied cell of an 8 x 8 grid, at the mean position of the businesses in the cell, with
+  `count` and the counts per industry section (`n_F`, and `n_unknown` where the section is
+  unknown), so a filter by section is a sum the map can do.
+A map tells them apart by `cluster` (true on a cluster only), never by the zoom.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from chalicelib.tiles.matrix import EXTENT, tile_position
 
 LAYER = "businesses"
 POINT_ZOOM = 13  # about 3 km a tile in Denmark: the zoom of a town's streets
+# More points than this in one 256-pixel tile are a blot, not a map (one every 10 pixels or so),
+# and the tile would outgrow 100 KB: the tile is clustered instead, and the map zooms further.
+POINTS_PER_TILE = 500
 POINT_PROPERTIES = ("name", "industry_code", "industry_section", "employees", "status", "networks")
 
 

@@ -18,7 +18,14 @@ from chalicelib.features.documents import JSON, MVT
 from chalicelib.features.service import item_params, items_query
 from chalicelib.store import FeatureQuery, Store, iter_public_pages
 from chalicelib.tiles import matrix
-from chalicelib.tiles.mvt import LAYER, POINT_PROPERTIES, POINT_ZOOM, encode_clusters, encode_points
+from chalicelib.tiles.mvt import (
+    LAYER,
+    POINT_PROPERTIES,
+    POINT_ZOOM,
+    POINTS_PER_TILE,
+    encode_clusters,
+    encode_points,
+)
 from chalicelib.web import params as P
 from chalicelib.web.http import (
     HttpRequest,
@@ -31,7 +38,7 @@ from chalicelib.web.http import (
 )
 
 TILED = ("businesses",)  # the collections with tiles: the one a map draws by the thousand
-_PAGE = 10_000  # features per store read while a tile is filled
+_PAGE = POINTS_PER_TILE + 1  # features per store read: one more than a point tile may hold
 _DOC_PARAMS = ("f",)
 
 
@@ -139,7 +146,9 @@ class TilesService:
                         f"Below tileMatrix {POINT_ZOOM}: one point per occupied cell of an 8 x 8 "
                         "grid with `count`, `cluster` and the counts per industry section "
                         f"(`n_F`, `n_unknown`). From {POINT_ZOOM}: one point per business with "
-                        f"`id` and {', '.join(f'`{p}`' for p in POINT_PROPERTIES)}."
+                        f"`id` and {', '.join(f'`{p}`' for p in POINT_PROPERTIES)}, where the "
+                        f"tile holds at most {POINTS_PER_TILE} of the selection; clusters as "
+                        "below where it holds more. `cluster` is true on a cluster only."
                     ),
                 }
             ],
@@ -166,16 +175,21 @@ class TilesService:
             )
             if answer := not_modified(req, MVT, etag=etag, max_age=300):
                 return answer
-        if zoom >= POINT_ZOOM:
-            body = encode_points(self._features(selection, zoom, row, col), zoom, row, col)
+        points = self._points(selection, zoom, row, col) if zoom >= POINT_ZOOM else None
+        if points is not None:
+            body = encode_points(points, zoom, row, col)
         else:
             cells = self.store.cluster_cells(selection, zoom, row, col)
             body = encode_clusters(cells, zoom, row, col)
         return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
 
-    def _features(self, selection: FeatureQuery, z: int, y: int, x: int) -> list[dict[str, Any]]:
+    def _points(
+        self, selection: FeatureQuery, z: int, y: int, x: int
+    ) -> list[dict[str, Any]] | None:
         """The selection's features in the tile: those in its box (within the box a filter
-        pins down), less those on its east or south edge, which belong to the next tile."""
+        pins down), less those on its east or south edge, which belong to the next tile; None
+        once there are more than a point tile holds (the tile is clustered instead), so a
+        dense tile costs one page of reading before its clusters, never all of its points."""
         box = matrix.tile_bbox(z, y, x)
         if selection.bbox is not None:
             box = bbox_intersection(box, selection.bbox)
@@ -188,4 +202,6 @@ class TilesService:
                 f = orjson.loads(raw)
                 if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
                     out.append(f)
+            if len(out) > POINTS_PER_TILE:
+                return None
         return out
