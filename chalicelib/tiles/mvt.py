@@ -17,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import mapbox_vector_tile
-from shapely.geometry import Point
-
 from chalicelib.domain.geo import WORLD_BITS
 from chalicelib.store import ClusterCell
 from chalicelib.tiles.matrix import EXTENT, tile_position
+from chalicelib.tiles.pbf import PointFeature, Scalar, encode_layer
 
 LAYER = "businesses"
 POINT_ZOOM = 13  # about 3 km a tile in Denmark: the zoom of a town's streets
@@ -38,39 +36,27 @@ def _clamped(v: int) -> int:
 
 def encode_points(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
     """One point per business, with its id as the MVT feature id where it is a number."""
-    out = []
+    out: list[PointFeature] = []
     for f in features:
         lon, lat = f["geometry"]["coordinates"][:2]
         px, py = tile_position(z, y, x, lon, lat)
-        props = {"id": str(f["id"])}
-        props.update((k, v) for k in POINT_PROPERTIES if (v := f["properties"].get(k)) is not None)
-        item: dict[str, Any] = {"geometry": Point(_clamped(px), _clamped(py)), "properties": props}
-        if str(f["id"]).isdigit():
-            item["id"] = int(f["id"])
-        out.append(item)
-    return _encode(out)
+        fid = str(f["id"])
+        props: dict[str, Scalar] = {"id": fid}
+        p = f["properties"]
+        props.update((k, v) for k in POINT_PROPERTIES if (v := p.get(k)) is not None and v != "")
+        out.append((int(fid) if fid.isdigit() else None, _clamped(px), _clamped(py), props))
+    return encode_layer(LAYER, out, EXTENT)
 
 
 def encode_clusters(cells: Iterable[ClusterCell], z: int, y: int, x: int) -> bytes:
     """One point per occupied cell, at the mean place of its businesses, with their count and
     their counts per industry section."""
     scale = EXTENT / (1 << (WORLD_BITS - z))  # grid units per world unit at this zoom
-    out = []
+    out: list[PointFeature] = []
     for c in cells:
-        props: dict[str, Any] = {"count": c.count, "cluster": True}
+        props: dict[str, Scalar] = {"count": c.count, "cluster": True}
         props.update((f"n_{s or 'unknown'}", n) for s, n in sorted(c.sections.items()))
         px = round(c.sum_wx / c.count * scale) - x * EXTENT
         py = round(c.sum_wy / c.count * scale) - y * EXTENT
-        out.append(
-            {"id": c.cell + 1, "geometry": Point(_clamped(px), _clamped(py)), "properties": props}
-        )
-    return _encode(out)
-
-
-def _encode(features: list[dict[str, Any]]) -> bytes:
-    layer = {"name": LAYER, "features": features}
-    return bytes(
-        mapbox_vector_tile.encode(
-            [layer], default_options={"extents": EXTENT, "y_coord_down": True}
-        )
-    )
+        out.append((c.cell + 1, _clamped(px), _clamped(py), props))
+    return encode_layer(LAYER, out, EXTENT)

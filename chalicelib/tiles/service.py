@@ -175,11 +175,17 @@ class TilesService:
             )
             if answer := not_modified(req, MVT, etag=etag, max_age=300):
                 return answer
-        points = self._points(selection, zoom, row, col) if zoom >= POINT_ZOOM else None
+        cells = None
+        if zoom < POINT_ZOOM or self.store.counts_cells_cheaply(selection, zoom):
+            cells = self.store.cluster_cells(selection, zoom, row, col)
+        points = None
+        if zoom >= POINT_ZOOM and (cells is None or sum(c.count for c in cells) <= POINTS_PER_TILE):
+            points = self._points(selection, zoom, row, col)
         if points is not None:
             body = encode_points(points, zoom, row, col)
         else:
-            cells = self.store.cluster_cells(selection, zoom, row, col)
+            if cells is None:
+                cells = self.store.cluster_cells(selection, zoom, row, col)
             body = encode_clusters(cells, zoom, row, col)
         return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
 
@@ -198,8 +204,8 @@ class TilesService:
         query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         out = []
         for page in iter_public_pages(self.store, "businesses", query, page_size=_PAGE):
-            for raw in page:
-                f = orjson.loads(raw)
+            # one parse of the joined page: several times faster than one per feature
+            for f in orjson.loads(b"[" + b",".join(page) + b"]") if page else ():
                 if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
                     out.append(f)
             if len(out) > POINTS_PER_TILE:
