@@ -156,6 +156,12 @@ class Store(Protocol):
         to the tile its world coordinates fall in, so it is counted in exactly one tile."""
         ...
 
+    def counts_cells_cheaply(self, q: FeatureQuery, z: int) -> bool:
+        """Whether `cluster_cells` of this selection at zoom z reads kept counts (a few rows)
+        rather than the selection's features: the tile service then counts a street-zoom tile
+        before it decides between points and clusters, instead of reading its points first."""
+        ...
+
     def change_token(self) -> str | None:
         """A short text that changes whenever a business, network or municipality is written
         (by any process), read in one cheap query; None when the adapter keeps none.

@@ -309,6 +309,9 @@ class StoreBase:
         """None: no cheap store-wide version here; routes validate from the data they read."""
         return None
 
+    def counts_cells_cheaply(self, q: FeatureQuery, z: int) -> bool:
+        return False  # counted from the features: reading the points first costs less
+
     def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
         """Counted from the selection's features in the tile's box, read through the spatial
         index: the adapters without a kept pyramid of counts (DynamoDB) answer this way."""

@@ -162,7 +162,9 @@ CREATE TABLE IF NOT EXISTS business_cells (
     PRIMARY KEY (level, ty, tx, cell, municipality, status, section)
 ) WITHOUT ROWID;
 """
-_CELL_LEVELS = range(3, 16)  # zooms 0 to 12: the cluster zooms of chalicelib.tiles.mvt
+# zooms 0 to 15: the cluster zooms of chalicelib.tiles.mvt, and the street zooms where a crowded
+# tile is clustered too (a city centre up to zoom 15)
+_CELL_LEVELS = range(3, 19)
 _SCHEMA += "".join(
     f"INSERT OR IGNORE INTO cell_levels VALUES ({level});\n" for level in _CELL_LEVELS
 )
@@ -546,6 +548,9 @@ class SQLiteStore(StoreBase):
         else:
             source = "businesses b "
         return source, where, args
+
+    def counts_cells_cheaply(self, q: FeatureQuery, z: int) -> bool:
+        return _pyramid_terms(q) is not None and z + CLUSTER_GRID_BITS in _CELL_LEVELS
 
     def cluster_cells(self, q: FeatureQuery, z: int, y: int, x: int) -> list[ClusterCell]:
         """The cells from the pyramid (one key prefix) for the whole collection or the map's own

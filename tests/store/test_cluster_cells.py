@@ -23,7 +23,7 @@ from chalicelib.store import FeatureQuery, Store, open_store
 from chalicelib.store.sqlite import SCHEMA_VERSION
 from tests.conftest import ADAPTERS, fresh_store
 
-ZOOMS = (3, 8, 11)  # a country's tile, a region's, a town's
+ZOOMS = (3, 8, 11, 15)  # a country's tile, a region's, a town's, a city block's
 
 
 def _features(store: Store, q: FeatureQuery) -> list[dict]:
