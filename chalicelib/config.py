@@ -56,6 +56,8 @@ class Settings:
     # the largest items page in bytes: a synchronous Lambda answer is at most 6 MB, and API
     # Gateway's proxy event escapes the body's quotes, so a page stops well before
     page_max_bytes: int = 4_500_000
+    # above this many active businesses a municipality's map is drawn from tiles, not rows
+    map_rows_max: int = 10_000
 
     def default_secrets(self) -> list[str]:
         """The secrets still at their built-in development values (public in this source)."""
@@ -108,6 +110,9 @@ class Settings:
             on_lambda=bool(get("AWS_LAMBDA_FUNCTION_NAME")),
             rate_limit_per_minute=_count(get("MIKROKORT_RATE_LIMIT"), 120, "MIKROKORT_RATE_LIMIT"),
             rate_limit_burst=_count(get("MIKROKORT_RATE_BURST"), 60, "MIKROKORT_RATE_BURST"),
+            map_rows_max=max(
+                1, _count(get("MIKROKORT_MAP_ROWS_MAX"), 10_000, "MIKROKORT_MAP_ROWS_MAX")
+            ),
         )
 
 

@@ -928,6 +928,25 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "The operator's tile source for widgets that name none.",
                 "properties": {"url": _STR, "attribution": _STR},
             },
+            "tiled": _nullable(
+                {
+                    "type": "object",
+                    "description": "Set for a municipality of more active businesses than the "
+                    "service sends as rows (10,000 by default): `businesses` is then empty and "
+                    "the widget draws the map from /collections/businesses/tiles and lists from "
+                    "/collections/businesses/items of the same municipality. The counts here "
+                    "are of its active public businesses, in all and per industry section "
+                    "(`unknown` where the section is not known).",
+                    "required": ["count", "section_counts"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 0},
+                        "section_counts": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                }
+            ),
             "attribution": _STR,
         },
     },

@@ -62,6 +62,10 @@ BUSINESS_FIELDS = (
     "networks",  # indexes into `networks`
 )
 MAP_DATA_MAX_AGE = 300
+# Above `Settings.map_rows_max` active businesses (10,000 by default) the widget draws the map
+# from the tiles and lists from the items: rows for all of them (København's 80,000 or more)
+# would be megabytes to download and seconds to cluster before the first picture. The document
+# then carries their counts only.
 SIMPLIFY_DEGREES = 0.0002  # about 15 m: outlines for a map, not for surveying
 PAGE = 10_000
 
@@ -240,14 +244,25 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         # a client can hold this tag only if the municipality existed at this token, and a
         # removal would have moved the token: the 304 may come before the lookup
         etag = version_etag(
-            b"map-data", str(FORMAT_VERSION), kommunekode, orjson.dumps(tiles), token
+            b"map-data",
+            str(FORMAT_VERSION),
+            kommunekode,
+            orjson.dumps(tiles),
+            str(req.settings.map_rows_max),
+            token,
         )
         if (answer := _unchanged(req, kommunekode, etag)) is not None:
             return answer
     municipality = store.get_feature("municipalities", kommunekode)
     if municipality is None:
         raise NotFound(f"no municipality {code} in this service")
-    businesses, pages = _active_businesses(store, kommunekode)
+    rows_max = req.settings.map_rows_max
+    businesses, pages, too_many = _active_businesses(store, kommunekode, rows_max)
+    tiled = None
+    if too_many:
+        tiled = _counts(store, kommunekode)
+        businesses = []
+        pages = [orjson.dumps(tiled, option=orjson.OPT_SORT_KEYS)]
     networks = list(iter_public_features(store, "networks", page_size=PAGE))
     if etag is None:
         etag = _data_etag(municipality, tiles, pages, networks)
@@ -255,7 +270,7 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
             return answer
     with _gc_paused():  # tens of thousands of short-lived dicts: no cycles to look for
         doc = build_map_data(
-            orjson.loads(municipality), _parse(businesses), _parse(networks), tiles
+            orjson.loads(municipality), _parse(businesses), _parse(networks), tiles, tiled
         )
         body = orjson.dumps(doc)
         del doc
@@ -273,10 +288,15 @@ def _unchanged(req: HttpRequest, kommunekode: str, etag: str) -> HttpResponse | 
     return None
 
 
-def _active_businesses(store: Store, kommunekode: str) -> tuple[list[bytes], list[bytes]]:
-    """The features of a municipality's active public businesses, and each page's validator
-    (its features where the store gives none)."""
-    selection = FeatureQuery(municipality=kommunekode, status="active", limit=PAGE)
+def _active_businesses(
+    store: Store, kommunekode: str, rows_max: int
+) -> tuple[list[bytes], list[bytes], bool]:
+    """The features of a municipality's active public businesses, each page's validator (its
+    features where the store gives none), and whether there are more than `rows_max` (then the
+    reading stops there)."""
+    selection = FeatureQuery(
+        municipality=kommunekode, status="active", limit=min(PAGE, rows_max + 1)
+    )
     businesses: list[bytes] = []
     pages: list[bytes] = []
     while True:
@@ -285,9 +305,23 @@ def _active_businesses(store: Store, kommunekode: str) -> tuple[list[bytes], lis
         pages.append(
             page.validator.encode() if page.validator is not None else b"".join(page.features)
         )
-        if page.next_after is None:
-            return businesses, pages
+        more = page.next_after is not None
+        if len(businesses) > rows_max or (more and len(businesses) == rows_max):
+            return businesses, pages, True  # more than rows_max: the widget goes tiled
+        if not more:
+            return businesses, pages, False
         selection = selection.model_copy(update={"after": page.next_after})
+
+
+def _counts(store: Store, kommunekode: str) -> dict[str, Any]:
+    """A large municipality's active public businesses counted, in all and per industry
+    section, from the zoom-0 cluster tile of the same selection (kept counts on SQLite)."""
+    selection = FeatureQuery(municipality=kommunekode, status="active")
+    sections: dict[str, int] = {}
+    for cell in store.cluster_cells(selection, 0, 0, 0):
+        for section, n in cell.sections.items():
+            sections[section or "unknown"] = sections.get(section or "unknown", 0) + n
+    return {"count": sum(sections.values()), "section_counts": dict(sorted(sections.items()))}
 
 
 def _data_etag(
@@ -315,11 +349,14 @@ def build_map_data(
     businesses: list[dict[str, Any]],
     networks: list[dict[str, Any]],
     tiles: dict[str, str],
+    tiled: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The compact document (format in docs/WIDGET.md) from public features only.
 
     `businesses` are the municipality's active public businesses; `networks` any public
     networks, of which those working in the municipality, or with members there, are kept.
+    `tiled` (a large municipality: no rows, the widget reads tiles and items) holds their
+    `count` and `section_counts` instead.
     """
     props = municipality["properties"]
     kommunekode = internal_code(props["kommunekode"])  # the widget's format keeps 3 digits
@@ -333,6 +370,8 @@ def build_map_data(
     sections: set[str] = set()
     postcodes: dict[str, str] = {}
     rows: list[list[Any]] = []
+    if tiled is not None:
+        sections.update(s for s in tiled["section_counts"] if s in SECTION_NAMES)
     for b in businesses:
         if not b.get("geometry"):
             continue  # no place to show it (never the case for geocoded businesses)
@@ -373,6 +412,7 @@ def build_map_data(
         "businesses": rows,
         "industries": industry_rows,
         "sections": {s: list(SECTION_NAMES[s]) for s in sorted(sections) if s in SECTION_NAMES},
+        "tiled": tiled,
         "postcodes": postcodes,
         "networks": [_network(n) for n in kept],
         "tiles": tiles,

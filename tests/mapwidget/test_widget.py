@@ -141,6 +141,47 @@ def test_map_data_holds_exactly_the_public_active_businesses(
         assert doc["tiles"]["url"]
 
 
+@pytest.fixture(scope="module")
+def tiled_api(demo_env: dict[str, str], app_transport: Any) -> str:
+    """The demo store served with a row limit below both demo municipalities' counts."""
+    adapter = "sqlite" if demo_env["MIKROKORT_STORE"].startswith("sqlite") else "dynamodb"
+    return app_transport.add(f"tiled-{adapter}", {**demo_env, "MIKROKORT_MAP_ROWS_MAX": "50"})
+
+
+def test_a_municipality_past_the_row_limit_gets_counts_not_rows(
+    api: str, tiled_api: str, http: requests.Session
+) -> None:
+    for code in ("376", "390"):
+        full = _map_data(http, api, code)
+        assert full["tiled"] is None and len(full["businesses"]) > 50
+        doc = _map_data(http, tiled_api, code)
+        assert doc["businesses"] == [] and doc["industries"] == [] and doc["postcodes"] == {}
+        pages = walk(
+            http,
+            f"{api}/collections/businesses/items",
+            municipality=code,
+            status="active",
+            limit=10000,
+        )
+        placed = [f for page in pages for f in page["features"] if f["geometry"] is not None]
+        sections: dict[str, int] = {}
+        for f in placed:
+            s = f["properties"]["industry_section"] or "unknown"
+            sections[s] = sections.get(s, 0) + 1
+        assert doc["tiled"] == {"count": len(placed), "section_counts": sections}
+        assert set(doc["sections"]) == set(sections) - {"unknown"}
+        # the rest of the document is the full one's: boundary, networks, tiles, attribution
+        for key in ("municipality", "networks", "tiles", "attribution", "version"):
+            assert doc[key] == full[key], key
+        # its own validator: the row limit is part of what the answer depends on
+        tag = http.get(f"{tiled_api}/municipalities/{code}/map-data").headers["ETag"]
+        assert tag != http.get(f"{api}/municipalities/{code}/map-data").headers["ETag"]
+        again = http.get(
+            f"{tiled_api}/municipalities/{code}/map-data", headers={"If-None-Match": tag}
+        )
+        assert again.status_code == 304
+
+
 def test_map_data_is_cacheable(api: str, http: requests.Session) -> None:
     r = http.get(f"{api}/municipalities/376/map-data")
     assert r.headers["Content-Type"] == "application/json"
