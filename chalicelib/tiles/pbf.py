@@ -67,8 +67,12 @@ def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> by
         for k, v in props.items():
             ki = keys.setdefault(k, len(keys))
             vi = values.setdefault((type(v), v), len(values))
-            _varint(tags, ki)
-            _varint(tags, vi)
+            if ki < 0x80 and vi < 0x80:  # most tags: two one-byte varints
+                tags.append(ki)
+                tags.append(vi)
+            else:
+                _varint(tags, ki)
+                _varint(tags, vi)
         if tags:
             _field_bytes(feature, 0x12, tags)
         feature += b"\x18\x01"  # type: POINT

@@ -35,3 +35,9 @@ def test_points_and_their_properties_decode_as_written() -> None:
 def test_an_empty_tile_is_a_layer_without_features() -> None:
     decoded = _decode(encode_layer("businesses", [], 4096))
     assert decoded.get("businesses", {"features": []})["features"] == []
+
+
+def test_more_than_127_keys_and_values_use_longer_tags() -> None:
+    features = [(i, i % 4096, i * 7 % 4096, {f"k{i % 150}": f"name {i}"}) for i in range(300)]
+    got = _decode(encode_layer("businesses", features, 4096))["businesses"]["features"]
+    assert [(f["id"], f["properties"]) for f in got] == [(i, p) for i, _, _, p in features]
