@@ -4,10 +4,11 @@ For each collection size (default 100,000 and 1,000,000 businesses spread like D
   1. load the businesses into a fresh SQLite store through the Store port (the real write path;
      the store of bench/bbox_queries.py is reused when the same --workdir holds it),
   2. export the same public points to PostGIS and serve them with tipg (bench/peer/tipg),
-  3. ask every tile that covers 101 København at zoom 8, 10, 12 and 14, and every tile that
-     covers Denmark at zoom 6 and 7, over HTTP on 127.0.0.1 from both servers (requests
-     interleaved, one keep-alive connection each, time to the last byte), and in-process from
-     the tile service (no HTTP),
+  3. ask every tile that covers 101 København at zoom 8, 10, 12 and 14, those of its inner
+     city at zoom 16, and every tile that covers Denmark at zoom 6 and 7, over HTTP on
+     127.0.0.1 from both servers (requests interleaved, one keep-alive connection each, time
+     to the last byte), and in-process from the tile service (no HTTP), also filtered by a
+     section, by the municipality (the map's filters) and by a 6-digit industry code,
   4. report per zoom: median and p95 time per tile, the largest tile plain and gzipped, the
      features per tile, and for Mikrokort whether the zoom-6 cluster counts add up to the
      placed public businesses (every business in exactly one tile).
@@ -50,6 +51,7 @@ from chalicelib.web.http import HttpRequest  # noqa: E402
 TIPG = ROOT / "bench" / "peer" / "tipg"
 OURS = "/collections/businesses/tiles/WebMercatorQuad/{z}/{y}/{x}"
 DENMARK = (8.0, 54.55, 15.2, 57.76)  # lon/lat box of the country, Bornholm included
+KBH_CENTRE = (12.55, 55.67, 12.59, 55.69)  # Indre By, about 2.5 x 2 km
 MIN_REQUESTS = 24  # each zoom is asked at least this often (tiles repeated round-robin)
 
 
@@ -84,6 +86,8 @@ def municipality_box(kommunekode: str) -> tuple[float, float, float, float]:
 def tile_sets() -> dict[str, list[tuple[int, int, int]]]:
     kbh = municipality_box("0101")
     sets = {f"101 København, zoom {z}": tile_range(kbh, z) for z in (8, 10, 12, 14)}
+    # the inner city at street zoom, where tiles turn from clusters to points
+    sets["101 København centre, zoom 16"] = tile_range(KBH_CENTRE, 16)
     sets.update({f"Denmark, zoom {z}": tile_range(DENMARK, z) for z in (6, 7)})
     return sets
 
@@ -180,7 +184,9 @@ def measure_http(
 
 
 def measure_in_process(
-    service: TilesService, tiles: list[tuple[int, int, int]], params: dict[str, str] | None = None
+    service: TilesService,
+    tiles: list[tuple[int, int, int]],
+    params: dict[str, list[str]] | None = None,
 ) -> dict:
     times = []
     for z, y, x in schedule(tiles):
@@ -242,10 +248,14 @@ def run_size(n: int, work: Path, use_peer: bool) -> dict:
                         features_in(b)[1] for b in mine.values()
                     )
             entry["mikrokort_in_process"] = measure_in_process(service, tiles)
-            # a filtered cluster tile is counted from the selection's rows, not the pyramid
-            entry["mikrokort_in_process_industry_F"] = measure_in_process(
-                service, tiles, {"industry": "F"}
-            )
+            # the map's own filters (a section, a municipality) are read from the pyramid; a
+            # 6-digit code is counted from the selection's rows in the tile
+            for key, params in (
+                ("industry_F", {"industry": ["F"]}),
+                ("municipality_101", {"municipality": ["101"]}),
+                ("industry_433200", {"industry": ["433200"]}),
+            ):
+                entry[f"mikrokort_in_process_{key}"] = measure_in_process(service, tiles, params)
             row[name] = entry
             print(f"[{n}] {name}: {json.dumps(entry)}", flush=True)
         for client, _ in clients.values():
