@@ -69,6 +69,7 @@ export function decode(doc) {
     networkAt,
     sections: doc.sections || {},
     tiles: doc.tiles || null,
+    tiled: doc.tiled || null, // a large municipality: counts here, the rest from tiles and items
     attribution: doc.attribution || '',
   };
 }

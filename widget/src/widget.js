@@ -1,6 +1,8 @@
 // One map widget: a shadow root on the host element holding a toolbar (search, industry and
 // network filters, map/list switch, language), a live status line, the Leaflet map with
-// supercluster clusters, and the list view: the accessible alternative to the map.
+// supercluster clusters, and the list view: the accessible alternative to the map. A large
+// municipality (the map data says `tiled`) is drawn from the API's tiles and listed from its
+// items instead (tiled.js): same controls, same markers, same popups.
 import {
   Control,
   DivIcon,
@@ -18,6 +20,15 @@ import { fold, loadMapData } from './data.js';
 import { TEXTS, counted, fmt } from './i18n.js';
 import { readOptions } from './options.js';
 import { adopt, loadStyles } from './styles.js';
+import {
+  MAX_TILE_ZOOM,
+  TileSource,
+  countOf,
+  getBusiness,
+  pageByName,
+  selection,
+  tileRange,
+} from './tiled.js';
 
 /* global __CSS_VERSION__ */
 const PAGE = 100; // list rows added per "show more"
@@ -338,7 +349,7 @@ class Widget {
 
   fillSelects() {
     const { el, t, data } = this;
-    const counts = {};
+    const counts = data.tiled ? { ...data.tiled.section_counts } : {};
     for (const b of data.businesses) {
       const s = b.industry.section;
       if (s) counts[s] = (counts[s] || 0) + 1;
@@ -387,6 +398,10 @@ class Widget {
 
   applyFilters({ fit }) {
     const d = this.data;
+    if (d.tiled) {
+      this.applyTiledFilters({ fit });
+      return;
+    }
     const { industry, network } = this.filters;
     const q = fold(this.filters.q.trim());
     const net = network ? d.networks.find((n) => n.id === network) : null;
@@ -419,6 +434,51 @@ class Widget {
     if (this.view === 'list') this.renderList();
   }
 
+  // The tiled mode's filters are the tiles' and the items' query: the server selects, the
+  // counts come from the map data (a section alone) or from the items (numberMatched).
+  applyTiledFilters({ fit }) {
+    const d = this.data;
+    const { industry, network } = this.filters;
+    const q = this.filters.q.trim();
+    const net = network ? d.networks.find((n) => n.id === network) : null;
+    const query = (this.query = selection(d.municipality.kommunekode, this.filters));
+    this.tileSource = new TileSource(this.opts.api, query);
+    this.shownCount = null;
+    if (!net && !q) this.shownCount = industry ? d.tiled.section_counts[industry] || 0 : d.tiled.count;
+    else {
+      countOf(this.opts.api, query)
+        .then((n) => {
+          if (this.query !== query) return;
+          this.shownCount = n;
+          this.updateStatus();
+        })
+        .catch((err) => this.tileFailed(err));
+    }
+    mark('mikrokort:filtered');
+    this.map.closePopup();
+    this.showNetworks(net);
+    this.clearMarkers();
+    if (fit) this.fitTo(net);
+    this.renderMarkers();
+    this.updateStatus();
+    this.listLimit = PAGE;
+    this.listDirty = true;
+    if (this.view === 'list') this.renderList();
+  }
+
+  // A tile or an item the API did not give: said in the status line, the map stays usable.
+  tileFailed(err) {
+    console.error('mikrokort:', err); // eslint-disable-line no-console
+    const s = this.el.status;
+    s.textContent = this.t.tilesError;
+    s.setAttribute('role', 'alert');
+    this.tileError = true;
+  }
+
+  totalCount() {
+    return this.data.tiled ? this.data.tiled.count : this.data.businesses.length;
+  }
+
   fitTo(net) {
     if (!net) {
       this.map.fitBounds(this.bounds);
@@ -436,16 +496,23 @@ class Widget {
 
   updateStatus() {
     const nf = this.numbers();
-    const total = this.data.businesses.length;
+    const total = this.totalCount();
+    const shown = this.data.tiled ? this.shownCount : this.shown.length;
     const s = this.el.status;
     s.setAttribute('role', 'status');
-    s.textContent = this.shown.length
+    this.tileError = false;
+    if (shown == null) {
+      s.textContent = this.t.counting; // the items answer in a moment
+      delete s.dataset.shown;
+      return;
+    }
+    s.textContent = shown
       ? fmt(counted(this.t, 'status', total), {
-          shown: nf.format(this.shown.length),
+          shown: nf.format(shown),
           total: nf.format(total),
         })
       : this.t.none;
-    s.dataset.shown = String(this.shown.length);
+    s.dataset.shown = String(shown);
     s.dataset.total = String(total);
   }
 
@@ -492,6 +559,10 @@ class Widget {
   }
 
   renderMarkers() {
+    if (this.tileSource) {
+      this.renderTiles();
+      return;
+    }
     if (!this.index || !this.map || this.view !== 'map') return;
     const b = this.map.getBounds().pad(0.3);
     const zoom = Math.floor(this.map.getZoom()); // clusters of the zoom below: never overlapping
@@ -520,22 +591,134 @@ class Widget {
       if (!next.has(key)) this.clusterLayer.removeLayer(marker);
     }
     this.markers = next;
+    this.rendered({ clusters, points, count: inView, shown: this.shown.length });
+  }
+
+  // The tiles of the view (and a margin) at the map's zoom, drawn once all have come: a view
+  // that moves on before they do is not drawn.
+  renderTiles() {
+    if (!this.map || this.view !== 'map') return;
+    const gen = (this.tileGen = (this.tileGen || 0) + 1);
+    const source = this.tileSource;
+    const zoom = Math.max(0, Math.min(MAX_TILE_ZOOM, Math.floor(this.map.getZoom())));
+    const view = this.map.getBounds();
+    const b = view.pad(0.3);
+    const tiles = tileRange([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
+    Promise.all(tiles.map(([z, x, y]) => source.get(z, x, y)))
+      .then((lists) => {
+        if (gen !== this.tileGen || source !== this.tileSource) return;
+        if (this.tileError) this.updateStatus();
+        const next = new Map();
+        let clusters = 0;
+        let points = 0;
+        let inView = 0;
+        for (const list of lists) {
+          for (const f of list) {
+            let marker = this.markers.get(f.key);
+            if (!marker) {
+              marker = this.makeTileMarker(f);
+              this.clusterLayer.addLayer(marker);
+            }
+            next.set(f.key, marker);
+            if (f.cluster) clusters += 1;
+            else points += 1;
+            if (view.contains([f.lat, f.lon])) inView += f.count;
+          }
+        }
+        for (const [key, marker] of this.markers) {
+          if (!next.has(key)) this.clusterLayer.removeLayer(marker);
+        }
+        this.markers = next;
+        this.rendered({ clusters, points, count: inView, shown: this.shownCount });
+      })
+      .catch((err) => {
+        if (gen === this.tileGen) this.tileFailed(err);
+      });
+  }
+
+  rendered(detail) {
     const ds = this.el.map.dataset;
-    ds.clusters = String(clusters);
-    ds.points = String(points);
-    ds.count = String(inView);
-    const detail = { clusters, points, count: inView, shown: this.shown.length };
+    ds.clusters = String(detail.clusters);
+    ds.points = String(detail.points);
+    ds.count = String(detail.count);
     this.host.dispatchEvent(new CustomEvent('mikrokort:render', { detail, bubbles: true }));
     if (!this.readyAt) {
       this.readyAt = performance.now();
       mark('mikrokort:clusters');
       this.host.dispatchEvent(
         new CustomEvent('mikrokort:ready', {
-          detail: { ...detail, at: this.readyAt, total: this.data.businesses.length },
+          detail: { ...detail, at: this.readyAt, total: this.totalCount() },
           bubbles: true,
         }),
       );
     }
+  }
+
+  clusterIcon(n, label) {
+    const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54;
+    const short = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+    return new LabelIcon({
+      className: 'mk-mk mk-cluster',
+      html: `<span aria-hidden="true">${short}</span>`,
+      iconSize: [size, size],
+      label,
+      count: n,
+    });
+  }
+
+  pointIcon(name) {
+    return new LabelIcon({ className: 'mk-mk mk-pt', html: '', iconSize: [16, 16], label: name, count: 1 });
+  }
+
+  // A tile's cluster zooms in two levels where it is; a business opens its popup from its item.
+  makeTileMarker(f) {
+    const latlng = [f.lat, f.lon];
+    if (f.cluster) {
+      const label = fmt(counted(this.t, 'cluster', f.count), { n: this.numbers().format(f.count) });
+      const marker = new Marker(latlng, { icon: this.clusterIcon(f.count, label), keyboard: true });
+      marker.on('click', () => {
+        const keyboard = this.viaKeyboard;
+        this.map.setView(marker.getLatLng(), Math.min(f.zoom + 2, MAX_ZOOM));
+        if (keyboard) this.map.getContainer().focus();
+      });
+      return marker;
+    }
+    const marker = new Marker(latlng, { icon: this.pointIcon(f.props.name), keyboard: true });
+    marker.on('click', () => {
+      const keyboard = this.viaKeyboard;
+      getBusiness(this.opts.api, f.props.id)
+        .then((feature) => this.openBusiness(this.fromFeature(feature), marker.getElement(), keyboard))
+        .catch((err) => this.tileFailed(err));
+    });
+    return marker;
+  }
+
+  // A GeoJSON feature of the API as the business object the popups and the list rows use.
+  fromFeature(f) {
+    const p = f.properties;
+    const [lon, lat] = f.geometry ? f.geometry.coordinates : [null, null];
+    if (!this.networkIndex) {
+      this.networkIndex = new Map(this.data.networkAt.map((n, i) => [n.id, i]));
+    }
+    return {
+      i: -1,
+      id: f.id,
+      lon,
+      lat,
+      industry: { code: p.industry_code || '', section: p.industry_section || null, text: p.industry_text || '' },
+      name: p.name,
+      employees: p.employees,
+      address: p.address,
+      postcode: p.postcode,
+      city: p.city || '',
+      precision: p.location_precision,
+      networks: (p.networks || '')
+        .split('|')
+        .filter(Boolean)
+        .map((id) => this.networkIndex.get(id))
+        .filter((i) => i != null),
+      key: null,
+    };
   }
 
   makeMarker(f) {
@@ -545,32 +728,15 @@ class Widget {
     let marker;
     if (p.cluster) {
       const n = p.point_count;
-      const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54;
-      const short = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
       const here = this.index.getClusterExpansionZoom(p.cluster_id) > MAX_ZOOM;
       marker = new Marker([lat, lon], {
-        icon: new LabelIcon({
-          className: 'mk-mk mk-cluster',
-          html: `<span aria-hidden="true">${short}</span>`,
-          iconSize: [size, size],
-          label: fmt(here ? this.t.clusterHere : this.t.cluster, { n: nf.format(n) }),
-          count: n,
-        }),
+        icon: this.clusterIcon(n, fmt(here ? this.t.clusterHere : this.t.cluster, { n: nf.format(n) })),
         keyboard: true,
       });
       marker.on('click', () => this.openCluster(p, marker, here));
     } else {
       const b = this.data.businesses[p.i];
-      marker = new Marker([lat, lon], {
-        icon: new LabelIcon({
-          className: 'mk-mk mk-pt',
-          html: '',
-          iconSize: [16, 16],
-          label: b.name,
-          count: 1,
-        }),
-        keyboard: true,
-      });
+      marker = new Marker([lat, lon], { icon: this.pointIcon(b.name), keyboard: true });
       marker.on('click', () => this.openBusiness(b, marker.getElement(), this.viaKeyboard));
     }
     return marker;
@@ -723,6 +889,7 @@ class Widget {
     const contactLine = [];
     contact.forEach((c, i) => contactLine.push(i ? ', ' : '', c));
     const members = n.members.slice().sort((a, b) => a.name.localeCompare(b.name, 'da'));
+    const tiled = Boolean(this.data.tiled); // members are not loaded: their count, and a filter
     return h('div', { class: 'mk-pop', tabindex: '-1' }, [
       this.heading(n.name, 'mk-pop-title'),
       n.description ? h('p', { text: n.description }) : null,
@@ -732,7 +899,7 @@ class Widget {
       h('p', {
         text:
           fmt(t.members, { n: nf.format(n.member_count) }) +
-          (members.length !== n.member_count
+          (!tiled && members.length !== n.member_count
             ? ` (${fmt(t.membersHere, { n: nf.format(members.length) })})`
             : ''),
       }),
@@ -750,7 +917,7 @@ class Widget {
             }),
           })
         : null,
-      members.length && this.filters.network !== n.id
+      (tiled ? n.member_count : members.length) && this.filters.network !== n.id
         ? h('button', {
             type: 'button',
             class: 'mk-button',
@@ -815,19 +982,38 @@ class Widget {
     const { el, t, data } = this;
     if (!data) return;
     this.listDirty = false;
+    if (data.tiled) {
+      this.renderTiledList();
+      return;
+    }
     const nf = this.numbers();
     const shown = new Uint8Array(data.businesses.length);
     for (const b of this.shown) shown[b.i] = 1;
     this.sorted = data.byName().filter((b) => shown[b.i]);
+    el.businessList = h('ul', { class: 'mk-rows mk-businesses' });
+    el.more = h('button', { type: 'button', class: 'mk-button mk-more', onclick: () => this.more() });
+    el.list.replaceChildren(
+      ...this.listParts(
+        fmt(t.businessesHeading, { n: nf.format(this.sorted.length) }),
+        this.sorted.length ? t.listNote : t.none,
+      ),
+    );
+    this.appendRows(0, Math.min(this.listLimit, this.sorted.length));
+  }
+
+  // The list's parts around its business rows: headings, the networks, the contact.
+  listParts(heading, note) {
+    const { el, t, data } = this;
+    const nf = this.numbers();
+    el.listHeading = this.heading(heading, 'mk-h');
+    el.listNote = h('p', { class: 'mk-note', text: note });
     const nets = this.filters.network
       ? data.networks.filter((n) => n.id === this.filters.network)
       : data.networks;
     const contact = data.municipality.contact;
-    el.businessList = h('ul', { class: 'mk-rows mk-businesses' });
-    el.more = h('button', { type: 'button', class: 'mk-button mk-more', onclick: () => this.more() });
     const parts = [
-      this.heading(fmt(t.businessesHeading, { n: nf.format(this.sorted.length) }), 'mk-h'),
-      h('p', { class: 'mk-note', text: this.sorted.length ? t.listNote : t.none }),
+      el.listHeading,
+      el.listNote,
       el.businessList,
       el.more,
       this.heading(fmt(t.networksHeading, { n: nf.format(nets.length) }), 'mk-h'),
@@ -841,8 +1027,56 @@ class Widget {
         ]),
       );
     }
-    el.list.replaceChildren(...parts);
-    this.appendRows(0, Math.min(this.listLimit, this.sorted.length));
+    return parts;
+  }
+
+  // The tiled mode's list: the items of the same selection by name, a page at a time.
+  async renderTiledList() {
+    const { el, t } = this;
+    const gen = (this.listGen = (this.listGen || 0) + 1);
+    el.businessList = h('ul', { class: 'mk-rows mk-businesses' });
+    el.more = h('button', { type: 'button', class: 'mk-button mk-more', onclick: () => this.moreTiled() });
+    el.more.hidden = true;
+    el.list.replaceChildren(...this.listParts(t.loading, ''));
+    try {
+      const page = await pageByName(this.opts.api, this.query, PAGE, null);
+      if (gen !== this.listGen) return;
+      const nf = this.numbers();
+      el.listHeading.textContent = fmt(t.businessesHeading, { n: nf.format(page.total) });
+      el.listNote.textContent = page.total ? t.listNote : t.none;
+      this.listTotal = page.total;
+      this.listShown = 0;
+      this.appendTiledRows(page);
+    } catch (err) {
+      if (gen === this.listGen) this.tileFailed(err);
+    }
+  }
+
+  appendTiledRows(page) {
+    const rows = page.features.map((f) => this.businessRow(this.fromFeature(f)));
+    this.el.businessList.append(...rows);
+    this.listShown += rows.length;
+    this.listNext = page.next;
+    const left = this.listTotal - this.listShown;
+    const nf = this.numbers();
+    this.el.more.hidden = !page.next || left <= 0;
+    this.el.more.textContent = fmt(counted(this.t, 'more', Math.min(PAGE, left)), {
+      n: nf.format(Math.min(PAGE, left)),
+      left: nf.format(left),
+    });
+    return rows;
+  }
+
+  async moreTiled() {
+    const gen = this.listGen;
+    try {
+      const page = await pageByName(this.opts.api, this.query, PAGE, this.listNext);
+      if (gen !== this.listGen) return;
+      const rows = this.appendTiledRows(page);
+      if (rows.length) rows[0].focus();
+    } catch (err) {
+      this.tileFailed(err);
+    }
   }
 
   appendRows(from, to) {

@@ -1,0 +1,191 @@
+"""The map widget's tiled mode in Debian's chromium: `mikrokort serve` on the demo with a row
+limit below both municipalities' counts (MIKROKORT_MAP_ROWS_MAX=50), so the widget draws from
+the API's vector tiles and lists from its items, as it does for København. What it shows is
+compared with what the API itself answers: counts, filters, the list by name, a business's
+popup, and a tile that fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tests.conftest import DemoStores, start_server
+from tests.e2e.browser import Stub, Visit, state, widget
+
+TILES = "/collections/businesses/tiles/WebMercatorQuad/"
+
+
+@pytest.fixture(scope="module")
+def site(stub: Stub, demo_stores: DemoStores) -> Iterator[str]:
+    env = {
+        **demo_stores.env("sqlite"),
+        "MIKROKORT_TILE_URL": f"{stub.url}/tiles/{{z}}/{{x}}/{{y}}.png",
+        "MIKROKORT_TILE_ATTRIBUTION": "Stub tiles",
+        "MIKROKORT_MAP_ROWS_MAX": "50",
+    }
+    proc, url = start_server(env)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def tiled(site: str) -> dict[str, dict[str, Any]]:
+    docs = {c: requests.get(f"{site}/municipalities/{c}/map-data").json() for c in ("376", "390")}
+    for doc in docs.values():
+        assert doc["tiled"] and doc["businesses"] == []
+    return {c: d["tiled"] for c, d in docs.items()}
+
+
+def _matched(site: str, **params: str) -> int:
+    r = requests.get(
+        f"{site}/collections/businesses/items",
+        params={"status": "active", "limit": "1", **params},
+    )
+    return r.json()["numberMatched"]
+
+
+def _settled(page: Any, n: int, shown: int) -> dict[str, Any]:
+    """Until widget n says it shows `shown` and draws that many from its tiles."""
+    page.wait_for_function(
+        """([n, shown]) => {
+          const r = document.querySelectorAll('[data-mikrokort]')[n].shadowRoot;
+          const s = r.querySelector('.mk-status');
+          const icons = [...r.querySelectorAll('.mk-cluster, .mk-pt')];
+          const drawn = icons.reduce((sum, el) => sum + Number(el.dataset.count), 0);
+          return Number(s.dataset.shown) === shown && drawn === shown;
+        }""",
+        arg=[n, shown],
+        timeout=15_000,
+    )
+    return state(page, n)
+
+
+def test_a_tiled_municipality_draws_its_count_from_tiles(
+    visit: Visit, site: str, tiled: dict[str, dict[str, Any]]
+) -> None:
+    page = visit.open(site + "/demo")
+    for n, code in ((0, "376"), (1, "390")):
+        total = tiled[code]["count"]
+        s = _settled(page, n, total)  # the whole municipality in view: every business drawn
+        assert s["total"] == total and s["clusters"]
+    tile_requests = [u for u in visit.requests if TILES in u]
+    assert tile_requests
+    for u in tile_requests:
+        q = parse_qs(urlsplit(u).query)
+        assert q["status"] == ["active"] and q["municipality"][0] in ("376", "390")
+    assert {urlsplit(u).hostname for u in visit.requests} == {"127.0.0.1"}
+    assert visit.errors == []
+
+
+def test_filters_are_the_tiles_query_and_the_counts_the_apis(
+    visit: Visit, site: str, tiled: dict[str, dict[str, Any]]
+) -> None:
+    page = visit.open(site + "/demo")
+    box = widget(page, 0)
+    section, count = max(tiled["376"]["section_counts"].items(), key=lambda kv: kv[1])
+    box.locator("select").first.select_option(section)
+    _settled(page, 0, count)
+    assert any(f"industry={section}" in u for u in visit.requests if TILES in u)
+
+    box.locator("select").first.select_option("")
+    box.locator("input[type=search]").fill("ApS")
+    found = _matched(site, municipality="376", q="ApS")
+    assert 0 < found < tiled["376"]["count"]
+    _settled(page, 0, found)
+    assert state(page, 1)["shown"] == tiled["390"]["count"]  # the other widget is unchanged
+
+
+def test_the_list_is_the_items_by_name_a_page_at_a_time(
+    visit: Visit, site: str, tiled: dict[str, dict[str, Any]]
+) -> None:
+    page = visit.open(site + "/demo")
+    box = widget(page, 0)
+    box.get_by_role("button", name="Liste", exact=True).click()
+    total = _matched(site, municipality="376")
+    heading = box.locator(".mk-h").first
+    heading.filter(has_text=f"({total:,})".replace(",", ".")).wait_for()
+    by_name = requests.get(
+        f"{site}/collections/businesses/items",
+        params={"municipality": "376", "status": "active", "sortby": "name", "limit": "200"},
+    ).json()["features"]
+    box.locator(".mk-businesses li").nth(99).wait_for()
+    ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert ids == [f["id"] for f in by_name[:100]]
+    box.locator(".mk-more").click()
+    box.locator(".mk-businesses li").nth(199).wait_for()
+    ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert ids == [f["id"] for f in by_name[:200]]
+    first = box.locator(".mk-businesses li").first
+    assert first.locator(".mk-name").inner_text() == by_name[0]["properties"]["name"]
+
+    # "show on the map" opens the business's popup from its item
+    first.get_by_role("button").click()
+    popup = box.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert by_name[0]["properties"]["name"] in popup.inner_text()
+
+
+def test_zooming_in_opens_clusters_into_businesses_with_popups(
+    visit: Visit, site: str, tiled: dict[str, dict[str, Any]]
+) -> None:
+    page = visit.open(site + "/demo")
+    box = widget(page, 0)
+    _settled(page, 0, tiled["376"]["count"])
+    for _ in range(8):  # the largest cluster, again and again, until businesses show
+        if box.locator(".mk-pt").count():
+            break
+        before = page.evaluate(
+            "() => document.querySelectorAll('[data-mikrokort]')[0].shadowRoot"
+            ".querySelector('.mk-map').dataset.count"
+        )
+        counts = box.locator(".mk-cluster").evaluate_all(
+            "els => els.map(e => Number(e.dataset.count))"
+        )
+        box.locator(f".mk-cluster[data-count='{max(counts)}']").first.click()
+        page.wait_for_function(
+            """before => document.querySelectorAll('[data-mikrokort]')[0].shadowRoot
+              .querySelector('.mk-map').dataset.count !== before""",
+            arg=before,
+            timeout=10_000,
+        )
+    box.locator(".mk-pt").first.wait_for()
+    inside = box.evaluate(
+        """host => {
+          const r = host.shadowRoot, map = r.querySelector('.mk-map').getBoundingClientRect();
+          return [...r.querySelectorAll('.mk-pt')].findIndex(el => {
+            const b = el.getBoundingClientRect();
+            return b.left > map.left + 40 && b.right < map.right - 40
+              && b.top > map.top + 80 && b.bottom < map.bottom - 40;
+          });
+        }"""
+    )
+    assert inside >= 0  # a business inside the view, not only in the margin drawn around it
+    point = box.locator(".mk-pt").nth(inside)
+    name = point.get_attribute("aria-label")
+    point.click()
+    popup = box.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert name in popup.inner_text()
+    assert "Ansatte:" in popup.inner_text() or "Sted:" in popup.inner_text()
+    assert visit.errors == []
+
+
+def test_a_tile_that_fails_is_said_and_the_rest_of_the_map_stays(visit: Visit, site: str) -> None:
+    page = visit.page
+    page.route(f"**{TILES}**", lambda route: route.fulfill(status=503, body="busy"))
+    page.goto(site + "/demo")
+    status = widget(page, 0).locator(".mk-status[role=alert]")
+    status.wait_for(timeout=15_000)
+    assert "kunne ikke hentes" in status.inner_text()
+    assert widget(page, 0).locator(".leaflet-overlay-pane path").count() >= 1  # the boundary
+    visit.errors.clear()  # the failed tiles are logged on purpose
+
+    page.unroute(f"**{TILES}**")
+    widget(page, 0).locator(".leaflet-control-zoom-in").click()  # the next view tries again
+    widget(page, 0).locator(".mk-status[role=status]").wait_for(timeout=15_000)
+    assert widget(page, 0).locator(".mk-cluster, .mk-pt").count() > 0
