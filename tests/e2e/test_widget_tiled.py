@@ -189,3 +189,33 @@ def test_a_tile_that_fails_is_said_and_the_rest_of_the_map_stays(visit: Visit, s
     widget(page, 0).locator(".leaflet-control-zoom-in").click()  # the next view tries again
     widget(page, 0).locator(".mk-status[role=status]").wait_for(timeout=15_000)
     assert widget(page, 0).locator(".mk-cluster, .mk-pt").count() > 0
+
+
+def test_a_selection_the_api_will_not_sort_is_listed_in_its_own_order_and_said(
+    visit: Visit, site: str
+) -> None:
+    """Past 20,000 businesses the API refuses `sortby` (400): the list comes in CVR order."""
+    page = visit.page
+    page.route(
+        "**/collections/businesses/items?*sortby=name*",
+        lambda route: route.fulfill(
+            status=400,
+            content_type="application/json",
+            body='{"code": "InvalidParameter", "description": "sortby orders at most 20,000"}',
+        ),
+    )
+    page.goto(site + "/demo")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-mikrokort-state=ready]').length === 2"
+    )
+    box = widget(page, 0)
+    box.get_by_role("button", name="Liste", exact=True).click()
+    box.locator(".mk-businesses li").nth(99).wait_for()
+    in_order = requests.get(
+        f"{site}/collections/businesses/items",
+        params={"municipality": "376", "status": "active", "limit": "100"},
+    ).json()["features"]
+    ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert ids == [f["id"] for f in in_order]
+    assert "CVR-nummerets rækkefølge" in box.locator(".mk-list .mk-note").first.inner_text()
+    visit.errors.clear()  # the refused request is logged by the browser

@@ -51,6 +51,8 @@ export const TEXTS = {
     networksHeading: 'Netværk ({n})',
     businessesHeading: 'Virksomheder ({n})',
     listNote: 'Sorteret efter navn. Listen følger søgning og filtre.',
+    listNoteUnsorted:
+      'Over 20.000 virksomheder: listen står i CVR-nummerets rækkefølge. Søg eller vælg en branche for at få den sorteret efter navn.',
     more: 'Vis {n} flere ({left} tilbage)',
     moreOne: 'Vis {n} mere ({left} tilbage)',
     none: 'Ingen virksomheder matcher søgningen og filtrene.',
@@ -106,6 +108,8 @@ export const TEXTS = {
     networksHeading: 'Networks ({n})',
     businessesHeading: 'Businesses ({n})',
     listNote: 'Sorted by name. The list follows the search and filters.',
+    listNoteUnsorted:
+      'Over 20,000 businesses: the list is in the order of their CVR numbers. Search or choose an industry to sort it by name.',
     more: 'Show {n} more ({left} left)',
     none: 'No businesses match the search and filters.',
     sameplace: 'Businesses here',

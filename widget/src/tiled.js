@@ -9,6 +9,7 @@ import { PbfReader } from 'pbf';
 const TILES = '/collections/businesses/tiles/WebMercatorQuad';
 const ITEMS = '/collections/businesses/items';
 export const MAX_TILE_ZOOM = 18;
+export const SORT_MAX = 20000; // the most the API sorts by name
 const CACHE_TILES = 256; // decoded tiles kept per filter set (a few MB at most)
 
 function column(lon, z) {
@@ -104,7 +105,11 @@ export class TileSource {
 
 async function getJson(url) {
   const r = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/geo+json' } });
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  if (!r.ok) {
+    const err = new Error(`${url}: HTTP ${r.status}`);
+    err.status = r.status;
+    throw err;
+  }
   return r.json();
 }
 
@@ -116,17 +121,30 @@ export async function countOf(api, query) {
   return doc.numberMatched;
 }
 
-export async function pageByName(api, query, limit, next) {
+// The API sorts by name up to 20,000 businesses (a 400 beyond): a larger selection is listed
+// in its own order (by CVR number), and the widget says so, until a search or filter narrows it.
+export async function pageByName(api, query, limit, next, sorted = true) {
   let url = next;
   if (!url) {
     const q = new URLSearchParams(query);
-    q.set('sortby', 'name');
+    if (sorted) q.set('sortby', 'name');
     q.set('limit', String(limit));
     url = `${api}${ITEMS}?${q}`;
   }
-  const doc = await getJson(url);
+  let doc;
+  try {
+    doc = await getJson(url);
+  } catch (err) {
+    if (next || !sorted || err.status !== 400) throw err;
+    return pageByName(api, query, limit, null, false);
+  }
   const link = (doc.links || []).find((l) => l.rel === 'next');
-  return { features: doc.features || [], total: doc.numberMatched, next: link ? link.href : null };
+  return {
+    features: doc.features || [],
+    total: doc.numberMatched,
+    next: link ? link.href : null,
+    sorted,
+  };
 }
 
 export function getBusiness(api, id) {

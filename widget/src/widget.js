@@ -22,6 +22,7 @@ import { readOptions } from './options.js';
 import { adopt, loadStyles } from './styles.js';
 import {
   MAX_TILE_ZOOM,
+  SORT_MAX,
   TileSource,
   countOf,
   getBusiness,
@@ -1039,11 +1040,12 @@ class Widget {
     el.more.hidden = true;
     el.list.replaceChildren(...this.listParts(t.loading, ''));
     try {
-      const page = await pageByName(this.opts.api, this.query, PAGE, null);
+      const byName = this.shownCount == null || this.shownCount <= SORT_MAX;
+      const page = await pageByName(this.opts.api, this.query, PAGE, null, byName);
       if (gen !== this.listGen) return;
       const nf = this.numbers();
       el.listHeading.textContent = fmt(t.businessesHeading, { n: nf.format(page.total) });
-      el.listNote.textContent = page.total ? t.listNote : t.none;
+      el.listNote.textContent = !page.total ? t.none : page.sorted ? t.listNote : t.listNoteUnsorted;
       this.listTotal = page.total;
       this.listShown = 0;
       this.appendTiledRows(page);
