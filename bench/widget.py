@@ -7,12 +7,17 @@ For each size (default 5,000 and 20,000 active businesses in one municipality):
   3. load the page in a fresh browser context (cold cache) several times and read the
      widget's performance marks: from the script's request to the first rendered clusters,
      and from the script's evaluation to them; the map data's download and the server's time,
-  4. time re-clustering after an industry filter, and back to all businesses,
+  4. time re-clustering after an industry filter, and back to all businesses, and the list
+     view's first rows after the click,
   5. count the bytes of script, style and data, raw and gzipped (what API Gateway or a
      reverse proxy sends).
+A municipality of more than 10,000 active businesses is drawn from tiles and listed from the
+items (the map data then holds counts, not rows). `--store` measures an existing store instead
+of seeding one, e.g. 101 København in bench/tiles.py's store of 1,000,000.
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/widget.py [--sizes 5000 20000] [--runs 7]
+    .venv/bin/python bench/widget.py --store /tmp/mk-bench/bench-1000000.db --municipality 101
 """
 
 from __future__ import annotations
@@ -33,11 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import start_server  # noqa: E402
-from tests.e2e.test_widget_browser import CHROMIUM, Stub  # noqa: E402
+from tests.e2e.browser import CHROMIUM, Stub  # noqa: E402
 
 HOST = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>bench</title></head>
 <body><h1>Kommune</h1>
-<div data-mikrokort data-municipality="376" data-lang="da"></div>
+<div data-mikrokort data-municipality="{code}" data-lang="da"></div>
 <script src="{site}/widget/mikrokort.js" defer></script>
 </body></html>"""
 
@@ -68,6 +73,16 @@ FILTER = """([host, value]) => new Promise(resolve => {
 })"""
 
 
+LIST = """host => new Promise(resolve => {
+  const r = host.shadowRoot, t0 = performance.now();
+  const done = () => r.querySelector('.mk-businesses li')
+    ? resolve({ms: performance.now() - t0, heading: r.querySelector('.mk-h').textContent})
+    : requestAnimationFrame(done);
+  r.querySelectorAll('.mk-views button')[1].click();
+  done();
+})"""
+
+
 def seed(db: Path, n: int) -> None:
     """n active public businesses, all in Guldborgsund, plus the demo networks."""
     from chalicelib.demo.generate import generate_businesses, generate_networks
@@ -91,11 +106,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure(size: int, runs: int, browser, stub: Stub) -> dict:
+def measure(
+    size: int, runs: int, browser, stub: Stub, store: Path | None = None, code: str = "376"
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
+        db = store or Path(tmp) / "bench.db"
         t = time.perf_counter()
-        seed(db, size)
+        if store is None:
+            seed(db, size)
         seeded = time.perf_counter() - t
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIKROKORT_")}
         env.update(
@@ -105,15 +123,18 @@ def measure(size: int, runs: int, browser, stub: Stub) -> dict:
         )
         proc, site = start_server(env)
         try:
-            stub.pages["/bench.html"] = HOST.format(site=site)
+            stub.pages["/bench.html"] = HOST.format(site=site, code=code)
             server_ms = []
             for _ in range(4):
                 t = time.perf_counter()
-                data = requests.get(f"{site}/municipalities/376/map-data", timeout=60)
+                data = requests.get(f"{site}/municipalities/{code}/map-data", timeout=60)
                 server_ms.append((time.perf_counter() - t) * 1000)
+            tiled = data.json().get("tiled")
+            if store is not None:
+                size = tiled["count"] if tiled else len(data.json()["businesses"])
             script = requests.get(f"{site}/widget/mikrokort.js", timeout=10).content
             style = requests.get(f"{site}/widget/mikrokort.css", timeout=10).content
-            loads, filters, unfilters = [], [], []
+            loads, filters, unfilters, lists = [], [], [], []
             for _ in range(runs):
                 context = browser.new_context(viewport={"width": 1100, "height": 800})
                 page = context.new_page()
@@ -126,6 +147,7 @@ def measure(size: int, runs: int, browser, stub: Stub) -> dict:
                 host = page.locator("[data-mikrokort]").element_handle()
                 filters.append(page.evaluate(FILTER, [host, "F"]))
                 unfilters.append(page.evaluate(FILTER, [host, ""]))
+                lists.append(page.evaluate(LIST, host))
                 context.close()
         finally:
             proc.terminate()
@@ -133,6 +155,9 @@ def measure(size: int, runs: int, browser, stub: Stub) -> dict:
     assert all(r["shown"] == size for r in loads), [r["shown"] for r in loads]
     return {
         "size": size,
+        "municipality": code,
+        "tiled": tiled is not None,
+        "list_ms": median([x["ms"] for x in lists]),
         "seeded_s": seeded,
         "server_cold_ms": server_ms[0],  # builds the document
         "server_ms": median(server_ms[1:]),  # unchanged data: the built document again
@@ -155,7 +180,11 @@ def report(r: dict) -> None:
         values = [x[key] for x in loads]
         return f"{median(values):7.0f} ms (min {min(values):.0f}, max {max(values):.0f})"
 
-    print(f"\n== {r['size']:,} businesses (seeded in {r['seeded_s']:.1f} s) ==")
+    mode = "tiles and items" if r["tiled"] else "rows"
+    print(
+        f"\n== {r['municipality']}: {r['size']:,} businesses, drawn from {mode} "
+        f"(seeded in {r['seeded_s']:.1f} s) =="
+    )
     print(f"  first clusters, from the script's request : {m('fromScriptRequest')}")
     print(f"  first clusters, from the script's eval    : {m('fromScriptEval')}")
     print(f"  first clusters, from navigation start     : {m('fromNavigation')}")
@@ -168,6 +197,7 @@ def report(r: dict) -> None:
         f"({r['filter_shown']:,} shown)"
     )
     print(f"  re-cluster back to all businesses         : {r['unfilter_ms']:7.1f} ms")
+    print(f"  list view, first rows after the click     : {r['list_ms']:7.1f} ms")
     total_raw = total_gz = 0
     for name, (raw, gz) in r["bytes"].items():
         total_raw += raw
@@ -183,6 +213,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument(
+        "--store", type=Path, help="an existing SQLite store (e.g. bench/tiles.py's) instead"
+    )
+    ap.add_argument("--municipality", default="376", help="with --store: whose map (e.g. 101)")
     args = ap.parse_args()
     if not (ROOT / "widget" / "dist" / "mikrokort.js").exists():
         sys.exit("build the widget first: make widget")
@@ -198,7 +232,9 @@ def main() -> None:
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
             print(f"browser: chromium {browser.version} (headless), {args.runs} cold loads each")
-            for size in args.sizes:
+            if args.store is not None:
+                report(measure(0, args.runs, browser, stub, args.store, args.municipality))
+            for size in [] if args.store is not None else args.sizes:
                 report(measure(size, args.runs, browser, stub))
             browser.close()
     finally:
