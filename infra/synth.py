@@ -83,6 +83,25 @@ def synth(
             if package.is_file() and package.resolve() != (Path(out) / "deployment.zip"):
                 shutil.copyfile(package, Path(out) / "deployment.zip")
 
+    class BinaryForEveryAccept(TemplatePostProcessor):  # type: ignore[misc]
+        """`*/*` among API Gateway's binary media types, beside Chalice's own list.
+
+        API Gateway turns a base64 answer (a tile, a GeoPackage) back into bytes only when the
+        request's first Accept type matches one of the API's binary media types. GDAL, QGIS,
+        curl and a browser's fetch send `Accept: */*`, and would get the base64 text of every
+        tile. With `*/*` listed, every answer the app marks base64 is decoded whatever the
+        client accepts; text answers are not marked (Chalice's list stays the binary types), so
+        they pass as they are. Request bodies then reach the function base64-encoded, which
+        Chalice decodes (`raw_body`)."""
+
+        def process(self, template: dict, config: Any, out: str, stage_name: str) -> None:
+            for resource in template["Resources"].values():
+                if resource["Type"] == "AWS::Serverless::Api":
+                    body = resource["Properties"]["DefinitionBody"]
+                    types = body.setdefault("x-amazon-apigateway-binary-media-types", [])
+                    if "*/*" not in types:
+                        types.append("*/*")
+
     merge = write_merge_template(stage, outdir)
     factory = CLIFactory(project_dir=str(project_dir))
     config = factory.create_config_obj(chalice_stage_name=stage)
@@ -102,6 +121,7 @@ def synth(
         CompositePostProcessor(
             [
                 CodeLocation(osutils),
+                BinaryForEveryAccept(osutils),
                 TemplateMergePostProcessor(
                     osutils=osutils,
                     merger=TemplateDeepMerger(),

@@ -431,6 +431,24 @@ def test_functions_schedules_and_logs(templates: dict, stage: str) -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_api_gateway_decodes_tiles_and_files_whatever_the_client_accepts(
+    templates: dict, stage: str
+) -> None:
+    """API Gateway hands back the bytes of a base64 answer only when the request's first
+    Accept type is one of the API's binary media types: `*/*` (GDAL, QGIS, curl, fetch) must
+    be one, beside the app's own binary types, or tiles reach those clients as base64 text."""
+    import app as app_module
+
+    (api_id,) = _resources(templates[stage], "AWS::Serverless::Api")
+    listed = _props(templates[stage], api_id)["DefinitionBody"][
+        "x-amazon-apigateway-binary-media-types"
+    ]
+    assert "*/*" in listed
+    assert set(app_module.BINARY_TYPES) <= set(listed)
+    assert "application/vnd.mapbox-vector-tile" in listed
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_api_is_throttled_compressed_and_answers_json(templates: dict, stage: str) -> None:
     from infra.resources import STAGES as SETTINGS
 

@@ -78,3 +78,72 @@ def test_unreachable_store_is_a_503_without_internals(
         assert "Traceback" not in r.body.decode()
     finally:
         app_module.configure()
+
+
+def _proxy_event(path: str, headers: dict[str, str], body: bytes | None = None) -> dict:
+    """A REST API proxy event as API Gateway sends it when `*/*` is a binary media type: any
+    request body arrives base64-encoded."""
+    import base64
+
+    method = "POST" if body is not None else "GET"
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": path,
+            "stage": "api",
+            "identity": {"sourceIp": "192.0.2.10"},
+        },
+        "body": base64.b64encode(body).decode() if body is not None else None,
+        "isBase64Encoded": body is not None,
+    }
+
+
+def test_tiles_are_base64_for_api_gateway_and_text_stays_text(lambda_app: Client) -> None:
+    """A tile is carried base64 whatever the client accepts (`*/*` from GDAL, QGIS, curl),
+    so API Gateway, which lists `*/*` as binary (infra/synth.py), hands the client the bytes;
+    JSON stays text."""
+    import mapbox_vector_tile
+
+    import app as app_module
+
+    for accept in ("*/*", "application/vnd.mapbox-vector-tile"):
+        r = lambda_app.http.get(
+            "/collections/businesses/tiles/WebMercatorQuad/0/0/0", headers={"Accept": accept}
+        )
+        assert r.status_code == 200, r.body
+        assert r.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+        layers = mapbox_vector_tile.decode(r.body)
+        assert sum(f["properties"]["count"] for f in layers["businesses"]["features"]) > 0
+    assert "*/*" not in app_module.app.api.binary_types  # else every answer would be base64
+    r = lambda_app.http.get("/collections", headers={"Accept": "*/*"})
+    assert r.status_code == 200 and json.loads(r.body)["collections"]
+
+
+def test_a_base64_request_body_is_read_as_sent(lambda_app: Client) -> None:
+    import app as app_module
+
+    body = json.dumps({"name": "Netværket på Falster"}).encode()
+    event = _proxy_event(
+        "/networks/register",
+        {"Content-Type": "application/json", "Accept": "application/json", "Host": "x.test"},
+        body,
+    )
+    answer = app_module.app(event, None)
+    problem = json.loads(answer["body"])
+    # the JSON was read: what is wrong is the next missing field, not an unreadable body
+    assert answer["statusCode"] == 422, problem
+    assert problem["parameter"] == "submitter_name", problem
+    # the same base64 text taken as the body itself is not JSON at all (what the test tells)
+    garbled = app_module.app({**event, "isBase64Encoded": False}, None)
+    assert garbled["statusCode"] == 400
+    assert json.loads(garbled["body"])["parameter"] != "submitter_name"
