@@ -98,9 +98,13 @@ def synth(
             for resource in template["Resources"].values():
                 if resource["Type"] == "AWS::Serverless::Api":
                     body = resource["Properties"]["DefinitionBody"]
-                    types = body.setdefault("x-amazon-apigateway-binary-media-types", [])
-                    if "*/*" not in types:
-                        types.append("*/*")
+                    # a new list: Chalice's swagger holds the app's own list itself, which
+                    # must keep the binary types only (it decides what is sent base64)
+                    types = list(body.get("x-amazon-apigateway-binary-media-types", []))
+                    body["x-amazon-apigateway-binary-media-types"] = [
+                        *types,
+                        *(["*/*"] if "*/*" not in types else []),
+                    ]
 
     merge = write_merge_template(stage, outdir)
     factory = CLIFactory(project_dir=str(project_dir))
