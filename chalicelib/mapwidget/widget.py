@@ -229,8 +229,9 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
 
     The answer is a function of the municipality, the tile source and the store's data, so its
     ETag comes from the store's change token (one read) before anything else is read: a 304,
-    and a repeat of an unchanged answer, read and build nothing. A store without a token (the
-    DynamoDB adapter) validates from the versions of the pages it reads instead."""
+    and a repeat of an unchanged answer, read and build nothing. A store without a token yet (a
+    DynamoDB table no write has touched since tokens came) validates from the versions of the
+    pages it reads instead."""
     values = P.single_values(req.params, ("f",))
     if values.get("f") not in (None, "json"):
         raise InvalidParameter("f must be 'json'", parameter="f")

@@ -6,6 +6,7 @@ Every call goes through `Connection._call` (boto3 GetItem, Query, BatchGetItem).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,8 +62,15 @@ def _call_limit(need: int, share: float) -> int:
     return max(1, min(2000, math.ceil(need / max(share, 0.05) * 1.1) + 5))
 
 
+# Seconds after a write during which the indexes may not show it yet (DynamoDB propagates to
+# GSIs asynchronously, usually within a second): tokens read then are not reused afterwards.
+SETTLE_S = 10
+
+
 class Reads(Connection):
     """The Store's reads; no public path calls Scan."""
+
+    settle_s: float = SETTLE_S  # an instance may wait less (a test of the settled token)
 
     def _business_item(self, cvr: str, projection: str) -> dict[str, Any] | None:
         return self._call(
@@ -75,6 +83,28 @@ class Reads(Connection):
     def _business_feature(self, cvr: str) -> bytes | None:
         item = self._business_item(cvr, "feature")
         return item["feature"]["S"].encode() if item and "feature" in item else None
+
+    def change_token(self) -> str | None:
+        """The change counter that every write of public data moves (Writes._changed), read
+        strongly consistent: one small GetItem. The indexes (GSIs) the answers read from lag
+        the table by a moment, so for SETTLE_S after a write the token also names the second
+        it is read in: an answer built from an index that had not caught up gets a tag that
+        lasts a second, and the settled token comes only when the indexes have. None on a
+        table no write has touched since this version (answers then validate from their data).
+        """
+        item = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"pk": attr_s("META"), "sk": attr_s("CHANGES")},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        token = f"dynamodb-{item['epoch']['S']}-{item['value']['N']}"
+        now = time.time()
+        if now - int(item["at"]["N"]) < self.settle_s:
+            token += f"-{int(now)}"
+        return token
 
     def extent(self, collection: CollectionId) -> Extent:
         if collection == "businesses":

@@ -2,7 +2,9 @@
 kept in step; every write is conditional on the state read (a version, a content digest, or
 absence), and re-read and retried when another writer got there first. A curation or network
 edit and its audit record go in one TransactWriteItems, so the log never disagrees with the
-data; the visible count and hidden set follow right after each write.
+data; the visible count and hidden set follow right after each write. After every write of
+public data (businesses, networks, municipalities) the change token moves (`META` / `CHANGES`,
+see `Reads.change_token`), so answers tagged from it are never older than their tag.
 
 Every call goes through `Connection._call` (boto3 PutItem, UpdateItem, DeleteItem,
 TransactWriteItems).
@@ -10,7 +12,10 @@ TransactWriteItems).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,6 +55,33 @@ FEATURE_SHAPE = 2
 class Writes(Reads):
     """The Store's writes (reads included: a write reads what it replaces)."""
 
+    def _changed(self) -> None:
+        """Move the change token: one counter item, ADD (no transaction, so concurrent
+        writers never conflict on it), after the data is written, never before: a reader
+        reads the token first, so its answer may be newer than its tag, never older. `at`
+        lets a reader know the indexes may still be catching up (Reads.change_token)."""
+        self._call(
+            "update_item",
+            TableName=self.table,
+            Key={"pk": attr_s("META"), "sk": attr_s("CHANGES")},
+            UpdateExpression="ADD #v :one SET #at = :now, epoch = if_not_exists(epoch, :e)",
+            ExpressionAttributeNames={"#v": "value", "#at": "at"},
+            ExpressionAttributeValues={
+                ":one": attr_n(1),
+                ":now": attr_n(int(time.time())),
+                ":e": attr_s(secrets.token_hex(6)),  # a recreated table never repeats tokens
+            },
+        )
+
+    @contextmanager
+    def _public_write(self) -> Iterator[None]:
+        """Around writes of public data: the token moves when they are done, also when one
+        failed part-way (what was written before the failure is public already)."""
+        try:
+            yield
+        finally:
+            self._changed()
+
     def upgrade_features(self) -> int:
         """Render every business's public feature again, in today's shape, where the table is
         marked with an older one; returns how many were rewritten. Reads the id index's nine
@@ -61,7 +93,14 @@ class Writes(Reads):
         from chalicelib.store.dynamodb.keys import ID_SHARDS
 
         rewritten = 0
-        for shard in ID_SHARDS:
+        with self._public_write():
+            rewritten = self._rerender_shards(ID_SHARDS)
+        self.mark_feature_shape()
+        return rewritten
+
+    def _rerender_shards(self, shards: Iterable[str]) -> int:
+        rewritten = 0
+        for shard in shards:
             kwargs: dict[str, Any] = {
                 "TableName": self.table,
                 "IndexName": "by_id",
@@ -77,7 +116,6 @@ class Writes(Reads):
                 if "LastEvaluatedKey" not in resp:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        self.mark_feature_shape()
         return rewritten
 
     def mark_feature_shape(self) -> None:
@@ -159,20 +197,23 @@ class Writes(Reads):
                 inserts.append(business_item(b, version))
             else:
                 updates.append((b, old))
+        if not inserts and not updates:
+            return result
         # counts follow each write at once, so a crash leaves at most one write uncounted
         shown = []
-        for item in inserts:
-            written, replaced = self._insert(item)
-            self._account_visibility([(written, replaced)], widen=False)
-            if not written["hidden"]["BOOL"]:
-                shown.append(written)
-        for b, old in updates:
-            written = self._put_update(b, old)
-            self._account_visibility([(written, old)], widen=False)
-            if not written["hidden"]["BOOL"]:
-                shown.append(written)
-        if shown:
-            self._widen_extent(shown)
+        with self._public_write():
+            for item in inserts:
+                written, replaced = self._insert(item)
+                self._account_visibility([(written, replaced)], widen=False)
+                if not written["hidden"]["BOOL"]:
+                    shown.append(written)
+            for b, old in updates:
+                written = self._put_update(b, old)
+                self._account_visibility([(written, old)], widen=False)
+                if not written["hidden"]["BOOL"]:
+                    shown.append(written)
+            if shown:
+                self._widen_extent(shown)
         return result
 
     def _account_visibility(
@@ -298,7 +339,8 @@ class Writes(Reads):
                 )
             failed = self._write_together(ops)
             if failed is None:
-                self._account_visibility([(item, old)])
+                with self._public_write():
+                    self._account_visibility([(item, old)])
                 return version + 1
             if failed == 0 and expected_version is not None:
                 raise Conflict(f"business {business_id} changed meanwhile")
@@ -423,7 +465,8 @@ class Writes(Reads):
                 raise Conflict(f"network {network.id} exists already")
             raise PreconditionFailed(f"network {network.id} changed meanwhile")
         before = set(old.members) if old else set()
-        self._sync_memberships(network.id, sorted(before ^ set(network.members)))
+        with self._public_write():
+            self._sync_memberships(network.id, sorted(before ^ set(network.members)))
         return digest
 
     def delete_network(
@@ -453,7 +496,8 @@ class Writes(Reads):
             )
         if self._write_together(ops) is not None:
             raise PreconditionFailed(f"network {network_id} changed meanwhile")
-        self._sync_memberships(network_id, sorted(old.members))
+        with self._public_write():
+            self._sync_memberships(network_id, sorted(old.members))
 
     def _members_now(self, network_id: str) -> set[str]:
         from chalicelib.domain.models import Network
@@ -534,6 +578,7 @@ class Writes(Reads):
                     if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                         raise
                     continue  # written by someone else meanwhile: read again
+                self._changed()
                 result += attempt
                 break
             else:
