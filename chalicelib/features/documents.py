@@ -51,6 +51,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+# the collections with map tiles (chalicelib.tiles.service): the businesses a map draws by the
+# thousand, and the networks' meeting places (their areas are polygons: GeoJSON from the items)
+TILED_COLLECTIONS = ("businesses", "network-meeting-places")
 TILING_SCHEMES_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SORTABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
@@ -131,7 +134,7 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
             ),
         ],
     }
-    if info.id == "businesses":  # the collection with tiles (chalicelib.tiles.service.TILED)
+    if info.id in TILED_COLLECTIONS:
         doc["links"].append(
             link(f"{href}/tiles", TILESETS_REL, JSON, "Map tiles (Mapbox Vector Tiles)")
         )

@@ -1464,26 +1464,30 @@ def _property_parameters(collection: str, shortcuts: tuple[str, ...]) -> list[st
     return names
 
 
-def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:
-    """OGC API - Tiles: the tile matrix sets, the businesses' tilesets and their tiles."""
+_TILE_OPS = {  # collection: (operation name, what a tile of it holds)
+    "businesses": (
+        "Business",
+        "A Mapbox Vector Tile of the businesses selected by the items' filters: points from "
+        "zoom 13 where a tile holds at most 500, clusters otherwise, with `count` and counts per "
+        "industry section (`n_F`)",
+    ),
+    "network-meeting-places": (
+        "MeetingPlace",
+        "A Mapbox Vector Tile of the network meeting places selected by the items' filters: one "
+        "point each, at every zoom",
+    ),
+}
+
+
+def _tile_paths() -> dict[str, Any]:
+    """OGC API - Tiles: the tile matrix sets, and each tiled collection's tilesets and tiles."""
+    from chalicelib.features.documents import TILED_COLLECTIONS
+
     tms = {
         **_path_param("tileMatrixSetId", "The tile matrix set."),
         "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
     }
     position = {"type": "integer", "minimum": 0}
-    tile_params = [
-        {**_path_param("tileMatrix", "The zoom level."), "schema": {**position, "maximum": 20}},
-        {**_path_param("tileRow", "The row, 0 at the north, below 2^zoom."), "schema": position},
-        {**_path_param("tileCol", "The column, 0 at 180° west, below 2^zoom."), "schema": position},
-        *(
-            _ref("parameters", p)
-            for p in (
-                "datetime", *info_filters, "filter", "filter-lang", "filter-crs",
-                *_property_parameters("businesses", info_filters),
-            )
-        ),
-    ]  # fmt: skip
-    base = "/collections/businesses/tiles"
     doc = {"description": "A JSON document", "headers": _CACHE_HEADERS,
            "content": {JSON: {"schema": _OBJECT}}}  # fmt: skip
     paths = {
@@ -1493,25 +1497,47 @@ def _tile_paths(info_filters: tuple[str, ...]) -> dict[str, Any]:
         "/tileMatrixSets/{tileMatrixSetId}": _get(
             "getTileMatrixSet", "A tile matrix set (OGC 2D Tile Matrix Set JSON)", ["f"], doc, "404"
         ),
-        base: _get("getBusinessTilesets", "The businesses' tilesets", ["f"], doc),
-        base + "/{tileMatrixSetId}": _get(
-            "getBusinessTileset", "The businesses' vector tileset in a tile matrix set", ["f"],
-            doc, "404",
-        ),
-        base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
-            "getBusinessTile",
-            "A Mapbox Vector Tile of the businesses selected by the items' filters: points from "
-            "zoom 13, below it clusters with `count` and counts per industry section (`n_F`)",
-            [],
-            {"description": "The tile", "headers": _CACHE_HEADERS,
-             "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
-            "404",
-        ),
-    }  # fmt: skip
+    }
+    tile_params: dict[str, list[Any]] = {}
+    for cid in TILED_COLLECTIONS:
+        name, holds = _TILE_OPS[cid]
+        filters = COLLECTION_INFO[cid].filters
+        tile_params[cid] = [
+            {**_path_param("tileMatrix", "The zoom level."), "schema": {**position, "maximum": 20}},
+            {**_path_param("tileRow", "The row, 0 at the north, below 2^zoom."),
+             "schema": position},
+            {**_path_param("tileCol", "The column, 0 at 180° west, below 2^zoom."),
+             "schema": position},
+            *(
+                _ref("parameters", p)
+                for p in (
+                    "datetime", *filters, "filter", "filter-lang", "filter-crs",
+                    *_property_parameters(cid, filters),
+                )
+            ),
+        ]  # fmt: skip
+        base = f"/collections/{cid}/tiles"
+        title = COLLECTION_INFO[cid].title.lower()
+        paths.update(
+            {
+                base: _get(f"get{name}Tilesets", f"The {title}' tilesets", ["f"], doc),
+                base + "/{tileMatrixSetId}": _get(
+                    f"get{name}Tileset", f"The {title}' vector tileset in a tile matrix set",
+                    ["f"], doc, "404",
+                ),
+                base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
+                    f"get{name}Tile", holds, [],
+                    {"description": "The tile", "headers": _CACHE_HEADERS,
+                     "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
+                    "404",
+                ),
+            }
+        )  # fmt: skip
     for path, op in paths.items():
         op["get"]["tags"] = ["OGC API - Tiles"]
         if "{tileMatrixSetId}" in path:
-            extra = [tms, *tile_params] if path.endswith("{tileCol}") else [tms]
+            cid = path.split("/")[2] if path.startswith("/collections/") else ""
+            extra = [tms, *tile_params[cid]] if path.endswith("{tileCol}") else [tms]
             op["get"]["parameters"] = [*extra, *op["get"]["parameters"]]
     return paths
 
@@ -1700,7 +1726,7 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     match_op["get"]["tags"] = ["Matchmaking"]
     paths["/businesses/{business_id}/matches"] = match_op
-    paths.update(_tile_paths(info_filters=COLLECTION_INFO["businesses"].filters))
+    paths.update(_tile_paths())
     paths.update(_write_paths())
     for path, method in LIMITED_OPERATIONS:
         paths[path][method]["responses"].update(_errors("429"))

@@ -30,6 +30,10 @@ POINTS_PER_TILE = 500
 POINT_PROPERTIES = ("name", "industry_code", "industry_section", "employees", "status", "networks")
 
 
+PLACES_LAYER = "network-meeting-places"
+PLACE_PROPERTIES = ("name", "member_count", "meeting_place_name", "municipalities", "website")
+
+
 def _clamped(v: int) -> int:
     return min(EXTENT, max(0, v))
 
@@ -46,6 +50,19 @@ def encode_points(features: Iterable[dict[str, Any]], z: int, y: int, x: int) ->
         props.update((k, v) for k in POINT_PROPERTIES if (v := p.get(k)) is not None and v != "")
         out.append((int(fid) if fid.isdigit() else None, _clamped(px), _clamped(py), props))
     return encode_layer(LAYER, out, EXTENT)
+
+
+def encode_places(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
+    """One point per network meeting place (a few hundred in the whole country: never
+    clustered), with the network's id and the properties a map labels and links with."""
+    out: list[PointFeature] = []
+    for f in features:
+        px, py = tile_position(z, y, x, *f["geometry"]["coordinates"][:2])
+        props: dict[str, Scalar] = {"id": str(f["id"])}
+        p = f["properties"]
+        props.update((k, v) for k in PLACE_PROPERTIES if (v := p.get(k)) is not None and v != "")
+        out.append((None, _clamped(px), _clamped(py), props))
+    return encode_layer(PLACES_LAYER, out, EXTENT)
 
 
 def encode_clusters(cells: Iterable[ClusterCell], z: int, y: int, x: int) -> bytes:

@@ -8,22 +8,25 @@ where the store keeps one, so a map that revalidates its tiles costs one read ea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.geo import bbox_intersection
-from chalicelib.features.documents import JSON, MVT
+from chalicelib.features.documents import JSON, MVT, TILED_COLLECTIONS
 from chalicelib.features.service import item_params, items_query
-from chalicelib.store import FeatureQuery, Store, iter_public_pages
+from chalicelib.store import CollectionId, FeatureQuery, Store, iter_public_pages
 from chalicelib.tiles import matrix
 from chalicelib.tiles.mvt import (
     LAYER,
+    PLACE_PROPERTIES,
+    PLACES_LAYER,
     POINT_PROPERTIES,
     POINT_ZOOM,
     POINTS_PER_TILE,
     encode_clusters,
+    encode_places,
     encode_points,
 )
 from chalicelib.web import params as P
@@ -37,22 +40,22 @@ from chalicelib.web.http import (
     version_etag,
 )
 
-TILED = ("businesses",)  # the collections with tiles: the one a map draws by the thousand
+TILED = TILED_COLLECTIONS
 _PAGE = POINTS_PER_TILE + 1  # features per store read: one more than a point tile may hold
 _DOC_PARAMS = ("f",)
 
 
-def tile_params() -> tuple[str, ...]:
+def tile_params(collection_id: str = "businesses") -> tuple[str, ...]:
     """A tile's query parameters: the items' selection, without what a tile fixes itself
     (its box, its size, its encoding and its order)."""
     fixed = {"bbox", "bbox-crs", "limit", "cursor", "crs", "f", "properties", "skipGeometry"}
-    return tuple(p for p in item_params("businesses") if p not in fixed and p != "sortby")
+    return tuple(p for p in item_params(collection_id) if p not in fixed and p != "sortby")
 
 
-def _tiled(collection_id: str) -> str:
+def _tiled(collection_id: str) -> CollectionId:
     if collection_id not in TILED:
         raise NotFound(f"collection '{collection_id}' has no tiles; tiled: {', '.join(TILED)}")
-    return collection_id
+    return cast(CollectionId, collection_id)
 
 
 def _tms(tms_id: str) -> None:
@@ -68,6 +71,19 @@ def _doc(req: HttpRequest, doc: dict[str, Any], max_age: int = 3600) -> HttpResp
         negotiate(req.header("accept"), [JSON])
     body = orjson.dumps(doc)
     return ok(req, body, JSON, etag=etag_of(body), max_age=max_age)
+
+
+_PLACES_LAYER = {
+    "id": PLACES_LAYER,
+    "dataType": "vector",
+    "geometryDimension": 0,
+    "minTileMatrix": "0",
+    "maxTileMatrix": str(matrix.MAX_ZOOM),
+    "description": (
+        "One point per network meeting place at every zoom (never clustered), with the "
+        f"network's `id` and {', '.join(f'`{p}`' for p in PLACE_PROPERTIES)}."
+    ),
+}
 
 
 class TilesService:
@@ -135,7 +151,9 @@ class TilesService:
                 },
                 {"rel": "collection", "type": JSON, "href": f"{base}/collections/{cid}"},
             ],
-            "layers": [
+            "layers": [_PLACES_LAYER]
+            if cid == PLACES_LAYER
+            else [
                 {
                     "id": LAYER,
                     "dataType": "vector",
@@ -161,7 +179,7 @@ class TilesService:
         _tms(tms_id)
         zoom, row, col = matrix.parse_tile(z, y, x)
         negotiate(req.header("accept"), [MVT])  # a tile is MVT only: anything else is a 406
-        values = P.single_values(req.params, tile_params())
+        values = P.single_values(req.params, tile_params(cid))
         selection = items_query(values, cid)
         token = self.store.change_token()
         etag = None
@@ -175,6 +193,10 @@ class TilesService:
             )
             if answer := not_modified(req, MVT, etag=etag, max_age=300):
                 return answer
+        if cid == PLACES_LAYER:
+            places = self._in_tile(cid, selection, zoom, row, col)
+            body = encode_places(places or [], zoom, row, col)
+            return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
         cells = None
         if zoom < POINT_ZOOM or self.store.counts_cells_cheaply(selection, zoom):
             cells = self.store.cluster_cells(selection, zoom, row, col)
@@ -196,6 +218,18 @@ class TilesService:
         pins down), less those on its east or south edge, which belong to the next tile; None
         once there are more than a point tile holds (the tile is clustered instead), so a
         dense tile costs one page of reading before its clusters, never all of its points."""
+        return self._in_tile("businesses", selection, z, y, x, POINTS_PER_TILE)
+
+    def _in_tile(
+        self,
+        cid: CollectionId,
+        selection: FeatureQuery,
+        z: int,
+        y: int,
+        x: int,
+        at_most: int | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """The features of a collection's selection in tile (z, y, x); None past `at_most`."""
         box = matrix.tile_bbox(z, y, x)
         if selection.bbox is not None:
             box = bbox_intersection(box, selection.bbox)
@@ -203,11 +237,11 @@ class TilesService:
             return []
         query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         out = []
-        for page in iter_public_pages(self.store, "businesses", query, page_size=_PAGE):
+        for page in iter_public_pages(self.store, cid, query, page_size=_PAGE):
             # one parse of the joined page: several times faster than one per feature
             for f in orjson.loads(b"[" + b",".join(page) + b"]") if page else ():
                 if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
                     out.append(f)
-            if len(out) > POINTS_PER_TILE:
+            if at_most is not None and len(out) > at_most:
                 return None
         return out

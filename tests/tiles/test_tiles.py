@@ -222,7 +222,7 @@ def test_tile_documents_link_the_tiles(api: str, http: requests.Session) -> None
         (TILES + "/21/0/0", 404),
         (TILES + "/9/512/0", 404),
         ("/collections/businesses/tiles/WorldCRS84Quad/0/0/0", 404),
-        ("/collections/networks/tiles/WebMercatorQuad/0/0/0", 404),
+        ("/collections/networks/tiles/WebMercatorQuad/0/0/0", 404),  # areas: GeoJSON
         (TILES + "/9/160/272?bbox=1,2,3,4", 400),
         (TILES + "/9/160/272?industry=ZZ", 400),
     ],
