@@ -63,7 +63,7 @@ def _call_limit(need: int, share: float) -> int:
 
 
 # Seconds after a write during which the indexes may not show it yet (DynamoDB propagates to
-# GSIs asynchronously, usually within a second): tokens read then are not reused afterwards.
+# GSIs asynchronously, usually within a second): no token is given out meanwhile.
 SETTLE_S = 10
 
 
@@ -87,24 +87,19 @@ class Reads(Connection):
     def change_token(self) -> str | None:
         """The change counter that every write of public data moves (Writes._changed), read
         strongly consistent: one small GetItem. The indexes (GSIs) the answers read from lag
-        the table by a moment, so for SETTLE_S after a write the token also names the second
-        it is read in: an answer built from an index that had not caught up gets a tag that
-        lasts a second, and the settled token comes only when the indexes have. None on a
-        table no write has touched since this version (answers then validate from their data).
-        """
+        the table by a moment, so for `settle_s` after a write there is no token (None): the
+        answers are then tagged from what they read, as a store without a token's are, and a
+        tag made from the token only ever describes data the indexes have caught up with. None
+        also on a table no write has touched since this version."""
         item = self._call(
             "get_item",
             TableName=self.table,
             Key={"pk": attr_s("META"), "sk": attr_s("CHANGES")},
             ConsistentRead=True,
         ).get("Item")
-        if item is None:
+        if item is None or time.time() - int(item["at"]["N"]) < self.settle_s:
             return None
-        token = f"dynamodb-{item['epoch']['S']}-{item['value']['N']}"
-        now = time.time()
-        if now - int(item["at"]["N"]) < self.settle_s:
-            token += f"-{int(now)}"
-        return token
+        return f"dynamodb-{item['epoch']['S']}-{item['value']['N']}"
 
     def extent(self, collection: CollectionId) -> Extent:
         if collection == "businesses":
