@@ -382,6 +382,15 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "pattern": "^0?[0-9]{3}$"},
         "example": "376",
     },
+    "map-kommunekode": {
+        "name": "kommunekode",
+        "in": "path",
+        "required": True,
+        "description": "A municipality this service covers, by kommunekode (e.g. 376), or `all`: "
+        "every municipality it covers as one map (always drawn from the tiles).",
+        "schema": {"type": "string", "pattern": "^(0?[0-9]{3}|all)$"},
+        "example": "376",
+    },
     "since": {
         "name": "since",
         "in": "query",
@@ -1654,7 +1663,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         "getMapData",
         "The map widget's data for a municipality in one cacheable response: active public "
         "businesses as compact rows, networks, the boundary",
-        ["kommunekode", "map-f"],
+        ["map-kommunekode", "map-f"],
         _json_response("The map data", "MapData"),
         "404",
     )

@@ -62,6 +62,8 @@ BUSINESS_FIELDS = (
     "networks",  # indexes into `networks`
 )
 MAP_DATA_MAX_AGE = 300
+NATIONAL = "all"  # `/municipalities/all/map-data`: every municipality the service covers, tiled
+NATIONAL_SIMPLIFY_DEGREES = 0.002  # about 150 m: the country's outline at a country's zoom
 # Above `Settings.map_rows_max` active businesses (10,000 by default) the widget draws the map
 # from the tiles and lists from the items: rows for all of them (København's 80,000 or more)
 # would be megabytes to download and seconds to cluster before the first picture. The document
@@ -237,7 +239,7 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         raise InvalidParameter("f must be 'json'", parameter="f")
     if "f" not in values:
         negotiate(req.header("accept"), [JSON])
-    kommunekode = _kommunekode(code)
+    kommunekode = NATIONAL if code == NATIONAL else _kommunekode(code)
     tiles = tile_settings(req.settings)
     token = store.change_token()
     etag = None
@@ -254,14 +256,18 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         )
         if (answer := _unchanged(req, kommunekode, etag)) is not None:
             return answer
-    municipality = store.get_feature("municipalities", kommunekode)
-    if municipality is None:
-        raise NotFound(f"no municipality {code} in this service")
-    rows_max = req.settings.map_rows_max
-    businesses, pages, too_many = _active_businesses(store, kommunekode, rows_max)
+    if kommunekode == NATIONAL:
+        municipality = _national(store)
+        businesses, pages, too_many = [], [], True
+    else:
+        municipality = store.get_feature("municipalities", kommunekode)
+        if municipality is None:
+            raise NotFound(f"no municipality {code} in this service")
+        rows_max = req.settings.map_rows_max
+        businesses, pages, too_many = _active_businesses(store, kommunekode, rows_max)
     tiled = None
     if too_many:
-        tiled = _counts(store, kommunekode)
+        tiled = _counts(store, None if kommunekode == NATIONAL else kommunekode)
         businesses = []
         pages = [orjson.dumps(tiled, option=orjson.OPT_SORT_KEYS)]
     networks = list(iter_public_features(store, "networks", page_size=PAGE))
@@ -314,15 +320,59 @@ def _active_businesses(
         selection = selection.model_copy(update={"after": page.next_after})
 
 
-def _counts(store: Store, kommunekode: str) -> dict[str, Any]:
-    """A large municipality's active public businesses counted, in all and per industry
-    section, from the zoom-0 cluster tile of the same selection (kept counts on SQLite)."""
+def _counts(store: Store, kommunekode: str | None) -> dict[str, Any]:
+    """A large municipality's (or, None, the whole service's) active public businesses counted,
+    in all and per industry section, from the zoom-0 cluster tile of the same selection (kept
+    counts on SQLite)."""
     selection = FeatureQuery(municipality=kommunekode, status="active")
     sections: dict[str, int] = {}
     for cell in store.cluster_cells(selection, 0, 0, 0):
         for section, n in cell.sections.items():
             sections[section or "unknown"] = sections.get(section or "unknown", 0) + n
     return {"count": sum(sections.values()), "section_counts": dict(sorted(sections.items()))}
+
+
+def _national(store: Store) -> bytes:
+    """The whole service as one area: the municipalities it covers, their outlines joined (a
+    coarser outline: a map of a country), named Danmark when it covers all 98."""
+    features = list(iter_public_features(store, "municipalities", page_size=PAGE))
+    if not features:
+        raise NotFound("this service covers no municipality yet")
+    names = sorted(orjson.loads(f)["properties"]["name"] for f in features)
+    if len(names) >= 98:
+        name = "Danmark"
+    elif len(names) <= 3:
+        name = ", ".join(names)
+    else:
+        name = f"{len(names)} kommuner"
+    geometry = _joined(b"[" + b",".join(features) + b"]")
+    return orjson.dumps(
+        {
+            "type": "Feature",
+            "id": NATIONAL,
+            "geometry": geometry,
+            "properties": {"kommunekode": NATIONAL, "name": name},
+        }
+    )
+
+
+_joined_outlines: dict[str, dict[str, Any]] = {}  # digest of the outlines -> their union
+
+
+def _joined(features_json: bytes) -> dict[str, Any]:
+    """The union of the municipalities' outlines, once per set of outlines (by digest: the
+    outlines themselves are megabytes)."""
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    key = hashlib.blake2b(features_json, digest_size=16).hexdigest()
+    if key not in _joined_outlines:
+        shapes = [shape(f["geometry"]) for f in orjson.loads(features_json) if f.get("geometry")]
+        joined = unary_union(shapes).simplify(NATIONAL_SIMPLIFY_DEGREES, preserve_topology=True)
+        if len(_joined_outlines) >= 4:
+            _joined_outlines.clear()
+        _joined_outlines[key] = mapping(joined)
+    return _joined_outlines[key]
 
 
 def _data_etag(
@@ -360,9 +410,11 @@ def build_map_data(
     `count` and `section_counts` instead.
     """
     props = municipality["properties"]
-    kommunekode = internal_code(props["kommunekode"])  # the widget's format keeps 3 digits
+    national = props["kommunekode"] == NATIONAL
+    # the widget's format keeps 3 digits
+    kommunekode = NATIONAL if national else internal_code(props["kommunekode"])
     referenced = {nid for b in businesses for nid in business_network_ids(b["properties"])}
-    kept = [n for n in networks if kommunekode in network_codes(n["properties"])]
+    kept = [n for n in networks if national or kommunekode in network_codes(n["properties"])]
     kept += [n for n in networks if n["id"] in referenced and n not in kept]
     network_index = {n["id"]: i for i, n in enumerate(kept)}
 

@@ -219,3 +219,24 @@ def test_a_selection_the_api_will_not_sort_is_listed_in_its_own_order_and_said(
     assert ids == [f["id"] for f in in_order]
     assert "CVR-nummerets rækkefølge" in box.locator(".mk-list .mk-note").first.inner_text()
     visit.errors.clear()  # the refused request is logged by the browser
+
+
+def test_a_national_map_draws_every_municipality_from_tiles(
+    visit: Visit, site: str, stub: Stub
+) -> None:
+    """`data-municipality="all"`: the service's whole area, from tiles without a municipality."""
+    doc = requests.get(f"{site}/municipalities/all/map-data").json()
+    assert doc["tiled"] and doc["municipality"]["kommunekode"] == "all"
+    per = [requests.get(f"{site}/municipalities/{c}/map-data").json() for c in ("376", "390")]
+    assert doc["tiled"]["count"] == sum(d["tiled"]["count"] for d in per)
+    stub.pages["/national.html"] = (
+        '<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Danmark</title>'
+        '</head><body><h1>Kortet</h1><div data-mikrokort data-municipality="all"></div>'
+        f'<script src="{site}/widget/mikrokort.js" defer></script></body></html>'
+    )
+    page = visit.open(stub.url + "/national.html", widgets=1)
+    s = _settled(page, 0, doc["tiled"]["count"])
+    assert s["total"] == doc["tiled"]["count"]
+    tiles = [u for u in visit.requests if TILES in u]
+    assert tiles and all("municipality=" not in u for u in tiles)
+    assert visit.errors == []

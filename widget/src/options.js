@@ -22,7 +22,8 @@ export function readOptions(el, scriptUrl) {
   const industry = (d.industry || '').trim().toUpperCase();
   const network = (d.network || '').trim();
   return {
-    municipality: /^0?\d{3}$/.test(code) ? code.slice(-3) : null,
+    // a kommunekode, or `all`: every municipality the service covers (a national map)
+    municipality: /^0?\d{3}$/.test(code) ? code.slice(-3) : code === 'all' ? 'all' : null,
     lang: d.lang === 'en' ? 'en' : 'da',
     api: apiBase(d.api, scriptUrl),
     tiles: TILE_TEMPLATE.test(tiles) && tiles.includes('{z}') ? tiles : null,

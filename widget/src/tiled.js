@@ -62,9 +62,10 @@ function decodeTile(buffer, z, x, y) {
   return out;
 }
 
-// The query of one selection: the municipality's active businesses and the widget's filters.
+// The query of one selection: the municipality's (or, `all`, every) active business and the
+// widget's filters.
 export function selection(code, filters) {
-  const q = new URLSearchParams({ municipality: code, status: 'active' });
+  const q = new URLSearchParams(code === 'all' ? { status: 'active' } : { municipality: code, status: 'active' });
   if (filters.industry) q.set('industry', filters.industry);
   if (filters.network) q.set('network', filters.network);
   if (filters.q && filters.q.trim()) q.set('q', filters.q.trim());
