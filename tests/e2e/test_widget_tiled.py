@@ -65,6 +65,24 @@ def _settled(page: Any, n: int, shown: int) -> dict[str, Any]:
     return state(page, n)
 
 
+def _overlapping_clusters(page: Any, n: int) -> list[list[str]]:
+    """Pairs of cluster icons of widget n whose boxes intersect (their labels)."""
+    return page.evaluate(
+        """n => {
+          const r = document.querySelectorAll('[data-mikrokort]')[n].shadowRoot;
+          const boxes = [...r.querySelectorAll('.mk-cluster')].map(el =>
+            [el.getBoundingClientRect(), el.getAttribute('aria-label')]);
+          const out = [];
+          boxes.forEach(([a, la], i) => boxes.slice(i + 1).forEach(([b, lb]) => {
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+              out.push([la, lb]);
+          }));
+          return out;
+        }""",
+        n,
+    )
+
+
 def test_a_tiled_municipality_draws_its_count_from_tiles(
     visit: Visit, site: str, tiled: dict[str, dict[str, Any]]
 ) -> None:
@@ -73,6 +91,7 @@ def test_a_tiled_municipality_draws_its_count_from_tiles(
         total = tiled[code]["count"]
         s = _settled(page, n, total)  # the whole municipality in view: every business drawn
         assert s["total"] == total and s["clusters"]
+        assert _overlapping_clusters(page, n) == []
     tile_requests = [u for u in visit.requests if TILES in u]
     assert tile_requests
     for u in tile_requests:
@@ -165,6 +184,7 @@ def test_zooming_in_opens_clusters_into_businesses_with_popups(
         }"""
     )
     assert inside >= 0  # a business inside the view, not only in the margin drawn around it
+    assert _overlapping_clusters(page, 0) == []  # at every zoom on the way in
     point = box.locator(".mk-pt").nth(inside)
     name = point.get_attribute("aria-label")
     point.click()

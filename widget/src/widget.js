@@ -613,7 +613,7 @@ class Widget {
         let clusters = 0;
         let points = 0;
         let inView = 0;
-        for (const list of lists) {
+        for (const list of [this.mergeClusters(lists.flat())]) {
           for (const f of list) {
             let marker = this.markers.get(f.key);
             if (!marker) {
@@ -635,6 +635,59 @@ class Widget {
       .catch((err) => {
         if (gen === this.tileGen) this.tileFailed(err);
       });
+  }
+
+  // The server's clusters sit at the mean place of their cell, so two of neighbouring cells
+  // (or tiles) can come close on screen; merged here, biggest first, until no two clusters'
+  // icons touch: the map never shows one cluster over another. Businesses are never merged.
+  mergeClusters(features) {
+    let clusters = features.filter((f) => f.cluster);
+    for (let pass = 0; pass < 4; pass += 1) {
+      const [out, merged] = this.mergePass(clusters);
+      clusters = out;
+      if (!merged) break; // a merged icon grew or moved: look again until nothing does
+    }
+    return [...clusters, ...features.filter((f) => !f.cluster)];
+  }
+
+  mergePass(clusters) {
+    const side = 56; // the largest cluster icon (54 px) and a gap: the size of a bucket
+    const size = (n) => (n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54);
+    const buckets = new Map();
+    const kept = [];
+    let merged = false;
+    for (const f of clusters.slice().sort((a, b) => b.count - a.count)) {
+      const pt = this.map.latLngToLayerPoint([f.lat, f.lon]);
+      const bx = Math.floor(pt.x / side);
+      const by = Math.floor(pt.y / side);
+      let near = null;
+      for (let dx = -1; dx <= 1 && !near; dx += 1) {
+        for (let dy = -1; dy <= 1 && !near; dy += 1) {
+          for (const k of buckets.get(`${bx + dx},${by + dy}`) || []) {
+            const gap = (size(k.count) + size(f.count)) / 2 + 2;
+            if (Math.abs(k.pt.x - pt.x) < gap && Math.abs(k.pt.y - pt.y) < gap) {
+              near = k;
+              break;
+            }
+          }
+        }
+      }
+      if (near) {
+        const n = near.count + f.count;
+        near.lat = (near.lat * near.count + f.lat * f.count) / n;
+        near.lon = (near.lon * near.count + f.lon * f.count) / n;
+        near.count = n;
+        near.key += `+${f.key}`;
+        merged = true;
+        continue;
+      }
+      const entry = { ...f, pt };
+      kept.push(entry);
+      const key = `${bx},${by}`;
+      if (!buckets.has(key)) buckets.set(key, []);
+      buckets.get(key).push(entry);
+    }
+    return [kept, merged];
   }
 
   rendered(detail) {
