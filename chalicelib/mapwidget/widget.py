@@ -38,7 +38,7 @@ from chalicelib.domain.public import (
     network_codes,
     split,
 )
-from chalicelib.store import FeatureQuery, iter_public_features
+from chalicelib.store import FeatureQuery, iter_public_features, parse_features
 from chalicelib.web import params as P
 from chalicelib.web.http import JSON, etag_of, negotiate, not_modified, ok, version_etag
 
@@ -64,10 +64,6 @@ BUSINESS_FIELDS = (
 MAP_DATA_MAX_AGE = 300
 NATIONAL = "all"  # `/municipalities/all/map-data`: every municipality the service covers, tiled
 NATIONAL_SIMPLIFY_DEGREES = 0.002  # about 150 m: the country's outline at a country's zoom
-# Above `Settings.map_rows_max` active businesses (10,000 by default) the widget draws the map
-# from the tiles and lists from the items: rows for all of them (København's 80,000 or more)
-# would be megabytes to download and seconds to cluster before the first picture. The document
-# then carries their counts only.
 SIMPLIFY_DEGREES = 0.0002  # about 15 m: outlines for a map, not for surveying
 PAGE = 10_000
 
@@ -277,7 +273,11 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
             return answer
     with _gc_paused():  # tens of thousands of short-lived dicts: no cycles to look for
         doc = build_map_data(
-            orjson.loads(municipality), _parse(businesses), _parse(networks), tiles, tiled
+            orjson.loads(municipality),
+            parse_features(businesses),
+            parse_features(networks),
+            tiles,
+            tiled,
         )
         body = orjson.dumps(doc)
         del doc
@@ -300,7 +300,10 @@ def _active_businesses(
 ) -> tuple[list[bytes], list[bytes], bool]:
     """The features of a municipality's active public businesses, each page's validator (its
     features where the store gives none), and whether there are more than `rows_max` (then the
-    reading stops there)."""
+    reading stops there). Above `Settings.map_rows_max` (10,000 by default) the widget draws
+    the map from the tiles and lists from the items: rows for all of them (København's 80,000
+    or more) would be megabytes to download and seconds to cluster before the first picture,
+    so the document carries their counts only."""
     selection = FeatureQuery(
         municipality=kommunekode, status="active", limit=min(PAGE, rows_max + 1)
     )
@@ -335,17 +338,18 @@ def _counts(store: Store, kommunekode: str | None) -> dict[str, Any]:
 def _national(store: Store) -> bytes:
     """The whole service as one area: the municipalities it covers, their outlines joined (a
     coarser outline: a map of a country), named Danmark when it covers all 98."""
-    features = list(iter_public_features(store, "municipalities", page_size=PAGE))
-    if not features:
+    raw = list(iter_public_features(store, "municipalities", page_size=PAGE))
+    if not raw:
         raise NotFound("this service covers no municipality yet")
-    names = sorted(orjson.loads(f)["properties"]["name"] for f in features)
+    features = parse_features(raw)
+    names = sorted(f["properties"]["name"] for f in features)
     if len(names) >= 98:
         name = "Danmark"
     elif len(names) <= 3:
         name = ", ".join(names)
     else:
         name = f"{len(names)} kommuner"
-    geometry = _joined(b"[" + b",".join(features) + b"]")
+    geometry = _joined(hashlib.blake2b(b"".join(raw), digest_size=16).hexdigest(), features)
     return orjson.dumps(
         {
             "type": "Feature",
@@ -359,15 +363,14 @@ def _national(store: Store) -> bytes:
 _joined_outlines: dict[str, dict[str, Any]] = {}  # digest of the outlines -> their union
 
 
-def _joined(features_json: bytes) -> dict[str, Any]:
-    """The union of the municipalities' outlines, once per set of outlines (by digest: the
-    outlines themselves are megabytes)."""
+def _joined(key: str, features: list[dict[str, Any]]) -> dict[str, Any]:
+    """The union of the municipalities' outlines, once per set of outlines (`key`, a digest of
+    their documents: the outlines themselves are megabytes)."""
     from shapely.geometry import mapping, shape
     from shapely.ops import unary_union
 
-    key = hashlib.blake2b(features_json, digest_size=16).hexdigest()
     if key not in _joined_outlines:
-        shapes = [shape(f["geometry"]) for f in orjson.loads(features_json) if f.get("geometry")]
+        shapes = [shape(f["geometry"]) for f in features if f.get("geometry")]
         joined = unary_union(shapes).simplify(NATIONAL_SIMPLIFY_DEGREES, preserve_topology=True)
         if len(_joined_outlines) >= 4:
             _joined_outlines.clear()
@@ -483,11 +486,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _parse(features: list[bytes]) -> list[dict[str, Any]]:
-    """One parse of a joined array: several times faster than one per feature."""
-    return orjson.loads(b"[" + b",".join(features) + b"]") if features else []
 
 
 def _network(n: dict[str, Any]) -> dict[str, Any]:

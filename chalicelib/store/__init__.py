@@ -23,6 +23,7 @@ from chalicelib.store.port import (
     iter_public_features,
     iter_public_pages,
     load_public_features,
+    parse_features,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "iter_public_pages",
     "load_public_features",
     "open_store",
+    "parse_features",
 ]
 
 

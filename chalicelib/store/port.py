@@ -313,6 +313,12 @@ def iter_public_features(
         yield from page
 
 
+def parse_features(features: list[bytes]) -> list[dict[str, Any]]:
+    """A page of GeoJSON feature documents parsed in one call of the joined array: several
+    times faster than one parse per feature."""
+    return orjson.loads(b"[" + b",".join(features) + b"]") if features else []
+
+
 def load_public_features(
     store: Store, collection: CollectionId, query: FeatureQuery | None = None
 ) -> list[dict[str, Any]]:

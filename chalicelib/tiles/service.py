@@ -16,7 +16,13 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.geo import bbox_intersection
 from chalicelib.features.documents import JSON, MVT, TILED_COLLECTIONS
 from chalicelib.features.service import item_params, items_query
-from chalicelib.store import CollectionId, FeatureQuery, Store, iter_public_pages
+from chalicelib.store import (
+    CollectionId,
+    FeatureQuery,
+    Store,
+    iter_public_pages,
+    parse_features,
+)
 from chalicelib.tiles import matrix
 from chalicelib.tiles.mvt import (
     LAYER,
@@ -40,12 +46,11 @@ from chalicelib.web.http import (
     version_etag,
 )
 
-TILED = TILED_COLLECTIONS
 _PAGE = POINTS_PER_TILE + 1  # features per store read: one more than a point tile may hold
 _DOC_PARAMS = ("f",)
 
 
-def tile_params(collection_id: str = "businesses") -> tuple[str, ...]:
+def tile_params(collection_id: str) -> tuple[str, ...]:
     """A tile's query parameters: the items' selection, without what a tile fixes itself
     (its box, its size, its encoding and its order)."""
     fixed = {"bbox", "bbox-crs", "limit", "cursor", "crs", "f", "properties", "skipGeometry"}
@@ -53,8 +58,10 @@ def tile_params(collection_id: str = "businesses") -> tuple[str, ...]:
 
 
 def _tiled(collection_id: str) -> CollectionId:
-    if collection_id not in TILED:
-        raise NotFound(f"collection '{collection_id}' has no tiles; tiled: {', '.join(TILED)}")
+    if collection_id not in TILED_COLLECTIONS:
+        raise NotFound(
+            f"collection '{collection_id}' has no tiles; tiled: {', '.join(TILED_COLLECTIONS)}"
+        )
     return cast(CollectionId, collection_id)
 
 
@@ -238,8 +245,7 @@ class TilesService:
         query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
         out = []
         for page in iter_public_pages(self.store, cid, query, page_size=_PAGE):
-            # one parse of the joined page: several times faster than one per feature
-            for f in orjson.loads(b"[" + b",".join(page) + b"]") if page else ():
+            for f in parse_features(page):
                 if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
                     out.append(f)
             if at_most is not None and len(out) > at_most:

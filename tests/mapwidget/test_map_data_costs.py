@@ -44,7 +44,7 @@ def test_a_304_builds_no_body(store: Store, monkeypatch: pytest.MonkeyPatch) -> 
         raise AssertionError("built for a 304")
 
     monkeypatch.setattr(widget, "build_map_data", never)
-    monkeypatch.setattr(widget, "_parse", never)
+    monkeypatch.setattr(widget, "parse_features", never)
     again = _get(store, {"if-none-match": etag})
     assert again.status == 304 and again.body == b"" and again.headers["ETag"] == etag
 
