@@ -85,6 +85,18 @@ def _map_data(http: requests.Session, api: str, code: str) -> dict[str, Any]:
     return r.json()
 
 
+def _active_items(http: requests.Session, api: str, code: str) -> list[dict[str, Any]]:
+    """The municipality's active public businesses, as the items API gives them."""
+    pages = walk(
+        http,
+        f"{api}/collections/businesses/items",
+        municipality=code,
+        status="active",
+        limit=10000,
+    )
+    return [f for page in pages for f in page["features"]]
+
+
 def test_map_data_holds_exactly_the_public_active_businesses(
     api: str, http: requests.Session
 ) -> None:
@@ -94,14 +106,7 @@ def test_map_data_holds_exactly_the_public_active_businesses(
         assert doc["municipality"]["kommunekode"] == code
         assert doc["municipality"]["boundary"]["type"] in ("Polygon", "MultiPolygon")
         fields = doc["fields"]
-        pages = walk(
-            http,
-            f"{api}/collections/businesses/items",
-            municipality=code,
-            status="active",
-            limit=10000,
-        )
-        public = {f["id"]: f for page in pages for f in page["features"]}
+        public = {f["id"]: f for f in _active_items(http, api, code)}
         rows = {row[0]: dict(zip(fields, row, strict=True)) for row in doc["businesses"]}
         assert rows, "no businesses in the map data"
         assert rows.keys() == public.keys()
@@ -156,14 +161,7 @@ def test_a_municipality_past_the_row_limit_gets_counts_not_rows(
         assert full["tiled"] is None and len(full["businesses"]) > 50
         doc = _map_data(http, tiled_api, code)
         assert doc["businesses"] == [] and doc["industries"] == [] and doc["postcodes"] == {}
-        pages = walk(
-            http,
-            f"{api}/collections/businesses/items",
-            municipality=code,
-            status="active",
-            limit=10000,
-        )
-        placed = [f for page in pages for f in page["features"] if f["geometry"] is not None]
+        placed = [f for f in _active_items(http, api, code) if f["geometry"] is not None]
         sections: dict[str, int] = {}
         for f in placed:
             s = f["properties"]["industry_section"] or "unknown"

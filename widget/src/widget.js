@@ -43,6 +43,11 @@ const AREA_STYLE = { color: '#a51d2d', weight: 2, fillColor: '#a51d2d', fillOpac
 
 const mounted = new WeakSet();
 
+// A cluster icon's side in pixels, by how many it holds.
+function clusterSize(n) {
+  return n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54;
+}
+
 function mark(name) {
   if (performance.mark) performance.mark(name);
 }
@@ -424,15 +429,7 @@ class Widget {
       })),
     );
     mark('mikrokort:index');
-    this.map.closePopup();
-    this.showNetworks(net);
-    this.clearMarkers();
-    if (fit) this.fitTo(net);
-    this.renderMarkers();
-    this.updateStatus();
-    this.listLimit = PAGE;
-    this.listDirty = true;
-    if (this.view === 'list') this.renderList();
+    this.redraw(net, fit);
   }
 
   // The tiled mode's filters are the tiles' and the items' query: the server selects, the
@@ -456,6 +453,11 @@ class Widget {
         .catch((err) => this.tileFailed(err));
     }
     mark('mikrokort:filtered');
+    this.redraw(net, fit);
+  }
+
+  // After a filter, in either mode: the networks, the markers, the status and the list again.
+  redraw(net, fit) {
     this.map.closePopup();
     this.showNetworks(net);
     this.clearMarkers();
@@ -613,18 +615,16 @@ class Widget {
         let clusters = 0;
         let points = 0;
         let inView = 0;
-        for (const list of [this.mergeClusters(lists.flat())]) {
-          for (const f of list) {
-            let marker = this.markers.get(f.key);
-            if (!marker) {
-              marker = this.makeTileMarker(f);
-              this.clusterLayer.addLayer(marker);
-            }
-            next.set(f.key, marker);
-            if (f.cluster) clusters += 1;
-            else points += 1;
-            if (view.contains([f.lat, f.lon])) inView += f.count;
+        for (const f of this.mergeClusters(lists.flat())) {
+          let marker = this.markers.get(f.key);
+          if (!marker) {
+            marker = this.makeTileMarker(f);
+            this.clusterLayer.addLayer(marker);
           }
+          next.set(f.key, marker);
+          if (f.cluster) clusters += 1;
+          else points += 1;
+          if (view.contains([f.lat, f.lon])) inView += f.count;
         }
         for (const [key, marker] of this.markers) {
           if (!next.has(key)) this.clusterLayer.removeLayer(marker);
@@ -651,8 +651,7 @@ class Widget {
   }
 
   mergePass(clusters) {
-    const side = 56; // the largest cluster icon (54 px) and a gap: the size of a bucket
-    const size = (n) => (n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54);
+    const side = clusterSize(Infinity) + 2; // the largest icon and a gap: a bucket's side
     const buckets = new Map();
     const kept = [];
     let merged = false;
@@ -664,7 +663,7 @@ class Widget {
       for (let dx = -1; dx <= 1 && !near; dx += 1) {
         for (let dy = -1; dy <= 1 && !near; dy += 1) {
           for (const k of buckets.get(`${bx + dx},${by + dy}`) || []) {
-            const gap = (size(k.count) + size(f.count)) / 2 + 2;
+            const gap = (clusterSize(k.count) + clusterSize(f.count)) / 2 + 2;
             if (Math.abs(k.pt.x - pt.x) < gap && Math.abs(k.pt.y - pt.y) < gap) {
               near = k;
               break;
@@ -709,7 +708,7 @@ class Widget {
   }
 
   clusterIcon(n, label) {
-    const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 46 : 54;
+    const size = clusterSize(n);
     const short = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
     return new LabelIcon({
       className: 'mk-mk mk-cluster',
