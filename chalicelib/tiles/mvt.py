@@ -40,29 +40,37 @@ def _clamped(v: int) -> int:
 
 def encode_points(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
     """One point per business, with its id as the MVT feature id where it is a number."""
-    out: list[PointFeature] = []
-    for f in features:
-        lon, lat = f["geometry"]["coordinates"][:2]
-        px, py = tile_position(z, y, x, lon, lat)
-        fid = str(f["id"])
-        props: dict[str, Scalar] = {"id": fid}
-        p = f["properties"]
-        props.update((k, v) for k in POINT_PROPERTIES if (v := p.get(k)) is not None and v != "")
-        out.append((int(fid) if fid.isdigit() else None, _clamped(px), _clamped(py), props))
-    return encode_layer(LAYER, out, EXTENT)
+    return _point_layer(LAYER, POINT_PROPERTIES, features, z, y, x, numeric_ids=True)
 
 
 def encode_places(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
     """One point per network meeting place (a few hundred in the whole country: never
     clustered), with the network's id and the properties a map labels and links with."""
+    return _point_layer(PLACES_LAYER, PLACE_PROPERTIES, features, z, y, x, numeric_ids=False)
+
+
+def _point_layer(
+    layer: str,
+    keys: tuple[str, ...],
+    features: Iterable[dict[str, Any]],
+    z: int,
+    y: int,
+    x: int,
+    *,
+    numeric_ids: bool,
+) -> bytes:
+    """A layer of GeoJSON points: each with `id` and those of `keys` it has (not empty), and
+    with `numeric_ids` its id as the MVT feature id where it is a number."""
     out: list[PointFeature] = []
     for f in features:
         px, py = tile_position(z, y, x, *f["geometry"]["coordinates"][:2])
-        props: dict[str, Scalar] = {"id": str(f["id"])}
+        fid = str(f["id"])
+        props: dict[str, Scalar] = {"id": fid}
         p = f["properties"]
-        props.update((k, v) for k in PLACE_PROPERTIES if (v := p.get(k)) is not None and v != "")
-        out.append((None, _clamped(px), _clamped(py), props))
-    return encode_layer(PLACES_LAYER, out, EXTENT)
+        props.update((k, v) for k in keys if (v := p.get(k)) is not None and v != "")
+        mvt_id = int(fid) if numeric_ids and fid.isdigit() else None
+        out.append((mvt_id, _clamped(px), _clamped(py), props))
+    return encode_layer(layer, out, EXTENT)
 
 
 def encode_clusters(cells: Iterable[ClusterCell], z: int, y: int, x: int) -> bytes:
