@@ -59,6 +59,27 @@ def web_mercator_world(lon: float, lat: float) -> tuple[int, int]:
     )
 
 
+def _spread_bits(v: int) -> int:
+    """The 32 bits of v moved to the even bit positions of a 64-bit integer."""
+    v &= 0xFFFFFFFF
+    v = (v | (v << 16)) & 0x0000FFFF0000FFFF
+    v = (v | (v << 8)) & 0x00FF00FF00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F0F0F0F0F
+    v = (v | (v << 2)) & 0x3333333333333333
+    return (v | (v << 1)) & 0x5555555555555555
+
+
+def quadkey(wx: int, wy: int, zoom: int) -> int:
+    """The tile at `zoom` holding a world point, as the integer whose base-4 digits are its path
+    down the tile quadtree (the Z-order of the tiles: x bits even, y bits odd).
+
+    Why: every tile of a lower zoom is one contiguous range of these keys, so rows keyed by
+    them lie together by place, whatever order they were written in.
+    """
+    shift = WORLD_BITS - zoom
+    return _spread_bits(wx >> shift) | (_spread_bits(wy >> shift) << 1)
+
+
 def _tile_lat(y: float, n: int) -> float:
     return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
 

@@ -219,4 +219,4 @@ def test_a_schema_4_file_counts_its_pyramid_per_municipality_on_first_open(
     _assert_cells_match_items(upgraded, FeatureQuery(municipality="390"))
     upgraded.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
