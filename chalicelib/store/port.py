@@ -59,6 +59,8 @@ class FeaturePage:
 
 
 CLUSTER_GRID_BITS = 3  # a tile's cluster grid is 2^3 = 8 cells a side
+# A public business feature in a tile, with its integer Web Mercator world coordinates
+TilePoint = tuple[dict[str, Any], int, int]
 
 
 @dataclass
@@ -154,6 +156,14 @@ class Store(Protocol):
         """The selection's public businesses in Web Mercator tile (z, y, x), counted per cell
         of its 8 x 8 grid (the cells of zoom z + 3), empty cells left out. A business belongs
         to the tile its world coordinates fall in, so it is counted in exactly one tile."""
+        ...
+
+    def tile_points(
+        self, q: FeatureQuery, z: int, y: int, x: int, at_most: int
+    ) -> list[TilePoint] | None:
+        """The selection's public businesses in tile (z, y, x) (by their world coordinates, as
+        `cluster_cells` counts them), parsed, with those coordinates, in id order; None when the
+        tile holds more than `at_most` of them: it is then clustered, and no more is read."""
         ...
 
     def counts_cells_cheaply(self, q: FeatureQuery, z: int) -> bool:

@@ -39,6 +39,7 @@ from chalicelib.store.port import (
     FeaturePage,
     FeatureQuery,
     Record,
+    TilePoint,
     WriteResult,
 )
 
@@ -328,6 +329,28 @@ class StoreBase:
                 lon, lat = f["geometry"]["coordinates"][:2]
                 cells.add(*web_mercator_world(lon, lat), f["properties"].get("industry_section"))
         return cells.cells()
+
+    def tile_points(
+        self, q: FeatureQuery, z: int, y: int, x: int, at_most: int
+    ) -> list[TilePoint] | None:
+        """Through the selection's pages in the tile's box, a page of `at_most` + 1 at a time:
+        a tile with too many points costs one page of reading, never all of them."""
+        from chalicelib.store.port import iter_public_pages, parse_features
+
+        box = tile_in_selection(q, z, y, x)
+        if box is None:
+            return []
+        shift = WORLD_BITS - z
+        out: list[TilePoint] = []
+        query = q.model_copy(update={"bbox": box})
+        for page in iter_public_pages(self, "businesses", query, page_size=at_most + 1):
+            for f in parse_features(page):
+                wx, wy = web_mercator_world(*f["geometry"]["coordinates"][:2])
+                if wx >> shift == x and wy >> shift == y:
+                    out.append((f, wx, wy))
+            if len(out) > at_most:
+                return None
+        return out
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         raise NotImplementedError

@@ -45,6 +45,7 @@ from chalicelib.store.port import (
     FeaturePage,
     FeatureQuery,
     Record,
+    TilePoint,
     WriteResult,
 )
 from chalicelib.store.shared import (
@@ -619,6 +620,26 @@ class SQLiteStore(StoreBase):
         else:
             source = "businesses b "
         return source, where, args
+
+    def tile_points(
+        self, q: FeatureQuery, z: int, y: int, x: int, at_most: int
+    ) -> list[TilePoint] | None:
+        """One statement: the R*Tree finds the tile's box, the world coordinates decide the
+        tile, the LIMIT stops at one more than the tile may hold."""
+        box = tile_in_selection(q, z, y, x)
+        if box is None:
+            return []
+        source, where, args = self._selection_sql(q.model_copy(update={"bbox": box}))
+        shift = WORLD_BITS - z
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT b.feature, b.wx, b.wy FROM {source} WHERE {' AND '.join(where)} "
+                f"AND b.wx >> {shift} = ? AND b.wy >> {shift} = ? ORDER BY b.cvr LIMIT ?",
+                [*args, x, y, at_most + 1],
+            ).fetchall()
+        if len(rows) > at_most:
+            return None
+        return [(orjson.loads(f), wx, wy) for f, wx, wy in rows]
 
     def counts_cells_cheaply(self, q: FeatureQuery, z: int) -> bool:
         return _pyramid_terms(q) is not None and z + CLUSTER_GRID_BITS in _CELL_LEVELS

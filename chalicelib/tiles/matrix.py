@@ -7,10 +7,8 @@ y down, as Mapbox Vector Tiles place them).
 
 from __future__ import annotations
 
-import math
-
 from chalicelib.domain.errors import InvalidParameter, NotFound
-from chalicelib.domain.geo import WORLD_BITS, tile_bounds, web_mercator_world
+from chalicelib.domain.geo import tile_bounds
 
 ID = "WebMercatorQuad"
 URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -40,25 +38,6 @@ def parse_tile(matrix: str, row: str, col: str) -> tuple[int, int, int]:
 def tile_bbox(z: int, y: int, x: int) -> tuple[float, float, float, float]:
     """The tile's box in lon/lat (west, south, east, north)."""
     return tile_bounds(z, y, x)
-
-
-def in_tile(z: int, y: int, x: int, lon: float, lat: float) -> bool:
-    """Whether the tile holds the point: its box includes its west and north edges only, so a
-    point on the line between two tiles is in exactly one of them (the stores use the same
-    integer rule, chalicelib.domain.geo.web_mercator_world)."""
-    wx, wy = web_mercator_world(lon, lat)
-    shift = WORLD_BITS - z
-    return wx >> shift == x and wy >> shift == y
-
-
-def tile_position(z: int, y: int, x: int, lon: float, lat: float) -> tuple[int, int]:
-    """A point's place in the tile's grid, 0..EXTENT from the top left (it may lie just outside
-    when it sits on an edge the box includes: the caller clamps)."""
-    n = 1 << z
-    fx = (lon + 180.0) / 360.0 * n
-    s = math.sin(math.radians(max(-85.05112878, min(85.05112878, lat))))
-    fy = (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * n
-    return round((fx - x) * EXTENT), round((fy - y) * EXTENT)
 
 
 def definition() -> dict[str, object]:

@@ -15,11 +15,10 @@ A map tells them apart by `cluster` (true on a cluster only), never by the zoom.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from chalicelib.domain.geo import WORLD_BITS
-from chalicelib.store import ClusterCell
-from chalicelib.tiles.matrix import EXTENT, tile_position
+from chalicelib.store import ClusterCell, TilePoint
+from chalicelib.tiles.matrix import EXTENT
 from chalicelib.tiles.pbf import PointFeature, Scalar, encode_layer
 
 LAYER = "businesses"
@@ -34,16 +33,19 @@ PLACES_LAYER = "network-meeting-places"
 PLACE_PROPERTIES = ("name", "member_count", "meeting_place_name", "municipalities", "website")
 
 
+_EXTENT_BITS = EXTENT.bit_length() - 1  # 4096 = 2^12
+
+
 def _clamped(v: int) -> int:
     return min(EXTENT, max(0, v))
 
 
-def encode_points(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
+def encode_points(features: Iterable[TilePoint], z: int, y: int, x: int) -> bytes:
     """One point per business, with its id as the MVT feature id where it is a number."""
     return _point_layer(LAYER, POINT_PROPERTIES, features, z, y, x, numeric_ids=True)
 
 
-def encode_places(features: Iterable[dict[str, Any]], z: int, y: int, x: int) -> bytes:
+def encode_places(features: Iterable[TilePoint], z: int, y: int, x: int) -> bytes:
     """One point per network meeting place (a few hundred in the whole country: never
     clustered), with the network's id and the properties a map labels and links with."""
     return _point_layer(PLACES_LAYER, PLACE_PROPERTIES, features, z, y, x, numeric_ids=False)
@@ -52,24 +54,29 @@ def encode_places(features: Iterable[dict[str, Any]], z: int, y: int, x: int) ->
 def _point_layer(
     layer: str,
     keys: tuple[str, ...],
-    features: Iterable[dict[str, Any]],
+    features: Iterable[TilePoint],
     z: int,
     y: int,
     x: int,
     *,
     numeric_ids: bool,
 ) -> bytes:
-    """A layer of GeoJSON points: each with `id` and those of `keys` it has (not empty), and
-    with `numeric_ids` its id as the MVT feature id where it is a number."""
+    """A layer of GeoJSON points in the tile (by their world coordinates): each with `id` and
+    those of `keys` it has (not empty), and with `numeric_ids` its id as the MVT feature id
+    where it is a number. The place in the tile's grid is the world coordinates' bits below the
+    tile's: integer arithmetic, the same rule that put the point in this tile."""
+    shift = WORLD_BITS - z
+    x0, y0 = x << shift, y << shift
     out: list[PointFeature] = []
-    for f in features:
-        px, py = tile_position(z, y, x, *f["geometry"]["coordinates"][:2])
+    for f, wx, wy in features:
         fid = str(f["id"])
         props: dict[str, Scalar] = {"id": fid}
         p = f["properties"]
         props.update((k, v) for k in keys if (v := p.get(k)) is not None and v != "")
         mvt_id = int(fid) if numeric_ids and fid.isdigit() else None
-        out.append((mvt_id, _clamped(px), _clamped(py), props))
+        px = ((wx - x0) << _EXTENT_BITS) >> shift
+        py = ((wy - y0) << _EXTENT_BITS) >> shift
+        out.append((mvt_id, px, py, props))
     return encode_layer(layer, out, EXTENT)
 
 

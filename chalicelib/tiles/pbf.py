@@ -25,6 +25,12 @@ def _varint(out: bytearray, n: int) -> None:
     out.append(n)
 
 
+def _varint_of(n: int) -> bytearray:
+    out = bytearray()
+    _varint(out, n)
+    return out
+
+
 def _zigzag(n: int) -> int:
     return (n << 1) ^ (n >> 63)
 
@@ -53,40 +59,70 @@ def _value(v: Scalar) -> bytes:
     return bytes(out)
 
 
+# Varints of the numbers a point tile is mostly made of (tag indexes, lengths, zigzagged
+# coordinates up to twice the extent), made once: a lookup instead of a loop per number.
+_SMALL = 1 << 14
+_VARINTS = [bytes(_varint_of(n)) for n in range(_SMALL)]
+
+
 def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> bytes:
-    """One tile holding one layer: each feature a point at (x, y) in the tile's grid."""
+    """One tile holding one layer: each feature a point at (x, y) in the tile's grid (x, y
+    >= 0: the caller clamps them into the tile)."""
     keys: dict[str, int] = {}
-    values: dict[tuple[type, Scalar], int] = {}  # by type too: True and 1 are different values
+    strings: dict[str, int] = {}  # string values; others by type too: True and 1 differ
+    others: dict[tuple[type, Scalar], int] = {}
+    order: list[Scalar] = []  # every value, in index order
+    varints = _VARINTS
     body = bytearray()
     for fid, x, y, props in features:
-        feature = bytearray()
-        if fid is not None:
-            feature.append(0x08)
-            _varint(feature, fid)
         tags = bytearray()
         for k, v in props.items():
-            ki = keys.setdefault(k, len(keys))
-            vi = values.setdefault((type(v), v), len(values))
+            ki = keys.get(k)
+            if ki is None:
+                ki = keys[k] = len(keys)
+            if type(v) is str:
+                vi = strings.get(v)
+                if vi is None:
+                    vi = strings[v] = len(order)
+                    order.append(v)
+            else:
+                vi = others.get((type(v), v))
+                if vi is None:
+                    vi = others[(type(v), v)] = len(order)
+                    order.append(v)
             if ki < 0x80 and vi < 0x80:  # most tags: two one-byte varints
                 tags.append(ki)
                 tags.append(vi)
             else:
                 _varint(tags, ki)
                 _varint(tags, vi)
+        zx, zy = x << 1, y << 1  # zigzag of a number >= 0
+        geometry = (
+            varints[zx] + varints[zy]
+            if zx < _SMALL and zy < _SMALL
+            else _varint_of(zx) + _varint_of(zy)
+        )
+        feature = bytearray()
+        if fid is not None:
+            feature.append(0x08)
+            _varint(feature, fid)
         if tags:
-            _field_bytes(feature, 0x12, tags)
-        feature += b"\x18\x01"  # type: POINT
-        geometry = bytearray((_MOVE_TO_ONE,))
-        _varint(geometry, _zigzag(x))
-        _varint(geometry, _zigzag(y))
-        _field_bytes(feature, 0x22, geometry)
-        _field_bytes(body, 0x12, feature)
+            feature.append(0x12)
+            feature += varints[len(tags)] if len(tags) < _SMALL else _varint_of(len(tags))
+            feature += tags
+        feature += b"\x18\x01\x22"  # type: POINT; then the geometry
+        feature.append(len(geometry) + 1)
+        feature.append(_MOVE_TO_ONE)
+        feature += geometry
+        body.append(0x12)
+        body += varints[len(feature)] if len(feature) < _SMALL else _varint_of(len(feature))
+        body += feature
     layer = bytearray(b"\x78\x02")  # version 2
     _field_bytes(layer, 0x0A, name.encode())
     layer += body
     for k in keys:
         _field_bytes(layer, 0x1A, k.encode())
-    for _, v in values:
+    for v in order:
         _field_bytes(layer, 0x22, _value(v))
     layer.append(0x28)  # extent
     _varint(layer, extent)

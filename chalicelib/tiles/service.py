@@ -13,13 +13,14 @@ from typing import Any, cast
 import orjson
 
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.geo import bbox_intersection
+from chalicelib.domain.geo import WORLD_BITS, bbox_intersection, web_mercator_world
 from chalicelib.features.documents import JSON, MVT, TILED_COLLECTIONS
 from chalicelib.features.service import item_params, items_query
 from chalicelib.store import (
     CollectionId,
     FeatureQuery,
     Store,
+    TilePoint,
     iter_public_pages,
     parse_features,
 )
@@ -201,8 +202,7 @@ class TilesService:
             if answer := not_modified(req, MVT, etag=etag, max_age=300):
                 return answer
         if cid == PLACES_LAYER:
-            places = self._in_tile(cid, selection, zoom, row, col)
-            body = encode_places(places or [], zoom, row, col)
+            body = encode_places(self._places_in_tile(selection, zoom, row, col), zoom, row, col)
             return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
         cells = None
         if zoom < POINT_ZOOM or self.store.counts_cells_cheaply(selection, zoom):
@@ -218,36 +218,25 @@ class TilesService:
             body = encode_clusters(cells, zoom, row, col)
         return ok(req, body, MVT, etag=etag or etag_of(body), max_age=300)
 
-    def _points(
-        self, selection: FeatureQuery, z: int, y: int, x: int
-    ) -> list[dict[str, Any]] | None:
-        """The selection's features in the tile: those in its box (within the box a filter
-        pins down), less those on its east or south edge, which belong to the next tile; None
-        once there are more than a point tile holds (the tile is clustered instead), so a
-        dense tile costs one page of reading before its clusters, never all of its points."""
-        return self._in_tile("businesses", selection, z, y, x, POINTS_PER_TILE)
+    def _points(self, selection: FeatureQuery, z: int, y: int, x: int) -> list[TilePoint] | None:
+        """The selection's businesses in the tile; None once there are more than a point tile
+        holds (the tile is clustered instead)."""
+        return self.store.tile_points(selection, z, y, x, POINTS_PER_TILE)
 
-    def _in_tile(
-        self,
-        cid: CollectionId,
-        selection: FeatureQuery,
-        z: int,
-        y: int,
-        x: int,
-        at_most: int | None = None,
-    ) -> list[dict[str, Any]] | None:
-        """The features of a collection's selection in tile (z, y, x); None past `at_most`."""
+    def _places_in_tile(self, selection: FeatureQuery, z: int, y: int, x: int) -> list[TilePoint]:
+        """The meeting places in the tile: those in its box (within the box a filter pins
+        down), less those on its east or south edge, which belong to the next tile."""
         box = matrix.tile_bbox(z, y, x)
         if selection.bbox is not None:
             box = bbox_intersection(box, selection.bbox)
         if box is None:
             return []
+        shift = WORLD_BITS - z
+        out: list[TilePoint] = []
         query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
-        out = []
-        for page in iter_public_pages(self.store, cid, query, page_size=_PAGE):
+        for page in iter_public_pages(self.store, PLACES_LAYER, query, page_size=_PAGE):
             for f in parse_features(page):
-                if matrix.in_tile(z, y, x, *f["geometry"]["coordinates"][:2]):
-                    out.append(f)
-            if at_most is not None and len(out) > at_most:
-                return None
+                wx, wy = web_mercator_world(*f["geometry"]["coordinates"][:2])
+                if wx >> shift == x and wy >> shift == y:
+                    out.append((f, wx, wy))
         return out
