@@ -58,6 +58,8 @@ class Settings:
     page_max_bytes: int = 4_500_000
     # above this many active businesses a municipality's map is drawn from tiles, not rows
     map_rows_max: int = 10_000
+    # drawn tiles kept under tile-cache/ in the blob folder or bucket until the next write
+    tile_cache: bool = True
 
     def default_secrets(self) -> list[str]:
         """The secrets still at their built-in development values (public in this source)."""
@@ -113,6 +115,7 @@ class Settings:
             map_rows_max=max(
                 1, _count(get("MIKROKORT_MAP_ROWS_MAX"), 10_000, "MIKROKORT_MAP_ROWS_MAX")
             ),
+            tile_cache=_switch(get("MIKROKORT_TILE_CACHE"), True, "MIKROKORT_TILE_CACHE"),
         )
 
 
@@ -122,6 +125,17 @@ def _count(text: str | None, default: int, name: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise NotConfigured(f"{name} must be a whole number, not {text!r}")
     return int(text)
+
+
+def _switch(text: str | None, default: bool, name: str) -> bool:
+    if text is None:
+        return default
+    value = text.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise NotConfigured(f"{name} must be on or off, not {text!r}")
 
 
 def _project_relative(url: str) -> str:

@@ -43,10 +43,13 @@ class Services:
 
     @cached_property
     def tiles(self) -> TilesService:
-        """Map tiles: their encoder is imported with the first tile asked for."""
+        """Map tiles: their encoder is imported with the first tile asked for, and the blob
+        store of their cache opened then."""
+        from chalicelib.tiles.cache import TileCache
         from chalicelib.tiles.service import TilesService
 
-        return TilesService(self.store)
+        cache = TileCache(self.blobs) if self.settings.tile_cache else None
+        return TilesService(self.store, cache)
 
     @cached_property
     def admin(self) -> AdminService:

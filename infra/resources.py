@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
 from chalicelib.store.dynamodb.schema import table_definition
+from chalicelib.tiles.cache import PREFIX as TILE_CACHE_PREFIX
 from infra import monitoring
 from infra.waivers import metadata
 
@@ -137,6 +138,10 @@ def snapshot_objects_arn() -> dict[str, Any]:
     return _sub(f"${{{BUCKET_ID}.Arn}}/{SNAPSHOT_PREFIX}/*")
 
 
+def tile_cache_objects_arn() -> dict[str, Any]:
+    return _sub(f"${{{BUCKET_ID}.Arn}}/{TILE_CACHE_PREFIX}*")
+
+
 def log_group_arn(stage: str, function: str) -> dict[str, Any]:
     return _sub(
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
@@ -190,6 +195,8 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
             _logs(stage, "api_handler"),
             *_dynamodb(stage, DYNAMODB_READ + DYNAMODB_WRITE + DYNAMODB_DELETE + DYNAMODB_TRANSACT),
             _statement("ReadSnapshots", ["s3:GetObject"], [snapshot_objects_arn()]),
+            # drawn map tiles, kept until the next write (chalicelib/tiles/cache.py)
+            _statement("TileCache", ["s3:GetObject", "s3:PutObject"], [tile_cache_objects_arn()]),
             _s3_list(),
         ],
         "cvr_refresh": [
@@ -287,7 +294,16 @@ def _bucket(stage: Stage) -> dict[str, Any]:
                     "Id": "abort-incomplete-multipart-uploads",
                     "Status": "Enabled",
                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
-                }
+                },
+                {
+                    # cached tiles: their key holds the store's change token, so a tile is
+                    # only read until the next write; a day later it goes (versions too)
+                    "Id": "expire-tile-cache",
+                    "Status": "Enabled",
+                    "Prefix": TILE_CACHE_PREFIX,
+                    "ExpirationInDays": 1,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                },
             ]
         },
         # browsers on other sites (data portals, notebooks) may download the files

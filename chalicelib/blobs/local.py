@@ -8,7 +8,9 @@ exists: a crash leaves at most a temporary file, never a half-written visible on
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import IO
 
@@ -100,3 +102,19 @@ class LocalBlobs:
 
     def public_url(self, key: str) -> str | None:
         return None
+
+    def remove_stale(self, prefix: str, keep: str, older_than_s: float) -> None:
+        """By the folders' modification times (a file written into a folder moves its time)."""
+        base = self._path(prefix.rstrip("/") + "/.")
+        try:
+            children = list(os.scandir(base))
+        except OSError:
+            return
+        now = time.time()
+        for entry in children:
+            try:
+                stale = entry.is_dir() and entry.stat().st_mtime < now - older_than_s
+            except OSError:
+                continue
+            if entry.name != keep and stale:
+                shutil.rmtree(entry.path, ignore_errors=True)

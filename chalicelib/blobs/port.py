@@ -57,3 +57,8 @@ class BlobStore(Protocol):
     def public_url(self, key: str) -> str | None:
         """A URL the public can download from directly, or None when the app serves it."""
         ...
+
+    def remove_stale(self, prefix: str, keep: str, older_than_s: float) -> None:
+        """Remove the folders directly under `prefix` (but `keep`) that nothing was written to
+        for `older_than_s` seconds: a cache's generations that are no longer read."""
+        ...

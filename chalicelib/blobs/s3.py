@@ -156,6 +156,10 @@ class S3Blobs:
         region = self.client.meta.region_name
         return f"https://{self.bucket}.s3.{region}.amazonaws.com/{self.full(key)}"
 
+    def remove_stale(self, prefix: str, keep: str, older_than_s: float) -> None:
+        """Nothing to do here: the bucket's lifecycle rule expires what is under the cache's
+        prefix a day after it was written (infra/resources.py), without a list or a delete."""
+
     def create_bucket(self) -> bool:
         """Create the bucket where missing (for `mikrokort init` and tests)."""
         from botocore.exceptions import ClientError

@@ -61,6 +61,8 @@ EXPECTED_CALLS: dict[str, set[tuple[str, str]]] = {
         ("dynamodb", "TransactWriteItems"),
         ("s3", "GetObject"),
         ("s3", "ListObjectsV2"),
+        # the tile routes keep drawn tiles: chalicelib/tiles/cache.py TileCache.put
+        ("s3", "PutObject"),
     },
     # app.cvr_refresh -> chalicelib/cvr/jobs.py scheduled_refresh: the Store's reads and
     # writes (upserts, records, geocoding cache); cvr/credentials.py _read_secret:
@@ -310,9 +312,16 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert block["BlockPublicAcls"] and block["IgnorePublicAcls"]  # no public ACLs, ever
     # the public-read policy below must be allowed to take effect
     assert not block["BlockPublicPolicy"] and not block["RestrictPublicBuckets"]
-    (lifecycle,) = p["LifecycleConfiguration"]["Rules"]
+    lifecycle, tiles = p["LifecycleConfiguration"]["Rules"]
     assert lifecycle["Status"] == "Enabled"
     assert 1 <= lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
+    # cached tiles expire, and only they: the rule's prefix is the cache's, not the snapshots'
+    from chalicelib.tiles.cache import PREFIX as TILE_CACHE
+
+    assert tiles["Status"] == "Enabled" and tiles["Prefix"] == TILE_CACHE
+    assert not PREFIX.startswith(TILE_CACHE.rstrip("/")) and TILE_CACHE.endswith("/")
+    assert tiles["ExpirationInDays"] == 1
+    assert tiles["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
 
     policy = _resources(t, "AWS::S3::BucketPolicy")["OpenDataBucketPolicy"]
     assert policy["Properties"]["Bucket"] == {"Ref": "OpenDataBucket"}
@@ -334,6 +343,14 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert blobs_url == f"s3://{name}"
     written = S3Blobs(name, "", client=object()).full(LATEST)
     assert fnmatch.fnmatchcase(f"arn:aws:s3:::{name}/{written}", allows[0]["Resource"])
+    # the API function may read and write the cached tiles, where the cache puts them
+    from chalicelib.tiles.cache import TileCache
+
+    (cache,) = [s for s in r(_statements(t, "api_handler")) if s["Sid"] == "TileCache"]
+    assert sorted(cache["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    tile = S3Blobs(name, "", client=object()).full(TileCache._key("sqlite-7", 'W/"ab12"'))
+    assert fnmatch.fnmatchcase(f"arn:aws:s3:::{name}/{tile}", cache["Resource"][0])
+    assert not fnmatch.fnmatchcase(f"arn:aws:s3:::{name}/{written}", cache["Resource"][0])
     # HTTPS only, for everybody and everything in the bucket
     (deny,) = denies
     assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
@@ -569,7 +586,9 @@ def test_no_wildcards_and_one_role_per_function(templates: dict, stage: str) -> 
                     # the only wildcards name objects under a prefix, indexes of the one
                     # table, or log streams of the function's own group
                     if "*" in resolved:
-                        assert resolved.endswith(("/snapshots/*", "/index/*", ":*")), resolved
+                        assert resolved.endswith(
+                            ("/snapshots/*", "/tile-cache/*", "/index/*", ":*")
+                        ), resolved
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -923,7 +942,7 @@ def test_each_function_runs_with_its_template_environment_within_its_policy(
         statuses["GET /admin/audit"] = client.http.get("/admin/audit", headers=key).status_code
 
     made = _check("api_handler", deployed_dev, _run_as("api_handler", deployed_dev, api))
-    assert all(s < 500 for s in statuses.values()), statuses
+    assert all(s < 500 for s in statuses.values()), {k: s for k, s in statuses.items() if s >= 500}
     assert statuses["/snapshots"] == 200 and statuses[f"/barometer/{year}"] == 200, statuses
     assert statuses["POST /admin/networks"] == 201, statuses
     assert statuses["PUT member"] == statuses["PUT curation"] == 200, statuses

@@ -1,0 +1,62 @@
+"""Drawn tiles kept for the next request: in the blob folder (the embedded mode) or the bucket
+(AWS), under `tile-cache/{change token}/{ETag}.mvt`.
+
+Why keyed by the store's change token: every write of a business, network or municipality gives
+the store a new token, so a refresh invalidates every cached tile at once without deleting one.
+The next request draws its tile from the new data, and the old token's tiles are never asked
+for again. The ETag in the key is the tile's own validator (token, collection, tile, filters
+and the code's version), so an upgrade of the code never serves a tile drawn by the old one.
+Old generations go later: the folder's when a process writes its first tile of a new token
+(those not written to for a minute), the bucket's by its lifecycle rule after a day.
+
+A store that has no token at the moment (DynamoDB for a few seconds after a write, while its
+indexes catch up) gets no cached tile and stores none. A cache that fails (a full disk, S3
+unreachable) is logged and passed by: the tile is drawn as without it, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from chalicelib.blobs.port import BlobStore
+
+log = logging.getLogger(__name__)
+
+PREFIX = "tile-cache/"
+STALE_AFTER_S = 60.0  # a generation not written to for this long is no longer read
+_MVT = "application/vnd.mapbox-vector-tile"
+
+
+class TileCache:
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+        self._token_seen: str | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(token: str, etag: str) -> str:
+        tag = etag.removeprefix("W/").strip('"')
+        return f"{PREFIX}{token}/{tag}.mvt"
+
+    def get(self, token: str, etag: str) -> bytes | None:
+        try:
+            return self.blobs.get(self._key(token, etag))
+        except Exception as exc:  # any failure of the cache is a miss
+            log.warning("tile cache read failed, drawing the tile: %s", exc)
+            return None
+
+    def put(self, token: str, etag: str, body: bytes) -> None:
+        try:
+            self.blobs.put(self._key(token, etag), body, _MVT)
+        except Exception as exc:  # the tile was drawn: only its copy is lost
+            log.warning("tile cache write failed: %s", exc)
+            return
+        with self._lock:
+            new_generation = token != self._token_seen
+            self._token_seen = token
+        if new_generation:
+            try:
+                self.blobs.remove_stale(PREFIX, token, STALE_AFTER_S)
+            except Exception as exc:  # left for the next generation
+                log.warning("old cached tiles not removed: %s", exc)
