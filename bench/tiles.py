@@ -14,7 +14,10 @@ For each collection size (default 100,000 and 1,000,000 businesses spread like D
      placed public businesses (every business in exactly one tile).
 Figures only; nothing is asserted.
 
-    .venv/bin/python bench/tiles.py [--sizes 100000 1000000] [--no-peer] [--workdir DIR]
+    .venv/bin/python bench/tiles.py [--sizes 100000 1000000] [--no-peer] [--workdir DIR] [--cache]
+
+Without --cache every request draws its tile (MIKROKORT_TILE_CACHE=off), as tipg does; with
+it, the timed requests after the first pass are hits of the tile cache.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bbox_queries import export_csv, free_port, load_store, pct, start  # noqa: E402
 
+from chalicelib.blobs.local import LocalBlobs  # noqa: E402
 from chalicelib.store import open_store  # noqa: E402
+from chalicelib.tiles.cache import TileCache  # noqa: E402
 from chalicelib.tiles.service import TilesService  # noqa: E402
 from chalicelib.web.http import HttpRequest  # noqa: E402
 
@@ -215,14 +220,22 @@ def placed_public(db: Path) -> int:
         ).fetchone()[0]
 
 
-def run_size(n: int, work: Path, use_peer: bool) -> dict:
+def run_size(n: int, work: Path, use_peer: bool, cache: bool) -> dict:
     db = work / f"bench-{n}.db"
     row: dict[str, Any] = {}
     if not db.exists():
         row["load_s"] = load_store(db, n)
         print(f"[{n}] loaded in {row['load_s']:.1f} s", flush=True)
     row["placed_public"] = placed_public(db)
-    env = {**os.environ, "MIKROKORT_STORE": f"sqlite:///{db}"}
+    # drawn tiles (the cache off: every request draws its tile, as tipg does), or with the tile
+    # cache in a fresh folder: after the first pass every timed request is a cache hit
+    blobs = Path(tempfile.mkdtemp(prefix="mikrokort-tile-cache-"))
+    env = {
+        **os.environ,
+        "MIKROKORT_STORE": f"sqlite:///{db}",
+        "MIKROKORT_TILE_CACHE": "on" if cache else "off",
+        "MIKROKORT_BLOBS": str(blobs),
+    }
     ours, url = start(
         [str(ROOT / ".venv/bin/mikrokort"), "serve", "--port", "0", "--quiet"], env, "serving on"
     )
@@ -238,7 +251,10 @@ def run_size(n: int, work: Path, use_peer: bool) -> dict:
             row["tipg_load_s"] = peer.load_seconds
             template = peer.tile_url_template.replace(peer_url, "")
             clients["tipg"] = (Client(peer_url), template)
-        service = TilesService(open_store(f"sqlite:///{db}"))
+        service = TilesService(
+            open_store(f"sqlite:///{db}"),
+            TileCache(LocalBlobs(str(blobs / "in-process"))) if cache else None,
+        )
         for name, tiles in tile_sets().items():
             entry: dict[str, Any]
             entry, bodies = measure_http(clients, tiles)
@@ -272,6 +288,9 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--no-peer", action="store_true", help="skip tipg")
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument(
+        "--cache", action="store_true", help="with the tile cache on (timed requests are hits)"
+    )
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mikrokort-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -282,11 +301,13 @@ def main() -> int:
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "sizes": {str(n): run_size(n, work, not args.no_peer) for n in args.sizes},
+        "tile_cache": args.cache,
+        "sizes": {str(n): run_size(n, work, not args.no_peer, args.cache) for n in args.sizes},
     }
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "tiles.json").write_text(json.dumps(results, indent=2))
+    name = "tiles-cached.json" if args.cache else "tiles.json"
+    (out / name).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0
 
