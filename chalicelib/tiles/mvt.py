@@ -72,7 +72,9 @@ def _point_layer(
         fid = str(f["id"])
         props: dict[str, Scalar] = {"id": fid}
         p = f["properties"]
-        props.update((k, v) for k in keys if (v := p.get(k)) is not None and v != "")
+        for k in keys:
+            if (v := p.get(k)) is not None and v != "":
+                props[k] = v
         mvt_id = int(fid) if numeric_ids and fid.isdigit() else None
         px = ((wx - x0) << _EXTENT_BITS) >> shift
         py = ((wy - y0) << _EXTENT_BITS) >> shift

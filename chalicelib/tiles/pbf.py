@@ -65,12 +65,16 @@ _SMALL = 1 << 14
 _VARINTS = [bytes(_varint_of(n)) for n in range(_SMALL)]
 
 
+def _index(i: int) -> bytes:
+    return _VARINTS[i] if i < _SMALL else bytes(_varint_of(i))
+
+
 def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> bytes:
     """One tile holding one layer: each feature a point at (x, y) in the tile's grid (x, y
     >= 0: the caller clamps them into the tile)."""
-    keys: dict[str, int] = {}
-    strings: dict[str, int] = {}  # string values; others by type too: True and 1 differ
-    others: dict[tuple[type, Scalar], int] = {}
+    keys: dict[str, bytes] = {}  # key -> its index as a varint
+    strings: dict[str, bytes] = {}  # string value -> its index as a varint
+    others: dict[tuple[type, Scalar], bytes] = {}  # by type too: True and 1 differ
     order: list[Scalar] = []  # every value, in index order
     varints = _VARINTS
     body = bytearray()
@@ -79,38 +83,30 @@ def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> by
         for k, v in props.items():
             ki = keys.get(k)
             if ki is None:
-                ki = keys[k] = len(keys)
+                ki = keys[k] = _index(len(keys))
             if type(v) is str:
                 vi = strings.get(v)
                 if vi is None:
-                    vi = strings[v] = len(order)
+                    vi = strings[v] = _index(len(order))
                     order.append(v)
             else:
                 vi = others.get((type(v), v))
                 if vi is None:
-                    vi = others[(type(v), v)] = len(order)
+                    vi = others[(type(v), v)] = _index(len(order))
                     order.append(v)
-            if ki < 0x80 and vi < 0x80:  # most tags: two one-byte varints
-                tags.append(ki)
-                tags.append(vi)
-            else:
-                _varint(tags, ki)
-                _varint(tags, vi)
-        zx, zy = x << 1, y << 1  # zigzag of a number >= 0
-        geometry = (
-            varints[zx] + varints[zy]
-            if zx < _SMALL and zy < _SMALL
-            else _varint_of(zx) + _varint_of(zy)
-        )
-        feature = bytearray()
-        if fid is not None:
-            feature.append(0x08)
-            _varint(feature, fid)
+            tags += ki
+            tags += vi
+        feature = bytearray(b"\x08") + _varint_of(fid) if fid is not None else bytearray()
         if tags:
             feature.append(0x12)
             feature += varints[len(tags)] if len(tags) < _SMALL else _varint_of(len(tags))
             feature += tags
-        feature += b"\x18\x01\x22"  # type: POINT; then the geometry
+        zx, zy = x << 1, y << 1  # zigzag of a number >= 0
+        if zx < _SMALL and zy < _SMALL:
+            geometry = varints[zx] + varints[zy]
+        else:
+            geometry = bytes(_varint_of(zx) + _varint_of(zy))
+        feature += b"\x18\x01\x22"  # type: POINT; then the geometry: MoveTo(1), x, y
         feature.append(len(geometry) + 1)
         feature.append(_MOVE_TO_ONE)
         feature += geometry
@@ -123,7 +119,18 @@ def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> by
     for k in keys:
         _field_bytes(layer, 0x1A, k.encode())
     for v in order:
-        _field_bytes(layer, 0x22, _value(v))
+        if type(v) is str:
+            text = v.encode()
+            n = len(text)
+            # Value { string_value (1) }: its length is the tag, the text's length, the text
+            size = 1 + len(varints[n] if n < _SMALL else _varint_of(n)) + n
+            layer.append(0x22)
+            layer += varints[size] if size < _SMALL else _varint_of(size)
+            layer.append(0x0A)
+            layer += varints[n] if n < _SMALL else _varint_of(n)
+            layer += text
+        else:
+            _field_bytes(layer, 0x22, _value(v))
     layer.append(0x28)  # extent
     _varint(layer, extent)
     tile = bytearray()
