@@ -194,13 +194,16 @@ def measure_in_process(
     params: dict[str, list[str]] | None = None,
 ) -> dict:
     times = []
-    for z, y, x in schedule(tiles):
+    # with a cache, a first pass fills it, as the HTTP measure's first pass does
+    warm = [(t, False) for t in tiles] if service.cache is not None else []
+    for (z, y, x), timed in [*warm, *((t, True) for t in schedule(tiles))]:
         req = HttpRequest(
             path="/tile", params=params or {}, headers={}, base_url="http://127.0.0.1"
         )
         t = time.perf_counter()
         resp = service.tile(req, "businesses", "WebMercatorQuad", str(z), str(y), str(x))
-        times.append((time.perf_counter() - t) * 1000)
+        if timed:
+            times.append((time.perf_counter() - t) * 1000)
         assert resp.status == 200
     return {"median_ms": statistics.median(times), "p95_ms": pct(times, 95)}
 

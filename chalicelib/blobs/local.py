@@ -18,9 +18,10 @@ from chalicelib.blobs.port import AlreadyExists, BlobInfo, BlobsUnavailable
 
 
 class LocalWriter:
-    def __init__(self, target: Path, create_only: bool) -> None:
+    def __init__(self, target: Path, create_only: bool, durable: bool = True) -> None:
         self.target = target
         self.create_only = create_only
+        self.durable = durable
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -36,7 +37,8 @@ class LocalWriter:
     def commit(self) -> None:
         assert self._fh is not None, "writer already closed"
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        if self.durable:
+            os.fsync(self._fh.fileno())
         self._fh.close()
         self._fh = None
         try:
@@ -70,8 +72,16 @@ class LocalBlobs:
     def writer(self, key: str, content_type: str, *, create_only: bool = False) -> LocalWriter:
         return LocalWriter(self._path(key), create_only)
 
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        w = self.writer(key, content_type, create_only=create_only)
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        create_only: bool = False,
+        durable: bool = True,
+    ) -> None:
+        w = LocalWriter(self._path(key), create_only, durable)
         try:
             w.write(data)
         except BaseException:

@@ -44,8 +44,17 @@ class BlobWriter(Protocol):
 class BlobStore(Protocol):
     def writer(self, key: str, content_type: str, *, create_only: bool = False) -> BlobWriter: ...
 
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        """Write a small file in one go."""
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        create_only: bool = False,
+        durable: bool = True,
+    ) -> None:
+        """Write a small file in one go; `durable=False` for a copy that may be lost (a
+        cache): the folder then skips the wait for the disk, S3 is durable anyway."""
         ...
 
     def get(self, key: str) -> bytes | None: ...

@@ -125,7 +125,15 @@ class S3Blobs:
     def writer(self, key: str, content_type: str, *, create_only: bool = False) -> S3Writer:
         return S3Writer(self, key, content_type, create_only)
 
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        create_only: bool = False,
+        durable: bool = True,
+    ) -> None:
         w = self.writer(key, content_type, create_only=create_only)
         w.write(data)
         w.commit()

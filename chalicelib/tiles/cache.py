@@ -40,15 +40,19 @@ class TileCache:
         return f"{PREFIX}{token}/{tag}.mvt"
 
     def get(self, token: str, etag: str) -> bytes | None:
+        """The kept tile, or None. An empty file is none: what a crash of the machine can
+        leave of a copy written without waiting for the disk (a tile is never empty)."""
         try:
-            return self.blobs.get(self._key(token, etag))
+            return self.blobs.get(self._key(token, etag)) or None
         except Exception as exc:  # any failure of the cache is a miss
             log.warning("tile cache read failed, drawing the tile: %s", exc)
             return None
 
     def put(self, token: str, etag: str, body: bytes) -> None:
         try:
-            self.blobs.put(self._key(token, etag), body, _MVT)
+            # not waiting for the disk: a copy lost to a crash is drawn again (the rename still
+            # makes a file whole or absent for the processes reading it)
+            self.blobs.put(self._key(token, etag), body, _MVT, durable=False)
         except Exception as exc:  # the tile was drawn: only its copy is lost
             log.warning("tile cache write failed: %s", exc)
             return

@@ -167,3 +167,15 @@ def test_the_cache_keeps_tiles_in_a_bucket(
     store.upsert_businesses([business(cvr_number(2), location=HERE)])
     assert _ids(_get(service)) == [cvr_number(1), cvr_number(2)]
     assert len(blobs.list(PREFIX)) == 2
+
+
+def test_an_empty_cached_file_is_drawn_again(store: Store, tmp_path: Path) -> None:
+    """What a machine's crash can leave of a copy written without waiting for the disk."""
+    root = tmp_path / "blobs"
+    service = TilesService(store, TileCache(LocalBlobs(str(root))))
+    store.upsert_businesses([business(cvr_number(1), location=HERE)])
+    first = _get(service)
+    (kept,) = _cached_files(root)
+    kept.write_bytes(b"")
+    again = _get(service)
+    assert again.body == first.body and _ids(again) == [cvr_number(1)]
