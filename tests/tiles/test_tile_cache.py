@@ -179,3 +179,54 @@ def test_an_empty_cached_file_is_drawn_again(store: Store, tmp_path: Path) -> No
     kept.write_bytes(b"")
     again = _get(service)
     assert again.body == first.body and _ids(again) == [cvr_number(1)]
+
+
+def test_readers_beside_a_writer_never_get_a_tile_of_an_older_state(
+    store: Store, tmp_path: Path
+) -> None:
+    """8 threads ask for the tile while another hides and shows a business in it, 40 times.
+    An answer whose request ran entirely within one state (no write began or ended during it)
+    must show that state: a tile kept from before a hide is never served after it."""
+    import threading
+
+    service = TilesService(store, TileCache(LocalBlobs(str(tmp_path / "blobs"))))
+    store.upsert_businesses([business(cvr_number(1), location=HERE), business(cvr_number(2))])
+    both, one = [cvr_number(1), cvr_number(2)], [cvr_number(1)]
+    state = {"phase": 0, "writing": False}  # even phase: both visible; odd: the second hidden
+    lock = threading.Lock()
+    problems: list[str] = []
+    checked = [0]
+    done = threading.Event()
+
+    def writer() -> None:
+        for i in range(40):
+            with lock:
+                state["writing"] = True
+            store.curate_business(cvr_number(2), Curation(hidden=i % 2 == 0))
+            with lock:
+                state["phase"] += 1
+                state["writing"] = False
+            time.sleep(0.005)
+        done.set()
+
+    def reader() -> None:
+        while not done.is_set():
+            with lock:
+                before, busy = state["phase"], state["writing"]
+            ids = _ids(_get(service))
+            with lock:
+                settled = not busy and not state["writing"] and state["phase"] == before
+            if settled:
+                checked[0] += 1
+                want = both if before % 2 == 0 else one
+                if ids != want:
+                    problems.append(f"phase {before}: {ids}")
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    threads.append(threading.Thread(target=writer))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not problems, problems[:5]
+    assert checked[0] >= 40  # the check ran, in most phases
