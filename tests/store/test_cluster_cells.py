@@ -138,8 +138,22 @@ def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None
         FeatureQuery(industry="43"),
         FeatureQuery(filter=["in", "employees", ["2-4", "5-9"]]),
         FeatureQuery(bbox=(11.5, 54.6, 12.0, 54.9)),
+        FeatureQuery(industry="433200"),
+        FeatureQuery(industry="4332", municipality="376", status="active"),
+        FeatureQuery(industry="43", bbox=(11.5, 54.6, 12.0, 54.9)),
     ],
-    ids=["section", "status", "municipality", "map-filters", "code", "cql", "bbox"],
+    ids=[
+        "section",
+        "status",
+        "municipality",
+        "map-filters",
+        "code",
+        "cql",
+        "bbox",
+        "6-digit code",
+        "code and map filters",
+        "code in a box",
+    ],
 )
 def test_filtered_cluster_cells_count_the_selection(store: Store, q: FeatureQuery) -> None:
     store.upsert_businesses(_sample())
@@ -173,6 +187,7 @@ def test_a_schema_3_file_gets_its_pyramid_on_first_open(tmp_path: Path) -> None:
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE business_cells")
         db.execute("DROP TABLE cell_levels")
+        db.execute("DROP INDEX businesses_industry_place")  # schema 6 has it, on wx and wy
         db.execute("ALTER TABLE businesses DROP COLUMN wx")
         db.execute("ALTER TABLE businesses DROP COLUMN wy")
         db.execute("PRAGMA user_version = 3")
