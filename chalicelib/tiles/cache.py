@@ -9,6 +9,12 @@ and the code's version), so an upgrade of the code never serves a tile drawn by 
 Old generations go later: the folder's when a process writes its first tile of a new token
 (those not written to for a minute), the bucket's by its lifecycle rule after a day.
 
+What is kept is bounded, so that requests for ever new tiles cannot fill a disk or a bill: only
+selections of a closed set of values (the map's filters, an industry code, a network; not a
+free-text search, a date or a CQL2 filter, which are drawn each time), and at most
+`MAX_PER_GENERATION` tiles per process and generation (beyond, tiles are drawn as without the
+cache until the next write).
+
 A store that has no token at the moment (DynamoDB for a few seconds after a write, while its
 indexes catch up) gets no cached tile and stores none. A cache that fails (a full disk, S3
 unreachable) is logged and passed by: the tile is drawn as without it, never an error.
@@ -20,18 +26,30 @@ import logging
 import threading
 
 from chalicelib.blobs.port import BlobStore
+from chalicelib.store import FeatureQuery
 
 log = logging.getLogger(__name__)
 
 PREFIX = "tile-cache/"
 STALE_AFTER_S = 60.0  # a generation not written to for this long is no longer read
+# about 100 MB of typical tiles (5 KB), what a busy day of a national map asks for
+MAX_PER_GENERATION = 20_000
+# the filters whose values come from a closed set (kommunekoder, statuses, codes, network ids)
+_KEPT_FILTERS = frozenset({"municipality", "status", "industry", "network"})
 _MVT = "application/vnd.mapbox-vector-tile"
 
 
+def keeps(selection: FeatureQuery) -> bool:
+    """Whether a tile of this selection is kept: no filter, or only closed-set ones."""
+    return set(selection.filters()) <= _KEPT_FILTERS
+
+
 class TileCache:
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, max_per_generation: int = MAX_PER_GENERATION) -> None:
         self.blobs = blobs
+        self.max_per_generation = max_per_generation
         self._token_seen: str | None = None
+        self._written = 0  # tiles this process kept under _token_seen
         self._lock = threading.Lock()
 
     @staticmethod
@@ -49,6 +67,13 @@ class TileCache:
             return None
 
     def put(self, token: str, etag: str, body: bytes) -> None:
+        with self._lock:
+            new_generation = token != self._token_seen
+            if new_generation:
+                self._token_seen, self._written = token, 0
+            if self._written >= self.max_per_generation:
+                return
+            self._written += 1
         try:
             # not waiting for the disk: a copy lost to a crash is drawn again (the rename still
             # makes a file whole or absent for the processes reading it)
@@ -56,9 +81,6 @@ class TileCache:
         except Exception as exc:  # the tile was drawn: only its copy is lost
             log.warning("tile cache write failed: %s", exc)
             return
-        with self._lock:
-            new_generation = token != self._token_seen
-            self._token_seen = token
         if new_generation:
             try:
                 self.blobs.remove_stale(PREFIX, token, STALE_AFTER_S)

@@ -25,7 +25,7 @@ from chalicelib.store import (
     parse_features,
 )
 from chalicelib.tiles import matrix
-from chalicelib.tiles.cache import TileCache
+from chalicelib.tiles.cache import TileCache, keeps
 from chalicelib.tiles.mvt import (
     LAYER,
     PLACE_PROPERTIES,
@@ -205,11 +205,12 @@ class TilesService:
         )
         if answer := not_modified(req, MVT, etag=etag, max_age=300):
             return answer
-        if self.cache is not None and (cached := self.cache.get(token, etag)) is not None:
+        cache = self.cache if self.cache is not None and keeps(selection) else None
+        if cache is not None and (cached := cache.get(token, etag)) is not None:
             return ok(req, cached, MVT, etag=etag, max_age=300)
         body = self._draw(cid, selection, zoom, row, col)
-        if self.cache is not None:
-            self.cache.put(token, etag, body)
+        if cache is not None:
+            cache.put(token, etag, body)
         return ok(req, body, MVT, etag=etag, max_age=300)
 
     def _draw(self, cid: CollectionId, selection: FeatureQuery, z: int, y: int, x: int) -> bytes:

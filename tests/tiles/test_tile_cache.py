@@ -230,3 +230,23 @@ def test_readers_beside_a_writer_never_get_a_tile_of_an_older_state(
         th.join(timeout=120)
     assert not problems, problems[:5]
     assert checked[0] >= 40  # the check ran, in most phases
+
+
+def test_what_is_kept_is_bounded(store: Store, tmp_path: Path) -> None:
+    """Only closed-set filters are kept (not a free-text search, a date, CQL2), and at most so
+    many tiles per generation: requests for ever new tiles cannot fill the disk."""
+    root = tmp_path / "blobs"
+    service = TilesService(store, TileCache(LocalBlobs(str(root)), max_per_generation=2))
+    store.upsert_businesses([business(cvr_number(1), location=HERE)])
+    text, dates = {"q": "testfirma"}, {"datetime": "2015-01-01/.."}
+    drawn_each_time = (text, dates, {"filter": "employees='2-4'"})
+    for params in drawn_each_time:
+        assert _ids(_get(service, **params)) == [cvr_number(1)]
+    assert _cached_files(root) == []
+    for params in ({}, {"industry": "F"}, {"municipality": "376"}):
+        assert _ids(_get(service, **params)) == [cvr_number(1)]
+    assert len(_cached_files(root)) == 2  # the third was drawn, not kept
+    assert _ids(_get(service, municipality="376")) == [cvr_number(1)]
+    store.upsert_businesses([business(cvr_number(2), location=HERE)])  # a new generation
+    assert _ids(_get(service, municipality="376")) == [cvr_number(1), cvr_number(2)]
+    assert len(_cached_files(root)) == 3
