@@ -122,6 +122,18 @@ def _demo_page(s: Services, r: HttpRequest) -> HttpResponse:
     return widget.demo_page(r)
 
 
+def _embed_page(s: Services, r: HttpRequest, code: str) -> HttpResponse:
+    from chalicelib.mapwidget import embed
+
+    return embed.embed_page(r, code)
+
+
+def _oembed(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.mapwidget import embed
+
+    return embed.oembed(r)
+
+
 def _map_data(s: Services, r: HttpRequest, code: str) -> HttpResponse:
     from chalicelib.mapwidget import widget
 
@@ -257,6 +269,9 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog", "GET", "/catalog", _catalog),
     Route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
     Route("demo_page", "GET", "/demo", _demo_page, PAGE),
+    # the map for an iframe on any site, and oEmbed for CMSs that turn a link into it
+    Route("embed_page", "GET", "/embed/{code}", _embed_page, PAGE),
+    Route("oembed", "GET", "/oembed", _oembed),
     Route("register_form", "GET", "/networks/register", _register_form, PAGE),
     Route(
         "register_submit",

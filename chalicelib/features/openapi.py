@@ -540,6 +540,84 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "A CVR number.",
         "schema": {"type": "string"},
     },
+    "embed-kommunekode": {
+        "name": "kommunekode",
+        "in": "path",
+        "required": True,
+        "description": "A municipality this service covers, by kommunekode (e.g. 376), or `all`.",
+        "schema": {"type": "string"},
+        "example": "376",
+    },
+    "embed-lang": {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "The page's and the map's language.",
+        "schema": {"type": "string", "enum": ["da", "en"], "default": "da"},
+    },
+    "embed-industry": {
+        "name": "industry",
+        "in": "query",
+        "required": False,
+        "description": "Start with one DB07 section (a letter, e.g. F).",
+        "schema": {"type": "string", "pattern": "^[A-Sa-s]$"},
+    },
+    "embed-network": {
+        "name": "network",
+        "in": "query",
+        "required": False,
+        "description": "Start with one network's members, by its id.",
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,79}$"},
+    },
+    "embed-search": {
+        "name": "search",
+        "in": "query",
+        "required": False,
+        "description": "Start with a name search.",
+        "schema": {"type": "string", "maxLength": 100},
+    },
+    "embed-height": {
+        "name": "height",
+        "in": "query",
+        "required": False,
+        "description": "The map's height (default: the frame's): 480, 480px, 80vh, 30rem.",
+        "schema": {"type": "string", "pattern": "^[0-9]{2,4}(px|vh|rem)?$"},
+    },
+    "embed-heading-level": {
+        "name": "heading-level",
+        "in": "query",
+        "required": False,
+        "description": "The level (2-6) of the headings inside the map.",
+        "schema": {"type": "string", "enum": ["2", "3", "4", "5", "6"]},
+    },
+    "oembed-url": {
+        "name": "url",
+        "in": "query",
+        "required": True,
+        "description": "The address of an embed page of this service (`/embed/{kommunekode}`).",
+        "schema": {"type": "string"},
+    },
+    "oembed-format": {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "`json`, the only format served.",
+        "schema": {"type": "string", "enum": ["json"], "default": "json"},
+    },
+    "maxwidth": {
+        "name": "maxwidth",
+        "in": "query",
+        "required": False,
+        "description": "The widest embed the consumer can show, in pixels.",
+        "schema": {"type": "integer", "minimum": 200, "maximum": 4000},
+    },
+    "maxheight": {
+        "name": "maxheight",
+        "in": "query",
+        "required": False,
+        "description": "The tallest embed the consumer can show, in pixels.",
+        "schema": {"type": "integer", "minimum": 200, "maximum": 4000},
+    },
     "lang": {
         "name": "lang",
         "in": "query",
@@ -881,6 +959,22 @@ _SCHEMAS: dict[str, Any] = {
             ),
             "tags": {"type": "array", "items": _STR},
             "member_count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "OEmbed": {
+        "type": "object",
+        "description": "An oEmbed 1.0 `rich` response: the iframe of the map's embed page.",
+        "required": ["version", "type", "html", "width", "height"],
+        "properties": {
+            "version": {"type": "string", "enum": ["1.0"]},
+            "type": {"type": "string", "enum": ["rich"]},
+            "title": _STR,
+            "provider_name": _STR,
+            "provider_url": _STR,
+            "html": _STR,
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "cache_age": {"type": "integer"},
         },
     },
     "MapData": {
@@ -1669,6 +1763,29 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     map_data["get"]["tags"] = ["Map widget"]
     paths["/municipalities/{kommunekode}/map-data"] = map_data
+    embed = _get(
+        "getEmbedPage",
+        "The map alone on a page for an iframe on any site, with the widget's options; a wrong "
+        "option or municipality is an HTML page (400, 404) that says what is wrong",
+        ["embed-kommunekode", "embed-lang", "embed-industry", "embed-network", "embed-search",
+         "embed-height", "embed-heading-level"],
+        {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+    )  # fmt: skip
+    embed["get"]["tags"] = ["Map widget"]
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    embed["get"]["responses"]["400"] = {"description": "A wrong option", **page}
+    embed["get"]["responses"]["404"] = {"description": "No map for this municipality", **page}
+    paths["/embed/{kommunekode}"] = embed
+    oembed_op = _get(
+        "getOEmbed",
+        "oEmbed 1.0: the `rich` embed (an iframe) of an embed page of this service; 404 for any "
+        "other URL",
+        ["oembed-url", "oembed-format", "maxwidth", "maxheight"],
+        _json_response("The oEmbed response", "OEmbed"),
+        "404",
+    )
+    oembed_op["get"]["tags"] = ["Map widget"]
+    paths["/oembed"] = oembed_op
     listing = _get(
         "getSnapshots",
         "The published yearly open-data snapshots: files, URLs, sizes and SHA-256 checksums",

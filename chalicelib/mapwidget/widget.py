@@ -194,7 +194,7 @@ def demo_page(req: HttpRequest) -> HttpResponse:
         script=html.escape(f"{base}/widget/mikrokort.js"),
         base=html.escape(base),
     ).encode()
-    policy = _demo_policy(tile_settings(req.settings)["url"])
+    policy = page_policy(tile_settings(req.settings)["url"])
     return ok(
         req,
         page,
@@ -205,8 +205,9 @@ def demo_page(req: HttpRequest) -> HttpResponse:
     )
 
 
-def _demo_policy(tile_url: str) -> str:
-    """The site's usual policy, with the configured tile server allowed for images."""
+def page_policy(tile_url: str, frame_ancestors: str = "'none'") -> str:
+    """The site's usual policy for a page with the widget: the configured tile server allowed
+    for images, and framed by `frame_ancestors` only (nobody, but for the embed page)."""
     images = ["'self'", "data:", "https:"]
     parts = urlsplit(tile_url.replace("{s}", "a"))
     if parts.scheme == "http" and parts.hostname:
@@ -214,8 +215,8 @@ def _demo_policy(tile_url: str) -> str:
         images.append(f"http://{host}")
     return (
         f"default-src 'self'; img-src {' '.join(images)}; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-        "base-uri 'none'"
+        f"script-src 'self'; connect-src 'self'; frame-ancestors {frame_ancestors}; "
+        "form-action 'self'; base-uri 'none'"
     )
 
 

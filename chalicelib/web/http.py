@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -192,14 +193,19 @@ _HTML_POLICY = (
 )
 
 
-def security_headers(media_type: str) -> dict[str, str]:
-    """Headers every answer carries; HTML pages also get a content security policy."""
+def security_headers(media_type: str, own: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Headers every answer carries; HTML pages also get a content security policy, and may
+    not be framed, unless the page's own policy names who may frame it (`own`: the answer's
+    headers, which win over these)."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
     }
     if media_type.startswith("text/html"):
-        headers.update({"Content-Security-Policy": _HTML_POLICY, "X-Frame-Options": "DENY"})
+        headers["Content-Security-Policy"] = _HTML_POLICY
+        policy = (own or {}).get("Content-Security-Policy", _HTML_POLICY)
+        if "frame-ancestors 'none'" in policy:
+            headers["X-Frame-Options"] = "DENY"
     return headers
 
 

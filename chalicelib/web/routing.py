@@ -77,7 +77,10 @@ def respond(route: Route, services: Any, req: HttpRequest, params: dict[str, str
         result = route.handler(services, req, **params)
     except Exception as exc:  # the one place every error becomes its HTTP answer
         result = error_response(exc)
-    headers = {"Content-Type": result.media_type, **security_headers(result.media_type)}
+    headers = {
+        "Content-Type": result.media_type,
+        **security_headers(result.media_type, result.headers),
+    }
     headers.update(result.headers)
     if route.group.cors:
         for name, value in cors_headers().items():

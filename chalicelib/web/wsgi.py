@@ -84,7 +84,7 @@ class WsgiApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         response = self.answer(environ, method)
-        headers = {**security_headers(response.media_type), **response.headers}
+        headers = {**security_headers(response.media_type, response.headers), **response.headers}
         headers.setdefault("Content-Type", response.media_type)
         head = method == "HEAD"
         encoded = encode(response, headers, environ.get("HTTP_ACCEPT_ENCODING"), head)

@@ -294,12 +294,14 @@ def test_map_data_keeps_the_networks_that_matter_and_no_contact_details() -> Non
     assert doc["sections"] == {"F": ["Bygge og anlæg", "Construction"]}
 
 
-def test_demo_policy_allows_the_configured_tile_server() -> None:
-    from chalicelib.mapwidget.widget import _demo_policy
+def test_page_policy_allows_the_configured_tile_server() -> None:
+    from chalicelib.mapwidget.widget import page_policy
 
-    assert "img-src 'self' data: https:;" in _demo_policy("https://tile.example/{z}/{x}/{y}.png")
-    assert "http://127.0.0.1:9999;" in _demo_policy("http://127.0.0.1:9999/{z}/{x}/{y}.png")
-    assert "http://*.tiles.example;" in _demo_policy("http://{s}.tiles.example/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: https:;" in page_policy("https://tile.example/{z}/{x}/{y}.png")
+    assert "http://127.0.0.1:9999;" in page_policy("http://127.0.0.1:9999/{z}/{x}/{y}.png")
+    assert "http://*.tiles.example;" in page_policy("http://{s}.tiles.example/{z}/{x}/{y}.png")
+    assert "frame-ancestors 'none';" in page_policy("https://tile.example/{z}/{x}/{y}.png")
+    assert "frame-ancestors *;" in page_policy("https://t.example/{z}/{x}/{y}.png", "*")
 
 
 def test_demo_page_embeds_two_widgets(api: str, http: requests.Session) -> None:
