@@ -128,6 +128,12 @@ def _embed_page(s: Services, r: HttpRequest, code: str) -> HttpResponse:
     return embed.embed_page(r, code)
 
 
+def _embed_code_page(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.mapwidget import embed_code
+
+    return embed_code.embed_code_page(r)
+
+
 def _oembed(s: Services, r: HttpRequest) -> HttpResponse:
     from chalicelib.mapwidget import embed
 
@@ -270,6 +276,7 @@ ROUTES: tuple[Route, ...] = (
     Route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
     Route("demo_page", "GET", "/demo", _demo_page, PAGE),
     # the map for an iframe on any site, and oEmbed for CMSs that turn a link into it
+    Route("embed_code_page", "GET", "/embed", _embed_code_page, PAGE),
     Route("embed_page", "GET", "/embed/{code}", _embed_page, PAGE),
     Route("oembed", "GET", "/oembed", _oembed),
     Route("register_form", "GET", "/networks/register", _register_form, PAGE),

@@ -560,7 +560,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "query",
         "required": False,
         "description": "Start with one DB07 section (a letter, e.g. F).",
-        "schema": {"type": "string", "pattern": "^[A-Sa-s]$"},
+        "schema": {"type": "string", "pattern": "^[A-Ua-u]$"},
     },
     "embed-network": {
         "name": "network",

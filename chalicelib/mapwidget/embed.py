@@ -147,8 +147,8 @@ _PAGE = """<!doctype html>
 </style>
 </head>
 <body>
-<main>
-<h1>{title}</h1>
+<main aria-labelledby="mk-embed-title">
+<h1 id="mk-embed-title">{title}</h1>
 <div data-mikrokort {attributes}></div>
 </main>
 <script src="{base}/widget/mikrokort.js" defer></script>

@@ -92,3 +92,40 @@ def test_the_embed_page_passes_axe_and_announces_its_oembed(browser: Any, site: 
         assert v.errors == []
     finally:
         v.close()
+
+
+def test_the_embed_code_page_passes_axe_with_its_preview_and_with_errors(
+    browser: Any, site: str
+) -> None:
+    """A web editor's page: the form, the snippets, the preview frame drawing the map; and
+    the same form with wrong choices marked beside their fields. axe-core on both, in the
+    page and in the preview's frame."""
+    v = Visit(browser, width=1000, height=900)
+    try:
+        v.context.add_init_script(path=str(AXE))
+        page = v.page
+        page.goto(site + "/embed?municipality=376&lang=da&industry=F&height=500")
+        preview = _frame(page)
+        preview.wait_for_function(
+            "() => document.querySelector('[data-mikrokort]')?.dataset.mikrokortState === 'ready'",
+            timeout=20_000,
+        )
+        assert page.evaluate(AXE_RUN) == []
+        assert preview.evaluate(AXE_RUN) == []
+        # choosing again through the form, by label, as a person does
+        page.get_by_label("Kommune").select_option(label="Vordingborg Kommune")
+        page.get_by_label("Højde i pixels").fill("50")
+        page.get_by_role("button", name="Lav koden").click()
+        page.wait_for_selector("[role=alert]")
+        assert page.get_by_label("Kommune").input_value() == "390"
+        assert page.get_by_label("Højde i pixels").input_value() == "50"
+        error = page.locator("#height-error").inner_text()
+        assert error == "Skriv et helt tal fra 300 til 1200."
+        assert page.get_by_label("Højde i pixels").get_attribute("aria-describedby") == (
+            "height-error"
+        )
+        assert page.evaluate(AXE_RUN) == []
+        # the form with errors is answered 400, which the browser logs; nothing else went wrong
+        assert [e for e in v.errors if "status of 400" not in e] == []
+    finally:
+        v.close()

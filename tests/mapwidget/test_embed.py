@@ -51,7 +51,7 @@ def test_the_embed_page_is_the_widget_alone_and_any_site_may_frame_it(app: WsgiA
     page = r["body"].decode()
     assert '<html lang="en">' in page
     title = "Map of businesses and business networks in Guldborgsund Municipality"
-    assert f"<title>{title}</title>" in page and f"<h1>{title}</h1>" in page
+    assert f"<title>{title}</title>" in page and f'<h1 id="mk-embed-title">{title}</h1>' in page
     assert _widget_attributes(page) == {
         "data-municipality": "376",
         "data-lang": "en",
@@ -173,3 +173,54 @@ def test_oembed_serves_json_only_and_says_what_is_missing(app: WsgiApp) -> None:
     assert r["status"] == 400 and orjson.loads(r["body"])["parameter"] == "url"
     r = _get(app, "/oembed", f"url={url}&callback=x")
     assert r["status"] == 400 and orjson.loads(r["body"])["parameter"] == "callback"
+
+
+# -- the embed-code page ------------------------------------------------------------------------
+
+
+def test_the_embed_code_page_writes_both_snippets_for_the_choices(app: WsgiApp) -> None:
+    r = _get(app, "/embed", "municipality=390&lang=en&industry=f&height=500")
+    assert r["status"] == 200
+    page = r["body"].decode()
+    assert '<html lang="da">' in page and "<h1>Sæt kortet på jeres hjemmeside</h1>" in page
+    codes = [html.unescape(c) for c in re.findall(r"<pre><code>(.*?)</code></pre>", page, re.S)]
+    script, frame, address = codes
+    assert _widget_attributes(script) == {
+        "data-municipality": "390",
+        "data-lang": "en",
+        "data-industry": "F",
+        "data-height": "500",
+    }
+    assert f'<script src="{BASE}/widget/mikrokort.js" defer></script>' in script
+    (src,) = re.findall(r'<iframe src="([^"]+)"', frame)
+    assert html.unescape(src) == address == f"{BASE}/embed/390?lang=en&industry=F"
+    assert 'height="500"' in frame and 'title="' in frame
+    # what the snippets name is what the embed page and oEmbed serve
+    embed = _get(app, "/embed/390", "lang=en&industry=F")
+    assert embed["status"] == 200
+    doc = orjson.loads(_get(app, "/oembed", f"url={quote(address, safe='')}")["body"])
+    assert html.unescape(re.findall(r'<iframe src="([^"]+)"', doc["html"])[0]) == address
+    # the selects keep the choices, the statement text is there
+    assert '<option value="390" selected>' in page and '<option value="F" selected>' in page
+    assert "tilgængelighedserklæring" in page and "listevisning" in page
+
+
+def test_the_embed_code_page_in_english_and_before_a_choice(app: WsgiApp) -> None:
+    page = _get(app, "/embed", "ui=en")["body"].decode()
+    assert '<html lang="en">' in page and "<h1>Put the map on your website</h1>" in page
+    assert "<pre>" not in page  # nothing chosen yet: the form only
+    assert '<option value="376" selected>Guldborgsund Municipality</option>' in page
+    assert 'hreflang="da"' in page and "/embed?ui=da" in page
+
+
+def test_wrong_choices_are_shown_beside_their_fields_with_the_form_kept(app: WsgiApp) -> None:
+    r = _get(app, "/embed", "municipality=999&lang=da&industry=Z&height=99999")
+    assert r["status"] == 400 and r["headers"]["Content-Type"].startswith("text/html")
+    page = r["body"].decode()
+    assert 'role="alert"' in page and "<pre>" not in page
+    for field in ("municipality", "industry", "height"):
+        assert f'aria-invalid="true" aria-describedby="{field}-error"' in page
+        assert f'id="{field}-error"' in page
+    assert 'id="lang-error"' not in page
+    assert 'value="99999"' in page  # what was typed stays
+    assert "Skriv et helt tal fra 300 til 1200." in page
