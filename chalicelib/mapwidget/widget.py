@@ -167,6 +167,9 @@ _DEMO = """<!doctype html>
     <h2 id="embed">Sæt kortet ind på jeres side / Embed the map</h2>
     <p>Indsæt disse to linjer i en HTML-blok i jeres CMS:</p>
 <pre><code>{snippet}</code></pre>
+    <p>Fjerner jeres CMS scripts, eller vil I vælge kommune, sprog og branche? Så lav koden
+    til en iframe her: <a href="{base}/embed">Sæt kortet på jeres hjemmeside</a>
+    (<a href="{base}/embed?ui=en" lang="en" hreflang="en">in English</a>).</p>
     <p class="note">Valgmuligheder, kortfliser og tilgængelighed: se docs/WIDGET.md.
     Data: <a href="{base}/collections">OGC API - Features</a>,
     <a href="{base}/municipalities/376/map-data">/municipalities/376/map-data</a>.</p>
