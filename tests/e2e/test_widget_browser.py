@@ -480,3 +480,40 @@ def test_phone_sized_screen(browser: Any, site: str) -> None:
         assert v.errors == []
     finally:
         v.close()
+
+
+NO_BASE_MAP = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>x</title></head>
+<body>
+<div data-mikrokort data-municipality="376" data-lang="{lang}"
+     data-tiles="{stub}/down/{{z}}/{{x}}/{{y}}.jpg" data-attribution="Nede"></div>
+<script src="{site}/widget/mikrokort.js" defer></script>
+</body></html>"""
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_base_map_that_fails_is_said_and_the_map_stays_usable(
+    visit: Visit, site: str, stub: Stub, rows: dict[str, Rows], lang: str
+) -> None:
+    """Every tile of the base map fails (a 404 from a tile server that is down or wrong): a
+    visible alert says so in the widget's language, the businesses are still drawn, and the
+    towns' names stand where the base map's would; no name can take the focus."""
+    stub.pages[f"/no-base-{lang}.html"] = NO_BASE_MAP.format(site=site, stub=stub.url, lang=lang)
+    page = visit.open(stub.url + f"/no-base-{lang}.html", widgets=1)
+    w = widget(page, 0)
+    notice = w.locator(".mk-notice")
+    notice.wait_for(state="visible", timeout=10_000)
+    assert notice.get_attribute("role") == "alert"
+    want = "Baggrundskortet kunne ikke hentes." if lang == "da" else "The background map could"
+    assert notice.inner_text().startswith(want)
+    s = state(page, 0)
+    assert s["drawn"] == s["shown"] == len(rows["376"].select())
+    towns = w.locator(".mk-town").all_inner_texts()
+    assert "Nykøbing F" in towns and len(towns) == len(set(towns)) >= 3
+    assert w.locator(".mk-town[tabindex], .mk-town a, .mk-town button").count() == 0
+    # the names stand inside the map's box, not piled up in a corner
+    boxes = w.locator(".mk-town span").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y]; })"
+    )
+    assert len({(round(x), round(y)) for x, y in boxes}) == len(boxes)
+    failed = [e for e in visit.errors if "404" not in e]
+    assert failed == []

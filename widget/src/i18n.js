@@ -18,6 +18,9 @@ export const TEXTS = {
     loading: 'Indlæser kortet …',
     error: 'Kortet kunne ikke indlæses. Prøv igen senere.',
     tilesError: 'En del af kortet kunne ikke hentes. Flyt eller zoom kortet for at prøve igen.',
+    baseError:
+      'Baggrundskortet kunne ikke hentes. Virksomhederne, netværkene og kommunegrænsen vises ' +
+      'stadig, og listen har alle adresser.',
     counting: 'Tæller virksomhederne …',
     noMunicipality: 'Kortet mangler en kommunekode (data-municipality).',
     status: 'Viser {shown} af {total} virksomheder',
@@ -76,6 +79,9 @@ export const TEXTS = {
     loading: 'Loading the map …',
     error: 'The map could not be loaded. Please try again later.',
     tilesError: 'Part of the map could not be fetched. Move or zoom the map to try again.',
+    baseError:
+      'The background map could not be fetched. The businesses, networks and the ' +
+      "municipality's boundary are still shown, and the list has every address.",
     counting: 'Counting the businesses …',
     noMunicipality: 'The map needs a municipality code (data-municipality).',
     status: 'Showing {shown} of {total} businesses',

@@ -38,6 +38,9 @@ const MAX_ZOOM = 18;
 const POPUP_MEMBERS = 10;
 const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 const DEFAULT_ATTRIBUTION = '© OpenStreetMap contributors';
+// this many base-map tiles failed and none came: the tile server is down, blocked or wrong
+const BASE_ERRORS_BEFORE_NOTICE = 3;
+const TOWN_MIN_BUSINESSES = 3; // a town's name is drawn where at least this many businesses are
 const BOUNDARY_STYLE = { color: '#3d3d3d', weight: 2, dashArray: '6 4', fill: false };
 const AREA_STYLE = { color: '#a51d2d', weight: 2, fillColor: '#a51d2d', fillOpacity: 0.08 };
 
@@ -201,6 +204,8 @@ class Widget {
       h('div', { class: 'mk-actions' }, [el.views, el.langButton]),
     ]);
     el.status = h('p', { class: 'mk-status', role: 'status', 'aria-live': 'polite' });
+    // said once when the base map's tiles cannot be had; the map stays usable without them
+    el.notice = h('p', { class: 'mk-notice', hidden: true }); // an alert once it is shown
     el.skip = h('button', {
       type: 'button',
       class: 'mk-skip',
@@ -224,6 +229,7 @@ class Widget {
     el.box = h('div', { class: 'mk', lang: this.lang, role: 'region' }, [
       el.bar,
       el.status,
+      el.notice,
       el.skip,
       el.map,
       el.list,
@@ -260,6 +266,7 @@ class Widget {
     el.langButton.textContent = t.otherLang;
     el.langButton.setAttribute('lang', t.otherLangCode);
     el.skip.textContent = t.skipMap;
+    this.applyNotice();
     el.map.setAttribute('aria-label', t.mapLabel);
     el.end.textContent = name ? fmt(t.end, { name }) : '';
     if (this.map) {
@@ -325,6 +332,54 @@ class Widget {
       maxZoom: MAX_ZOOM,
       attribution: text ? attributionHtml(text) : '',
     }).addTo(this.map);
+    this.baseErrors = 0;
+    this.baseLoaded = false;
+    this.tiles.on('tileload', () => {
+      this.baseLoaded = true;
+    });
+    this.tiles.on('tileerror', () => {
+      this.baseErrors += 1;
+      if (!this.baseLoaded && this.baseErrors >= BASE_ERRORS_BEFORE_NOTICE) this.baseFailed();
+    });
+  }
+
+  // No tile of the base map came: say so, and draw what the map still knows where the base
+  // map's streets and names would be: the boundary (drawn already) and the towns' names.
+  baseFailed() {
+    if (this.noBase) return;
+    this.noBase = true;
+    this.el.map.classList.add('mk-nobase');
+    this.el.notice.setAttribute('role', 'alert');
+    this.el.notice.hidden = false;
+    this.applyNotice();
+    if (this.data && !this.data.tiled) this.drawTownNames();
+  }
+
+  applyNotice() {
+    if (this.noBase) this.el.notice.textContent = this.t.baseError;
+  }
+
+  // Each town (postcode) at the mean place of its businesses, as a label nothing can focus.
+  drawTownNames() {
+    const towns = new Map();
+    for (const b of this.data.businesses) {
+      if (!b.city) continue;
+      const t = towns.get(b.city) || { lat: 0, lon: 0, n: 0 };
+      t.lat += b.lat;
+      t.lon += b.lon;
+      t.n += 1;
+      towns.set(b.city, t);
+    }
+    this.townLayer = new LayerGroup().addTo(this.map);
+    for (const [name, t] of towns) {
+      if (t.n < TOWN_MIN_BUSINESSES) continue;
+      const html = `<span>${escapeHtml(name)}</span>`; // centred on the point by its own box
+      const icon = new DivIcon({ className: 'mk-town', html, iconSize: null });
+      new Marker([t.lat / t.n, t.lon / t.n], { icon, interactive: false, keyboard: false })
+        .addTo(this.townLayer)
+        .getElement()
+        .setAttribute('aria-hidden', 'true'); // the list view names every business's town
+    }
   }
 
   showData() {
@@ -343,6 +398,7 @@ class Widget {
     }).addTo(map);
     this.bounds = this.boundary.getBounds();
     this.areaLayer = new LayerGroup().addTo(map);
+    if (this.noBase && !this.data.tiled && !this.townLayer) this.drawTownNames();
     if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
     if (!(this.filters.industry in d.sections)) this.filters.industry = '';
     this.applyTexts();
