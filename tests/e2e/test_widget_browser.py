@@ -517,3 +517,59 @@ def test_a_base_map_that_fails_is_said_and_the_map_stays_usable(
     assert len({(round(x), round(y)) for x, y in boxes}) == len(boxes)
     failed = [e for e in visit.errors if "404" not in e]
     assert failed == []
+
+
+def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (
+        inner["left"] >= outer["left"] - 0.5
+        and inner["right"] <= outer["right"] + 0.5
+        and inner["top"] >= outer["top"] - 0.5
+        and inner["bottom"] <= outer["bottom"] + 0.5
+    )
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_popups_fit_the_map_and_stay_clear_of_its_controls(
+    browser: Any, site: str, rows: dict[str, Rows], width: int
+) -> None:
+    """Every network's popup (the largest: contact, meeting place, members) at a phone's and a
+    desktop's width: inside the map, clear of the zoom buttons and the attribution, its close
+    button the one thing under the pointer where it is drawn (Playwright's click checks)."""
+    v = Visit(browser, width=width, height=800)
+    try:
+        page = v.open(site + "/demo")
+        w = widget(page, 0)
+        boxes = """host => {
+          const r = host.shadowRoot, box = el => el.getBoundingClientRect().toJSON();
+          const pop = r.querySelector('.leaflet-popup-content-wrapper');
+          return {map: box(r.querySelector('.leaflet-container')),
+                  zoom: box(r.querySelector('.leaflet-control-zoom')),
+                  attribution: box(r.querySelector('.leaflet-control-attribution')),
+                  popup: pop ? box(pop) : null,
+                  close: box(r.querySelector('.leaflet-popup-close-button'))};
+        }"""
+        for net in rows["376"].doc["networks"][:6]:
+            pin = w.get_by_role("button", name=f"Netværk: {net['name']}", exact=True)
+            pin.focus()
+            page.keyboard.press("Enter")
+            w.locator(".leaflet-popup-content").wait_for()
+            page.wait_for_timeout(400)  # the map's pan to fit the popup
+            b = w.evaluate(boxes)
+            assert _inside(b["popup"], b["map"]), (net["id"], b)
+            assert _inside(b["close"], b["map"]), (net["id"], b)
+            assert not _overlap(b["popup"], b["zoom"]), (net["id"], b)
+            assert not _overlap(b["popup"], b["attribution"]), (net["id"], b)
+            w.locator(".leaflet-popup-close-button").click(timeout=3000)
+            w.locator(".leaflet-popup-content").wait_for(state="detached")
+        assert v.errors == []
+    finally:
+        v.close()

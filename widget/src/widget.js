@@ -36,6 +36,11 @@ const PAGE = 100; // list rows added per "show more"
 const MIN_ZOOM = 5;
 const MAX_ZOOM = 18;
 const POPUP_MEMBERS = 10;
+const POPUP_MAX_WIDTH = 300; // px of content
+const POPUP_MIN_WIDTH = 140;
+const POPUP_GAP = 8; // px between a popup and the map's edge or a control
+const POPUP_CHROME = 34; // px a popup adds to its content's width (margins, border)
+const POPUP_TIP = 48; // px of the tip under a popup and the room above it
 const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 const DEFAULT_ATTRIBUTION = '© OpenStreetMap contributors';
 // this many base-map tiles failed and none came: the tile server is down, blocked or wrong
@@ -875,9 +880,7 @@ class Widget {
       this.drawArea(this.data.networks.find((n) => n.id === this.filters.network));
     }
     this.popupOpener = opener || null;
-    const popup = new Popup({ maxWidth: 300, minWidth: 200, autoPanPadding: [16, 16] })
-      .setLatLng(latlng)
-      .setContent(content);
+    const popup = new Popup(this.popupFit()).setLatLng(latlng).setContent(content);
     this.popup = popup;
     popup.openOn(this.map);
     const box = popup.getElement();
@@ -887,6 +890,25 @@ class Widget {
       close.setAttribute('title', this.t.close);
     }
     if (focus) content.focus();
+  }
+
+  // A popup as wide and tall as the map allows, clear of the zoom buttons (top left) and the
+  // attribution (bottom right): the map pans it into that box, a long one scrolls inside.
+  popupFit() {
+    const size = this.map.getSize();
+    const zoom = this.zoomControl && this.zoomControl.getContainer();
+    const attribution = this.map.attributionControl && this.map.attributionControl.getContainer();
+    const left = (zoom ? zoom.offsetLeft + zoom.offsetWidth : 0) + POPUP_GAP;
+    const bottom = (attribution ? attribution.offsetHeight : 0) + POPUP_GAP;
+    const room = size.x - left - POPUP_GAP - POPUP_CHROME;
+    const width = Math.max(POPUP_MIN_WIDTH, Math.min(POPUP_MAX_WIDTH, room));
+    return {
+      maxWidth: width,
+      minWidth: Math.min(200, width),
+      maxHeight: Math.max(120, size.y - POPUP_GAP - bottom - POPUP_TIP),
+      autoPanPaddingTopLeft: [left, POPUP_GAP],
+      autoPanPaddingBottomRight: [POPUP_GAP, bottom],
+    };
   }
 
   onPopupClose(popup) {
