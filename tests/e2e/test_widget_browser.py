@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT, DemoStores, start_server
-from tests.e2e.browser import Stub, Visit, state, wait_drawn, widget
+from tests.e2e.browser import Stub, Visit, click_visible_part, state, wait_drawn, widget
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -99,7 +99,7 @@ def test_demo_page_draws_clusters_and_markers_from_local_tiles(
         .locator(".mk-cluster")
         .evaluate_all("els => els.map(e => e.dataset.count)")
     )
-    widget(page, 0).locator(f".mk-cluster[data-count='{size}']").first.click()
+    click_visible_part(page, widget(page, 0).locator(f".mk-cluster[data-count='{size}']").first)
     page.wait_for_function(
         """size => {
           const r = document.querySelectorAll('[data-mikrokort]')[0].shadowRoot;
@@ -573,3 +573,46 @@ def test_popups_fit_the_map_and_stay_clear_of_its_controls(
         assert v.errors == []
     finally:
         v.close()
+
+
+def test_every_network_pin_is_clickable_and_tab_reaches_businesses_first(
+    visit: Visit, site: str, rows: dict[str, Rows]
+) -> None:
+    """At the first view every network pin is the element under the pointer at its centre
+    (never under a cluster), a click opens its popup; and from the map, Tab goes through the
+    clusters before any pin."""
+    page = visit.open(site + "/demo")
+    w = widget(page, 0)
+    pins = w.evaluate(
+        """host => {
+          const r = host.shadowRoot, map = r.querySelector('.leaflet-container');
+          const m = map.getBoundingClientRect();
+          return [...r.querySelectorAll('.mk-net')].map(el => {
+            const b = el.getBoundingClientRect(), x = b.x + b.width / 2, y = b.y + b.height / 2;
+            const inView = x > m.left && x < m.right && y > m.top && y < m.bottom;
+            const hit = r.elementFromPoint(x, y);
+            const over = hit && hit.closest('.mk-net');
+            return {label: el.getAttribute('aria-label'), inView,
+                    onTop: !!hit && (hit === el || el.contains(hit)),
+                    under: over ? over.getAttribute('aria-label') : hit && hit.className};
+          });
+        }"""
+    )
+    in_view = [p for p in pins if p["inView"]]
+    assert len(in_view) >= 5, pins
+    assert [(p["label"], p["under"]) for p in in_view if not p["onTop"]] == []
+    first = w.get_by_role("button", name=in_view[0]["label"], exact=True)
+    first.click()
+    w.locator(".leaflet-popup-content").wait_for()
+    page.keyboard.press("Escape")
+    w.locator(".leaflet-popup-content").wait_for(state="detached")
+    # keyboard order: from the map's container, the markers in order of the tab sequence
+    order = w.evaluate(
+        """host => {
+          const r = host.shadowRoot;
+          return [...r.querySelectorAll('.leaflet-marker-icon[tabindex="0"]')]
+            .map(el => el.classList.contains('mk-net') ? 'pin' : 'business');
+        }"""
+    )
+    assert "pin" in order and "business" in order
+    assert order.index("pin") > len(order) - 1 - order[::-1].index("business"), order

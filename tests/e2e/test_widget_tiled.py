@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import DemoStores, start_server
-from tests.e2e.browser import Stub, Visit, state, widget
+from tests.e2e.browser import Stub, Visit, click_visible_part, state, widget
 
 TILES = "/collections/businesses/tiles/WebMercatorQuad/"
 
@@ -165,7 +165,7 @@ def test_zooming_in_opens_clusters_into_businesses_with_popups(
         counts = box.locator(".mk-cluster").evaluate_all(
             "els => els.map(e => Number(e.dataset.count))"
         )
-        box.locator(f".mk-cluster[data-count='{max(counts)}']").first.click()
+        click_visible_part(page, box.locator(f".mk-cluster[data-count='{max(counts)}']").first)
         page.wait_for_function(
             """before => document.querySelectorAll('[data-mikrokort]')[0].shadowRoot
               .querySelector('.mk-map').dataset.count !== before""",

@@ -36,6 +36,8 @@ const PAGE = 100; // list rows added per "show more"
 const MIN_ZOOM = 5;
 const MAX_ZOOM = 18;
 const POPUP_MEMBERS = 10;
+const PIN_PANE = 'mkPins';
+const PIN_SIZE = 24; // px
 const POPUP_MAX_WIDTH = 300; // px of content
 const POPUP_MIN_WIDTH = 140;
 const POPUP_GAP = 8; // px between a popup and the map's edge or a control
@@ -307,8 +309,13 @@ class Widget {
     map.on('focus click', () => map.scrollWheelZoom.enable());
     map.on('blur', () => map.scrollWheelZoom.disable());
     map.on('moveend', () => this.renderMarkers());
+    map.on('zoomend', () => this.spreadPins());
     map.on('popupclose', (e) => this.onPopupClose(e.popup));
     this.clusterLayer = new LayerGroup().addTo(map);
+    // The network pins' own pane, made after the markers' one: drawn above every cluster (a
+    // pin is small and a cluster around it stays clickable), and after them in the keyboard
+    // order, so Tab reaches the businesses first.
+    map.createPane(PIN_PANE).style.zIndex = '640'; // markers 600, tooltips 650, popups 700
     this.networkLayer = new LayerGroup().addTo(map);
     if (this.opts.tiles) this.addTiles(this.opts.tiles, this.opts.attribution);
     // Enter and Space on a focused marker or cluster act like a click; Escape closes a popup
@@ -593,18 +600,39 @@ class Widget {
         icon: new LabelIcon({
           className: 'mk-mk mk-net',
           html: '<span aria-hidden="true"></span>',
-          iconSize: [24, 24],
-          iconAnchor: [12, 30], // a pin: its tip on the meeting place, above any cluster
+          iconSize: [PIN_SIZE, PIN_SIZE],
+          iconAnchor: [PIN_SIZE / 2, 30], // a pin: its tip on the meeting place
           label: fmt(this.t.networkMarker, { name: n.name }),
         }),
         keyboard: true,
-        // under the clusters (the main content), unless it is the network chosen
-        zIndexOffset: selected ? 1000 : -10000,
+        pane: PIN_PANE,
       });
       marker.on('click', () => this.openNetwork(n, marker.getElement(), this.viaKeyboard));
       this.networkLayer.addLayer(marker);
     }
+    this.spreadPins();
     if (selected) this.drawArea(selected);
+  }
+
+  // Pins closer on screen than a pin's width (several networks meet in one town) stand side
+  // by side, centred on their place, so each can be seen and clicked; again at every zoom.
+  // Only the icons' margins move: the elements, their focus and their order stay.
+  spreadPins() {
+    const groups = [];
+    for (const marker of this.networkLayer.getLayers()) {
+      const at = this.map.latLngToLayerPoint(marker.getLatLng());
+      const group = groups.find((g) => g.at.distanceTo(at) < PIN_SIZE);
+      if (group) group.pins.push(marker);
+      else groups.push({ at, pins: [marker] });
+    }
+    for (const { pins } of groups) {
+      pins.forEach((marker, k) => {
+        const el = marker.getElement();
+        if (!el) return;
+        const dx = Math.round((k - (pins.length - 1) / 2) * (PIN_SIZE + 2));
+        el.style.marginLeft = `${dx - PIN_SIZE / 2}px`;
+      });
+    }
   }
 
   drawArea(net) {
