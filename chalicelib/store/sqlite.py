@@ -105,6 +105,32 @@ _BUSINESS_COLUMNS = """(
 )"""
 PLACE_ZOOM = 18
 _CVR_BITS = 27
+# The columns a business row holds besides its place key, in the order of _business_row (whose
+# document goes to business_docs): what a write sets and what the schema-6 upgrade copies.
+_ROW_COLUMN_NAMES = (
+    "cvr",
+    "municipality",
+    "industry_code",
+    "industry_section",
+    "status",
+    "founded",
+    "ceased",
+    "name_fold",
+    "lon",
+    "lat",
+    "hidden",
+    "version",
+    "content_hash",
+    "feature",
+    "wx",
+    "wy",
+)
+_ROW_COLUMNS = ", ".join(_ROW_COLUMN_NAMES)
+_UPSERT_BUSINESS = (
+    f"INSERT INTO businesses ({_ROW_COLUMNS}, place) "
+    f"VALUES ({', '.join('?' * (len(_ROW_COLUMN_NAMES) + 1))}) ON CONFLICT(cvr) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in ("place", *_ROW_COLUMN_NAMES[1:]))
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS businesses {_BUSINESS_COLUMNS};
@@ -367,15 +393,11 @@ class SQLiteStore(StoreBase):
         indexes and triggers go with it; the schema then creates them on the new one. The
         counters and the pyramid count the same rows and stay as they are."""
         conn.create_function("mk_place", 3, place_key, deterministic=True)
-        columns = (
-            "cvr, municipality, industry_code, industry_section, status, founded, ceased, "
-            "name_fold, lon, lat, hidden, version, content_hash, feature, wx, wy"
-        )
         conn.execute("DROP TABLE IF EXISTS businesses_by_place")
         conn.execute(f"CREATE TABLE businesses_by_place {_BUSINESS_COLUMNS}")
         conn.execute(
-            f"INSERT INTO businesses_by_place (place, {columns}) "
-            f"SELECT mk_place(wx, wy, cvr), {columns} FROM businesses ORDER BY 1"
+            f"INSERT INTO businesses_by_place (place, {_ROW_COLUMNS}) "
+            f"SELECT mk_place(wx, wy, cvr), {_ROW_COLUMNS} FROM businesses ORDER BY 1"
         )
         conn.execute("DROP TABLE businesses")
         conn.execute("ALTER TABLE businesses_by_place RENAME TO businesses")
@@ -999,19 +1021,7 @@ class SQLiteStore(StoreBase):
             "DELETE FROM businesses_rtree WHERE id = (SELECT place FROM businesses WHERE cvr = ?)",
             [(r[0],) for r in rows],
         )
-        conn.executemany(
-            "INSERT INTO businesses (cvr, municipality, industry_code, industry_section, status, "
-            "founded, ceased, name_fold, lon, lat, hidden, version, content_hash, feature, wx, "
-            "wy, place) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(cvr) DO UPDATE "
-            "SET place=excluded.place, municipality=excluded.municipality, "
-            "industry_code=excluded.industry_code, "
-            "industry_section=excluded.industry_section, status=excluded.status, "
-            "founded=excluded.founded, ceased=excluded.ceased, name_fold=excluded.name_fold, "
-            "lon=excluded.lon, lat=excluded.lat, hidden=excluded.hidden, "
-            "version=excluded.version, content_hash=excluded.content_hash, "
-            "feature=excluded.feature, wx=excluded.wx, wy=excluded.wy",
-            [r[:13] + r[14:] for r in rows],
-        )
+        conn.executemany(_UPSERT_BUSINESS, [r[:13] + r[14:] for r in rows])
         conn.executemany(
             "INSERT INTO business_docs VALUES (?, ?) "
             "ON CONFLICT(cvr) DO UPDATE SET doc=excluded.doc",
