@@ -32,6 +32,7 @@ from chalicelib.domain.public import internal_code, public_code, split
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
     CLUSTER_GRID_BITS,
+    PUBLIC_PAGE,
     ClusterCell,
     CollectionId,
     Counter,
@@ -45,6 +46,7 @@ from chalicelib.store.port import (
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Municipality, Network
+    from chalicelib.store.port import Store
 
 # The API accepts these filters on every collection; networks and municipalities have no such
 # properties, so there they select everything.
@@ -333,24 +335,7 @@ class StoreBase:
     def tile_points(
         self, q: FeatureQuery, z: int, y: int, x: int, at_most: int
     ) -> list[TilePoint] | None:
-        """Through the selection's pages in the tile's box, a page of `at_most` + 1 at a time:
-        a tile with too many points costs one page of reading, never all of them."""
-        from chalicelib.store.port import iter_public_pages, parse_features
-
-        box = tile_in_selection(q, z, y, x)
-        if box is None:
-            return []
-        shift = WORLD_BITS - z
-        out: list[TilePoint] = []
-        query = q.model_copy(update={"bbox": box})
-        for page in iter_public_pages(self, "businesses", query, page_size=at_most + 1):
-            for f in parse_features(page):
-                wx, wy = web_mercator_world(*f["geometry"]["coordinates"][:2])
-                if wx >> shift == x and wy >> shift == y:
-                    out.append((f, wx, wy))
-            if len(out) > at_most:
-                return None
-        return out
+        return features_in_tile(self, "businesses", q, z, y, x, at_most)
 
     def _query_businesses(self, q: FeatureQuery, count: bool) -> FeaturePage:
         raise NotImplementedError
@@ -374,6 +359,38 @@ def keep_curated_municipality(m: Municipality, stored_doc: bytes | str | None) -
     from chalicelib.domain.models import MunicipalityContact
 
     return m.model_copy(update={"business_contact": MunicipalityContact.model_validate(stored)})
+
+
+def features_in_tile(
+    store: Store,
+    collection: CollectionId,
+    q: FeatureQuery,
+    z: int,
+    y: int,
+    x: int,
+    at_most: int | None = None,
+) -> list[TilePoint] | None:
+    """A collection's public point features in tile (z, y, x), with their world coordinates,
+    through the selection's pages in the tile's box: those on the box's east or south edge
+    belong to the next tile (the integer rule of `cluster_cells`). None past `at_most`, read a
+    page of `at_most` + 1 at a time, so a crowded tile costs one page, never all of it."""
+    from chalicelib.store.port import iter_public_pages, parse_features
+
+    box = tile_in_selection(q, z, y, x)
+    if box is None:
+        return []
+    shift = WORLD_BITS - z
+    out: list[TilePoint] = []
+    query = q.model_copy(update={"bbox": box})
+    page_size = PUBLIC_PAGE if at_most is None else at_most + 1
+    for page in iter_public_pages(store, collection, query, page_size=page_size):
+        for f in parse_features(page):
+            wx, wy = web_mercator_world(*f["geometry"]["coordinates"][:2])
+            if wx >> shift == x and wy >> shift == y:
+                out.append((f, wx, wy))
+        if at_most is not None and len(out) > at_most:
+            return None
+    return out
 
 
 def tile_in_selection(q: FeatureQuery, z: int, y: int, x: int) -> BBox | None:

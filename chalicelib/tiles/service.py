@@ -13,7 +13,6 @@ from typing import Any, cast
 import orjson
 
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.geo import WORLD_BITS, bbox_intersection, web_mercator_world
 from chalicelib.features.documents import JSON, MVT, TILED_COLLECTIONS
 from chalicelib.features.service import item_params, items_query
 from chalicelib.store import (
@@ -21,9 +20,8 @@ from chalicelib.store import (
     FeatureQuery,
     Store,
     TilePoint,
-    iter_public_pages,
-    parse_features,
 )
+from chalicelib.store.shared import features_in_tile
 from chalicelib.tiles import matrix
 from chalicelib.tiles.cache import TileCache, keeps
 from chalicelib.tiles.mvt import (
@@ -48,7 +46,6 @@ from chalicelib.web.http import (
     version_etag,
 )
 
-_PAGE = POINTS_PER_TILE + 1  # features per store read: one more than a point tile may hold
 _DOC_PARAMS = ("f",)
 
 
@@ -236,19 +233,5 @@ class TilesService:
         return self.store.tile_points(selection, z, y, x, POINTS_PER_TILE)
 
     def _places_in_tile(self, selection: FeatureQuery, z: int, y: int, x: int) -> list[TilePoint]:
-        """The meeting places in the tile: those in its box (within the box a filter pins
-        down), less those on its east or south edge, which belong to the next tile."""
-        box = matrix.tile_bbox(z, y, x)
-        if selection.bbox is not None:
-            box = bbox_intersection(box, selection.bbox)
-        if box is None:
-            return []
-        shift = WORLD_BITS - z
-        out: list[TilePoint] = []
-        query = selection.model_copy(update={"bbox": box, "limit": _PAGE})
-        for page in iter_public_pages(self.store, PLACES_LAYER, query, page_size=_PAGE):
-            for f in parse_features(page):
-                wx, wy = web_mercator_world(*f["geometry"]["coordinates"][:2])
-                if wx >> shift == x and wy >> shift == y:
-                    out.append((f, wx, wy))
-        return out
+        """The meeting places in the tile (a few hundred in the country: never too many)."""
+        return features_in_tile(self.store, PLACES_LAYER, selection, z, y, x) or []
