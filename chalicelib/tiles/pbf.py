@@ -65,8 +65,8 @@ _SMALL = 1 << 14
 _VARINTS = [bytes(_varint_of(n)) for n in range(_SMALL)]
 
 
-def _index(i: int) -> bytes:
-    return _VARINTS[i] if i < _SMALL else bytes(_varint_of(i))
+def _varint_bytes(n: int) -> bytes:
+    return _VARINTS[n] if n < _SMALL else bytes(_varint_of(n))
 
 
 def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> bytes:
@@ -76,42 +76,38 @@ def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> by
     strings: dict[str, bytes] = {}  # string value -> its index as a varint
     others: dict[tuple[type, Scalar], bytes] = {}  # by type too: True and 1 differ
     order: list[Scalar] = []  # every value, in index order
-    varints = _VARINTS
     body = bytearray()
     for fid, x, y, props in features:
         tags = bytearray()
         for k, v in props.items():
             ki = keys.get(k)
             if ki is None:
-                ki = keys[k] = _index(len(keys))
+                ki = keys[k] = _varint_bytes(len(keys))
             if type(v) is str:
                 vi = strings.get(v)
                 if vi is None:
-                    vi = strings[v] = _index(len(order))
+                    vi = strings[v] = _varint_bytes(len(order))
                     order.append(v)
             else:
                 vi = others.get((type(v), v))
                 if vi is None:
-                    vi = others[(type(v), v)] = _index(len(order))
+                    vi = others[(type(v), v)] = _varint_bytes(len(order))
                     order.append(v)
             tags += ki
             tags += vi
         feature = bytearray(b"\x08") + _varint_of(fid) if fid is not None else bytearray()
         if tags:
             feature.append(0x12)
-            feature += varints[len(tags)] if len(tags) < _SMALL else _varint_of(len(tags))
+            feature += _varint_bytes(len(tags))
             feature += tags
         zx, zy = x << 1, y << 1  # zigzag of a number >= 0
-        if zx < _SMALL and zy < _SMALL:
-            geometry = varints[zx] + varints[zy]
-        else:
-            geometry = bytes(_varint_of(zx) + _varint_of(zy))
+        geometry = _varint_bytes(zx) + _varint_bytes(zy)
         feature += b"\x18\x01\x22"  # type: POINT; then the geometry: MoveTo(1), x, y
         feature.append(len(geometry) + 1)
         feature.append(_MOVE_TO_ONE)
         feature += geometry
         body.append(0x12)
-        body += varints[len(feature)] if len(feature) < _SMALL else _varint_of(len(feature))
+        body += _varint_bytes(len(feature))
         body += feature
     layer = bytearray(b"\x78\x02")  # version 2
     _field_bytes(layer, 0x0A, name.encode())
@@ -123,11 +119,11 @@ def encode_layer(name: str, features: Iterable[PointFeature], extent: int) -> by
             text = v.encode()
             n = len(text)
             # Value { string_value (1) }: its length is the tag, the text's length, the text
-            size = 1 + len(varints[n] if n < _SMALL else _varint_of(n)) + n
+            length = _varint_bytes(n)
             layer.append(0x22)
-            layer += varints[size] if size < _SMALL else _varint_of(size)
+            layer += _varint_bytes(1 + len(length) + n)
             layer.append(0x0A)
-            layer += varints[n] if n < _SMALL else _varint_of(n)
+            layer += length
             layer += text
         else:
             _field_bytes(layer, 0x22, _value(v))
