@@ -9,10 +9,22 @@ import struct
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+# axe-core (the widget's dev dependency), and a run of its WCAG 2.0/2.1 A and AA rules and best
+# practice: the violations, each with up to three of its nodes
+AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: 'tag',
+    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+  return result.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length} nodes: ` +
+    v.nodes.slice(0, 3).map(n => n.target.join(' > ')).join('; ') + ')');
+}"""
 
 
 def _png() -> bytes:

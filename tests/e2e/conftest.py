@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import DemoStores, start_server
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, Stub, Visit
 
 
@@ -16,6 +18,32 @@ def stub() -> Iterator[Stub]:
     s = Stub()
     yield s
     s.close()
+
+
+@contextmanager
+def demo_site(stub: Stub, demo_stores: DemoStores, **env: str) -> Iterator[str]:
+    """`mikrokort serve` on the session's SQLite demo, with the stub as tile server (and any
+    other settings in `env`); its base URL."""
+    proc, url = start_server(
+        {
+            **demo_stores.env("sqlite"),
+            "MIKROKORT_TILE_URL": f"{stub.url}/tiles/{{z}}/{{x}}/{{y}}.png",
+            "MIKROKORT_TILE_ATTRIBUTION": "Stub tiles",
+            **env,
+        }
+    )
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(stub: Stub, demo_stores: DemoStores) -> Iterator[str]:
+    """The demo served with stub tiles, for a module's browser tests."""
+    with demo_site(stub, demo_stores) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,28 +4,9 @@ its oEmbed document from the page's link, as a CMS does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.conftest import DemoStores, start_server
-from tests.e2e.browser import Stub, Visit
-from tests.e2e.test_widget_browser import AXE, AXE_RUN
-
-
-@pytest.fixture(scope="module")
-def site(stub: Stub, demo_stores: DemoStores) -> Iterator[str]:
-    env = {
-        **demo_stores.env("sqlite"),
-        "MIKROKORT_TILE_URL": f"{stub.url}/tiles/{{z}}/{{x}}/{{y}}.png",
-        "MIKROKORT_TILE_ATTRIBUTION": "Stub tiles",
-    }
-    proc, url = start_server(env)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
+from tests.e2e.browser import AXE, AXE_RUN, Stub, Visit
 
 FRAMING = """<!doctype html>
 <html lang="da"><head><meta charset="utf-8"><title>Kommunens side</title></head>

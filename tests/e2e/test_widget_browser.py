@@ -6,31 +6,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.conftest import ROOT, DemoStores, start_server
-from tests.e2e.browser import Stub, Visit, click_visible_part, state, wait_drawn, widget
+from tests.conftest import ROOT
+from tests.e2e.browser import (
+    AXE,
+    AXE_RUN,
+    Stub,
+    Visit,
+    click_visible_part,
+    state,
+    wait_drawn,
+    widget,
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def site(stub: Stub, demo_stores: DemoStores) -> Iterator[str]:
-    """`mikrokort serve` on the session's SQLite demo, with the stub as tile server."""
-    env = {
-        **demo_stores.env("sqlite"),
-        "MIKROKORT_TILE_URL": f"{stub.url}/tiles/{{z}}/{{x}}/{{y}}.png",
-        "MIKROKORT_TILE_ATTRIBUTION": "Stub tiles",
-    }
-    proc, url = start_server(env)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def fold(text: str) -> str:
@@ -325,15 +319,6 @@ def test_switching_language_changes_the_texts_of_one_widget_only(visit: Visit, s
     )
     assert state(page, 1)["search"] == "Søg på navn"
     assert state(page, 0)["lang"] == "en"
-
-
-AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {runOnly: {type: 'tag',
-    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
-  return result.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length} nodes: ` +
-    v.nodes.slice(0, 3).map(n => n.target.join(' > ')).join('; ') + ')');
-}"""
 
 
 def test_axe_finds_no_accessibility_violations_in_map_or_list_view(browser: Any, site: str) -> None:

@@ -13,24 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.conftest import DemoStores, start_server
+from tests.conftest import DemoStores
 from tests.e2e.browser import Stub, Visit, click_visible_part, state, widget
+from tests.e2e.conftest import demo_site
 
 TILES = "/collections/businesses/tiles/WebMercatorQuad/"
 
 
 @pytest.fixture(scope="module")
 def site(stub: Stub, demo_stores: DemoStores) -> Iterator[str]:
-    env = {
-        **demo_stores.env("sqlite"),
-        "MIKROKORT_TILE_URL": f"{stub.url}/tiles/{{z}}/{{x}}/{{y}}.png",
-        "MIKROKORT_TILE_ATTRIBUTION": "Stub tiles",
-        "MIKROKORT_MAP_ROWS_MAX": "50",
-    }
-    proc, url = start_server(env)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    """The demo with a row limit of 50: every municipality's map is drawn from the tiles."""
+    with demo_site(stub, demo_stores, MIKROKORT_MAP_ROWS_MAX="50") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
