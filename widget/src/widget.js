@@ -364,15 +364,17 @@ class Widget {
     this.el.notice.setAttribute('role', 'alert');
     this.el.notice.hidden = false;
     this.applyNotice();
-    if (this.data && !this.data.tiled) this.drawTownNames();
+    this.drawTownNames();
   }
 
   applyNotice() {
     if (this.noBase) this.el.notice.textContent = this.t.baseError;
   }
 
-  // Each town (postcode) at the mean place of its businesses, as a label nothing can focus.
+  // Each town (postcode) at the mean place of its businesses, as a label nothing can focus;
+  // once the base map has failed and the rows have come (a tiled map has no rows to place).
   drawTownNames() {
+    if (!this.noBase || this.townLayer || !this.data || this.data.tiled) return;
     const towns = new Map();
     for (const b of this.data.businesses) {
       if (!b.city) continue;
@@ -410,7 +412,7 @@ class Widget {
     }).addTo(map);
     this.bounds = this.boundary.getBounds();
     this.areaLayer = new LayerGroup().addTo(map);
-    if (this.noBase && !this.data.tiled && !this.townLayer) this.drawTownNames();
+    this.drawTownNames(); // if the base map failed before the data came
     if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
     if (!(this.filters.industry in d.sections)) this.filters.industry = '';
     this.applyTexts();
