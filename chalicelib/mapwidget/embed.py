@@ -25,6 +25,7 @@ from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.domain.reference import official_name
 from chalicelib.mapwidget.widget import NATIONAL, page_policy, tile_settings
+from chalicelib.web import params as P
 from chalicelib.web.http import JSON, HttpResponse, etag_of, ok
 
 if TYPE_CHECKING:
@@ -108,7 +109,10 @@ def _code(code: str, covered: tuple[str, ...]) -> str:
     """The 3-digit kommunekode of a covered municipality, or `all`."""
     if code == NATIONAL:
         return code
-    short = code[-3:].zfill(3) if code.isdigit() and len(code) in (3, 4) else None
+    try:
+        short: str | None = P.parse_municipality(code)
+    except InvalidParameter:
+        short = None
     if short is None or short not in covered:
         names = ", ".join(f"{c} ({official_name(c)})" for c in covered)
         raise NotFound(

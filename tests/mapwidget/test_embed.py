@@ -107,7 +107,7 @@ def test_a_wrong_option_is_a_page_that_names_it(app: WsgiApp, query: str, named:
 
 
 def test_a_municipality_not_covered_is_a_404_page_listing_those_that_are(app: WsgiApp) -> None:
-    for code in ("999", "101", "abc", "03760"):
+    for code in ("999", "101", "abc", "03760", "1376", "３７６"):
         r = _get(app, f"/embed/{code}")
         assert r["status"] == 404 and r["headers"]["Content-Type"].startswith("text/html")
         text = html.unescape(r["body"].decode())
