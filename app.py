@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from chalice import Chalice, CORSConfig, Cron, Response
 
@@ -73,8 +74,13 @@ def _request(settings: Settings) -> HttpRequest:
     if r.method in ("POST", "PUT", "PATCH", "DELETE"):
         body = r.raw_body or b""
     identity = (r.context or {}).get("identity") or {}
+    # Chalice gives the route's template (/collections/{collection_id}); pages link to
+    # themselves, so the path is the one asked for
+    path = r.path
+    for name, value in (r.uri_params or {}).items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
     return HttpRequest(
-        path=r.path,
+        path=path,
         params=params,
         headers=headers,
         base_url=_base_url(r, headers, settings),

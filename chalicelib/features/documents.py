@@ -15,11 +15,14 @@ from chalicelib.store import Extent
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+HTML = "text/html"
 MVT = "application/vnd.mapbox-vector-tile"
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    # every resource of Part 1 is also an HTML page (chalicelib.pages): f=html, or a browser
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -85,6 +88,7 @@ def landing_page(base: str) -> dict[str, Any]:
         "Authority; boundaries: Klimadatastyrelsen og Danske Kommuner, DAGI.",
         "links": [
             link(f"{base}/", "self", JSON, "This document"),
+            link(f"{base}/?f=html", "alternate", HTML, "This document as a page"),
             link(f"{base}/api", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
             link(f"{base}/collections", "data", JSON, "The feature collections"),
@@ -113,6 +117,8 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
         },
         "links": [
             link(href, "self", JSON, info.title),
+            link(f"{href}?f=html", "alternate", HTML, f"{info.title} as a page"),
+            link(f"{href}/items?f=html", "items", HTML, f"{info.title} as a page with a map"),
             link(f"{href}/items", "items", GEOJSON, f"{info.title} as GeoJSON"),
             link(f"{href}/items?f=jsonfg", "items", JSONFG, f"{info.title} as JSON-FG"),
             link(f"{href}/items?f=csv", "items", CSV, f"{info.title} as CSV"),
@@ -149,7 +155,10 @@ def collection(base: str, collection_id: str, extent: Extent) -> dict[str, Any]:
 
 def collections(base: str, extents: dict[str, Extent]) -> dict[str, Any]:
     return {
-        "links": [link(f"{base}/collections", "self", JSON, "The feature collections")],
+        "links": [
+            link(f"{base}/collections", "self", JSON, "The feature collections"),
+            link(f"{base}/collections?f=html", "alternate", HTML, "The collections as a page"),
+        ],
         "collections": [collection(base, cid, extents[cid]) for cid in COLLECTION_INFO],
     }
 

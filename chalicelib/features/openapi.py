@@ -299,6 +299,35 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "style": "form",
         "explode": False,
     },
+    "page-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format; overrides the Accept header: JSON (`json`), or "
+        "an HTML page for people (`html`, which a browser's Accept also selects).",
+        "schema": {"type": "string", "enum": ["json", "geojson", "html"]},
+        "style": "form",
+        "explode": False,
+    },
+    "snapshots-f": {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": "The response format: JSON, or a page for people (html); overrides Accept.",
+        "schema": {"type": "string", "enum": ["json", "html"]},
+        "style": "form",
+        "explode": False,
+    },
+    "page-lang": {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "The language of the HTML page (without it: the browser's "
+        "Accept-Language, else Danish). JSON answers are the same in both.",
+        "schema": {"type": "string", "enum": ["da", "en"]},
+        "style": "form",
+        "explode": False,
+    },
     "items-f": {
         "name": "f",
         "in": "query",
@@ -414,8 +443,9 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "name": "f",
         "in": "query",
         "required": False,
-        "description": "The response format (GeoJSON or an Atom feed); overrides Accept.",
-        "schema": {"type": "string", "enum": ["json", "geojson", "atom"]},
+        "description": "The response format (GeoJSON, an Atom feed, or a page for people: "
+        "html); overrides Accept.",
+        "schema": {"type": "string", "enum": ["json", "geojson", "atom", "html"]},
         "style": "form",
         "explode": False,
     },
@@ -1148,6 +1178,13 @@ def _json_response(description: str, schema: str, media: str = JSON) -> dict[str
     }
 
 
+def _page_response(description: str, schema: str) -> dict[str, Any]:
+    """A JSON document that is also an HTML page (OGC API - Features' html class)."""
+    response = _json_response(description, schema)
+    response["content"]["text/html"] = {"schema": _STR}
+    return response
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": _ref("schemas", "Exception")}}}
 
@@ -1473,6 +1510,7 @@ def _feature_response(description: str, schema: str) -> dict[str, Any]:
             JSON: {"schema": _ref("schemas", schema)},
             JSONFG: {"schema": {"type": "object"}},
             CSV: {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
         },
     }
 
@@ -1651,14 +1689,14 @@ def openapi_document(base: str) -> dict[str, Any]:
         "/": _get(
             "getLandingPage",
             "Landing page: links to the API definition, conformance and collections",
-            ["f"],
-            _json_response("The landing page", "LandingPage"),
+            ["page-f", "page-lang"],
+            _page_response("The landing page", "LandingPage"),
         ),
         "/conformance": _get(
             "getConformance",
             "The conformance classes this service implements",
-            ["f"],
-            _json_response("The conformance declaration", "ConfClasses"),
+            ["page-f", "page-lang"],
+            _page_response("The conformance declaration", "ConfClasses"),
         ),
         "/api": _get(
             "getApi",
@@ -1672,8 +1710,8 @@ def openapi_document(base: str) -> dict[str, Any]:
         "/collections": _get(
             "getCollections",
             "The feature collections",
-            ["f"],
-            _json_response("The collections", "Collections"),
+            ["page-f", "page-lang"],
+            _page_response("The collections", "Collections"),
         ),
     }
     for cid, info in COLLECTION_INFO.items():
@@ -1693,13 +1731,14 @@ def openapi_document(base: str) -> dict[str, Any]:
             "skipGeometry",
             _sortby_parameter(cid),
             "items-f",
+            "page-lang",
             *_property_parameters(cid, info.filters),
         ]
         paths[f"/collections/{cid}"] = _get(
             f"describe_{cid}",
             f"Describe the {info.title.lower()} collection",
-            ["f"],
-            _json_response(info.title, "Collection"),
+            ["page-f", "page-lang"],
+            _page_response(info.title, "Collection"),
         )
         items = _get(
             f"get_{cid}",
@@ -1734,7 +1773,14 @@ def openapi_document(base: str) -> dict[str, Any]:
         one = _get(
             f"get_{cid}_feature",
             f"One feature of {info.title.lower()}",
-            ["featureId", "crs", _properties_parameter(cid), "skipGeometry", "items-f"],
+            [
+                "featureId",
+                "crs",
+                _properties_parameter(cid),
+                "skipGeometry",
+                "items-f",
+                "page-lang",
+            ],
             _feature_response("The feature", feature),
             "404",
         )
@@ -1752,6 +1798,7 @@ def openapi_document(base: str) -> dict[str, Any]:
     feed["get"]["responses"]["200"]["content"]["application/atom+xml"] = {
         "schema": {"type": "string"}
     }
+    feed["get"]["responses"]["200"]["content"]["text/html"] = {"schema": _STR}
     paths["/municipalities/{kommunekode}/new-businesses"] = feed
     map_data = _get(
         "getMapData",
@@ -1789,9 +1836,10 @@ def openapi_document(base: str) -> dict[str, Any]:
     listing = _get(
         "getSnapshots",
         "The published yearly open-data snapshots: files, URLs, sizes and SHA-256 checksums",
-        ["f"],
+        ["snapshots-f", "page-lang"],
         _json_response("Published years, oldest first", "Snapshots"),
     )
+    listing["get"]["responses"]["200"]["content"]["text/html"] = {"schema": _STR}
     listing["get"]["tags"] = ["Open data"]
     paths["/snapshots"] = listing
     one_file = _get(

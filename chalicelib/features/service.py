@@ -17,6 +17,7 @@ from chalicelib.domain.crs import EPSG25832, bbox_to_crs84, feature_to_crs, to_c
 from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.filters import required_box, required_values
 from chalicelib.domain.geo import CRS84, EPSG4326, bbox_intersection
+from chalicelib.domain.public import business_network_ids
 from chalicelib.features import documents as D
 from chalicelib.features import paging
 from chalicelib.features import schemas as S
@@ -24,6 +25,7 @@ from chalicelib.features.collections import COLLECTION_INFO
 from chalicelib.features.cql import equality_filter, parse_filter
 from chalicelib.features.queryables import queryables, queryables_document
 from chalicelib.features.sortables import parse_sortby, sortables_document
+from chalicelib.pages import resources as pages
 from chalicelib.store import COLLECTIONS, FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
@@ -37,30 +39,55 @@ from chalicelib.web.http import (
     version_etag,
     with_query,
 )
+from chalicelib.web.pages import language
 
 if TYPE_CHECKING:
     pass
 
 SCHEMA_JSON = "application/schema+json"
+HTML = "text/html; charset=utf-8"
 _DOC_PARAMS = ("f",)
+# the resources that are also pages: `f=html` or a browser's Accept, and the page's language
+_PAGE_PARAMS = ("f", "lang")
+PAGE_FORMATS = (*P.DOC_FORMATS, "html")
 OUTPUT_PARAMS = ("properties", "skipGeometry")  # what each feature of an answer carries
-_FEATURE_PARAMS = ("crs", "f", *OUTPUT_PARAMS)
-# The answers of items and item: media type by `f`, and in the order `Accept` ties are broken.
-FEATURE_MEDIA = {"json": D.GEOJSON, "geojson": D.GEOJSON, "jsonfg": D.JSONFG, "csv": D.CSV}
-FEATURE_OFFERS = [D.GEOJSON, D.JSON, D.JSONFG, D.CSV]
+_FEATURE_PARAMS = ("crs", "f", "lang", *OUTPUT_PARAMS)
+# The answers of items and item: media type by `f`, and in the order `Accept` ties are broken
+# (HTML last: a client that accepts anything gets GeoJSON, a browser that names HTML a page).
+FEATURE_MEDIA = {
+    "json": D.GEOJSON,
+    "geojson": D.GEOJSON,
+    "jsonfg": D.JSONFG,
+    "csv": D.CSV,
+    "html": HTML,
+}
+FEATURE_OFFERS = [D.GEOJSON, D.JSON, D.JSONFG, D.CSV, HTML]
+PAGE_MAX_AGE = 300
 
 
-def _doc_media(req: HttpRequest, offers: list[str]) -> str:
-    values = P.single_values(req.params, _DOC_PARAMS)
-    if P.parse_format(values.get("f")):
+def _doc_media(req: HttpRequest, offers: list[str], page: bool = False) -> str:
+    """The media type of a document; `page`: the resource is also an HTML page."""
+    values = P.single_values(req.params, _PAGE_PARAMS if page else _DOC_PARAMS)
+    if "lang" in values:
+        P.parse_language(values["lang"])
+    fmt = P.parse_format(values.get("f"), PAGE_FORMATS if page else P.DOC_FORMATS)
+    if fmt == "html":
+        return HTML
+    if fmt:
         return offers[0]
-    return negotiate(req.header("accept"), offers)
+    return negotiate(req.header("accept"), [*offers, HTML] if page else offers)
 
 
-def _json_doc(req: HttpRequest, doc: dict, offers: list[str], max_age: int) -> HttpResponse:
-    media = _doc_media(req, offers)
-    body = orjson.dumps(doc)
-    return ok(req, body, media, etag=etag_of(body), max_age=max_age)
+def _page(req: HttpRequest, body: bytes, etag: str | None = None) -> HttpResponse:
+    """An HTML page: it varies by Accept and by the browser's language as well."""
+    return ok(
+        req,
+        body,
+        HTML,
+        etag=etag or etag_of(body),
+        max_age=PAGE_MAX_AGE,
+        extra={"Vary": "Accept, Accept-Language"},
+    )
 
 
 class FeaturesService:
@@ -71,10 +98,19 @@ class FeaturesService:
         self._openapi: dict[str, bytes] = {}  # the document per base URL, built once
 
     def landing(self, req: HttpRequest) -> HttpResponse:
-        return _json_doc(req, D.landing_page(req.base_url), [D.JSON], 3600)
+        doc = D.landing_page(req.base_url)
+        media = _doc_media(req, [D.JSON], page=True)
+        if media == HTML:
+            return _page(req, pages.landing(req, language(req), doc))
+        body = orjson.dumps(doc)
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def conformance(self, req: HttpRequest) -> HttpResponse:
-        return _json_doc(req, D.conformance(), [D.JSON], 3600)
+        media = _doc_media(req, [D.JSON], page=True)
+        if media == HTML:
+            return _page(req, pages.conformance(req, language(req), D.conformance()))
+        body = orjson.dumps(D.conformance())
+        return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def api(self, req: HttpRequest) -> HttpResponse:
         media = _doc_media(req, [D.OPENAPI_JSON, D.JSON])
@@ -87,21 +123,29 @@ class FeaturesService:
         return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def collections(self, req: HttpRequest) -> HttpResponse:
-        media = _doc_media(req, [D.JSON])
-        etag = self._cheap_etag(b"collections", req.base_url, media)
+        media = _doc_media(req, [D.JSON], page=True)
+        lang = language(req) if media == HTML else ""
+        etag = self._cheap_etag(b"collections", req.base_url, media, lang)
         if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
             return answer
         extents = {cid: self.store.extent(cid) for cid in COLLECTIONS}
-        body = orjson.dumps(D.collections(req.base_url, extents))
+        doc = D.collections(req.base_url, extents)
+        if media == HTML:
+            return _page(req, pages.collections(req, lang, doc), etag)
+        body = orjson.dumps(doc)
         return ok(req, body, media, etag=etag or etag_of(body), max_age=300)
 
     def collection(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
-        media = _doc_media(req, [D.JSON])
-        etag = self._cheap_etag(b"collection", cid, req.base_url, media)
+        media = _doc_media(req, [D.JSON], page=True)
+        lang = language(req) if media == HTML else ""
+        etag = self._cheap_etag(b"collection", cid, req.base_url, media, lang)
         if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
             return answer
-        body = orjson.dumps(D.collection(req.base_url, cid, self.store.extent(cid)))
+        doc = D.collection(req.base_url, cid, self.store.extent(cid))
+        if media == HTML:
+            return _page(req, pages.collection(req, lang, doc), etag)
+        body = orjson.dumps(doc)
         return ok(req, body, media, etag=etag or etag_of(body), max_age=300)
 
     def _cheap_etag(self, *parts: str | bytes) -> str | None:
@@ -126,7 +170,7 @@ class FeaturesService:
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         info = COLLECTION_INFO[cid]
-        values = P.single_values(req.params, item_params(cid))
+        values = P.single_values(_without_blank_fields(req), (*item_params(cid), "lang"))
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
@@ -155,6 +199,9 @@ class FeaturesService:
             **_download_headers(media, cid),
             "Vary": paging.vary(values.get("limit")),
         }
+        if media == HTML:
+            extra["Vary"] += ", Accept-Language"
+            cheap = cheap and version_etag(cheap, language(req))
         if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
         page = self.store.query(cid, query, count="cursor" not in values)
@@ -168,6 +215,7 @@ class FeaturesService:
         href = f"{req.base_url}/collections/{cid}/items"
         links = [
             D.link(with_query(href, values), "self", media, "This page"),
+            *_alternate(href, values, media),
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, info.title),
         ]
         if page.next_after is not None:
@@ -187,7 +235,11 @@ class FeaturesService:
             orjson.dumps(links),
             str(number_matched).encode(),
         )
-        if media == D.CSV:
+        if media == HTML:  # a person's table and map: every property, in CRS84
+            lang = language(req)
+            body = pages.items(req, lang, cid, page.features, number_matched, links, values)
+            etag = cheap or etag_of(body)
+        elif media == D.CSV:
             body = _csv(cid, _selected(page.features, crs, output), output)
             extra["Link"] = _link_header(links)
         elif media == D.JSONFG:
@@ -217,9 +269,12 @@ class FeaturesService:
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
         extra = {"Content-Crs": f"<{crs}>", **_download_headers(media, cid)}
+        lang = language(req) if media == HTML else ""
+        if media == HTML:
+            extra["Vary"] = "Accept, Accept-Language"
         # a tag for a feature that is gone cannot be held at an unchanged token: 304 first
         cheap = self._cheap_etag(
-            b"item", cid, feature_id, req.base_url, media, output.key(), orjson.dumps(values)
+            b"item", cid, feature_id, req.base_url, media, output.key(), orjson.dumps(values), lang
         )
         if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
@@ -229,9 +284,12 @@ class FeaturesService:
         href = f"{req.base_url}/collections/{cid}/items/{feature_id}"
         links = [
             D.link(with_query(href, values), "self", media, "This feature"),
+            *_alternate(href, values, media),
             D.link(f"{req.base_url}/collections/{cid}", "collection", D.JSON, "The collection"),
         ]
-        if media == D.CSV:
+        if media == HTML:
+            body = self._item_page(req, lang, cid, orjson.loads(stored), links)
+        elif media == D.CSV:
             body = _csv(cid, _selected([stored], crs, output), output)
             extra["Link"] = _link_header(links)
         elif media == D.JSONFG:
@@ -251,6 +309,47 @@ class FeaturesService:
         else:
             body = D.single_feature(orjson.dumps(_selected([stored], crs, output)[0]), links)
         return ok(req, body, media, etag=cheap or etag_of(body), max_age=60, extra=extra)
+
+    def _item_page(
+        self,
+        req: HttpRequest,
+        lang: str,
+        cid: str,
+        feature: dict[str, Any],
+        links: list[dict[str, str]],
+    ) -> bytes:
+        """One feature as a page; a business's names its networks, a network's its members."""
+        if cid == "businesses":
+            networks = []
+            for nid in business_network_ids(feature["properties"]):
+                found = self.store.get_feature("networks", nid) or self.store.get_feature(
+                    "network-meeting-places", nid
+                )
+                if found is not None:
+                    networks.append(orjson.loads(found))
+            return pages.business(req, lang, feature, networks, links)
+        if cid in ("networks", "network-meeting-places"):
+            nid = str(feature["id"])
+            members = self.store.query(
+                "businesses",
+                FeatureQuery(network=nid, status="active", limit=pages.MEMBERS_SHOWN),
+                count=True,
+            )
+            place = None
+            if cid == "networks":
+                found = self.store.get_feature("network-meeting-places", nid)
+                place = orjson.loads(found) if found else None
+            return pages.network(
+                req,
+                lang,
+                feature,
+                [orjson.loads(m) for m in members.features],
+                members.number_matched or len(members.features),
+                links,
+                place,
+                cid,
+            )
+        return pages.municipality(req, lang, feature, links)
 
 
 class _Output:
@@ -371,6 +470,27 @@ def _in_crs(features: list[bytes], crs: str) -> list[bytes]:
     if crs == EPSG4326:
         return [D.swap_axes(f) for f in features]
     return [feature_to_crs(f, crs) for f in features]
+
+
+# the fields of an items page's filter form: a field left empty is sent empty, and means "any"
+_FORM_FIELDS = ("q", "municipality", "industry", "status")
+
+
+def _without_blank_fields(req: HttpRequest) -> dict[str, list[str]]:
+    """The query parameters, less the filter form's empty fields when a page is asked for."""
+    if req.params.get("f") != ["html"]:
+        return req.params
+    return {k: v for k, v in req.params.items() if not (k in _FORM_FIELDS and v == [""])}
+
+
+def _alternate(href: str, values: dict[str, str], media: str) -> list[dict[str, str]]:
+    """The `alternate` link between an answer and its page: the page from the data, GeoJSON
+    from the page (the other formats are named on the collection)."""
+    if media == HTML:
+        data = {k: v for k, v in values.items() if k not in ("f", "lang")}
+        return [D.link(with_query(href, data), "alternate", D.GEOJSON, "GeoJSON")]
+    page = {k: v for k, v in values.items() if k not in ("f", "crs", *OUTPUT_PARAMS)}
+    return [D.link(with_query(href, {**page, "f": "html"}), "alternate", D.HTML, "As a page")]
 
 
 def _known(collection_id: str) -> str:

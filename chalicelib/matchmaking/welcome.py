@@ -29,6 +29,7 @@ from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
 
 ATOM = "application/atom+xml"
+HTML = "text/html; charset=utf-8"
 GEOJSON = "application/geo+json"
 DEFAULT_DAYS = 30
 MAX_YEARS_BACK = 2  # a feed of new businesses; older registrations are the register's job
@@ -117,8 +118,13 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         raise NotFound(f"no municipality {code} in this service")
     municipality_props = orjson.loads(municipality)["properties"]
     since = parse_since(values.get("since"), datetime.now(UTC).date())
-    lang = parse_lang(values.get("lang"))
     media = _media(req, values.get("f"))
+    if media == HTML and "lang" not in values:  # a page speaks the browser's language
+        from chalicelib.web.pages import language
+
+        lang = language(req)
+    else:
+        lang = parse_lang(values.get("lang"))
     query = FeatureQuery(
         municipality=kommunekode, founded_from=since, limit=parse_limit(values.get("limit"))
     )
@@ -137,6 +143,8 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     shown = {k: v for k, v in values.items() if k != "cursor"} | {"since": since.isoformat()}
     if media == ATOM:
         shown["f"] = "atom"
+    elif media == HTML:
+        shown["f"] = "html"
     links = {
         "self": with_query(
             href, {**shown, **({"cursor": values["cursor"]} if "cursor" in values else {})}
@@ -146,6 +154,8 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         token = Cursor(page.next_after, None, selection).encode(req.settings.cursor_secret)
         links["next"] = with_query(href, {**shown, "cursor": token})
     links["alternate"] = with_query(href, {**shown, "f": "json" if media == ATOM else "atom"})
+    if media != HTML:
+        links["describedby"] = with_query(href, {**shown, "f": "html"})
     # The answer is a function of the page's versions, the networks' version, the municipality
     # and the request's form: its ETag is known before any entry is built, so a client that
     # holds it gets its 304 for the price of the store's page query.
@@ -179,6 +189,20 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     context["subtitle"] = _subtitle(context, t)
     if media == ATOM:
         body = _atom(entries, links, context, req.base_url)
+    elif media == HTML:
+        from chalicelib.pages.feed import welcome_feed
+        from chalicelib.pages.schema_org import network_path
+
+        paths = {str(n.get("id")): network_path(n) for n in networks.networks}
+        body = welcome_feed(req, lang, entries, links, context, paths)
+        return ok(
+            req,
+            body,
+            HTML,
+            etag=etag,
+            max_age=300,
+            extra={"Vary": "Accept, Accept-Language"},
+        )
     else:
         body = _geojson(entries, links, context)
     return ok(req, body, media, etag=etag, max_age=300)
@@ -193,10 +217,10 @@ def _kommunekode(code: str) -> str:
 
 def _media(req: HttpRequest, f: str | None) -> str:
     if f is not None:
-        if f not in ("json", "geojson", "atom"):
-            raise InvalidParameter("f must be 'json', 'geojson' or 'atom'", parameter="f")
-        return ATOM if f == "atom" else GEOJSON
-    return negotiate(req.header("accept"), [GEOJSON, "application/json", ATOM])
+        if f not in ("json", "geojson", "atom", "html"):
+            raise InvalidParameter("f must be 'json', 'geojson', 'atom' or 'html'", parameter="f")
+        return {"atom": ATOM, "html": HTML}.get(f, GEOJSON)
+    return negotiate(req.header("accept"), [GEOJSON, "application/json", ATOM, HTML])
 
 
 def _with_networks(feature: dict[str, Any], networks: NetworkAreas) -> dict[str, Any]:
@@ -236,12 +260,17 @@ def _geojson(entries: list[dict[str, Any]], links: dict[str, str], ctx: dict[str
         "numberReturned": len(entries),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": [
-            {"href": href, "rel": rel, "type": ATOM if "f=atom" in href else GEOJSON}
-            for rel, href in links.items()
+            {"href": href, "rel": rel, "type": _link_type(href)} for rel, href in links.items()
         ],
         "features": entries,
     }
     return orjson.dumps(doc)
+
+
+def _link_type(href: str) -> str:
+    if "f=atom" in href:
+        return ATOM
+    return "text/html" if "f=html" in href else GEOJSON
 
 
 def _atom(

@@ -54,7 +54,11 @@ def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
     """Every published year and revision with its files' URLs, sizes and checksums."""
     from chalicelib.publishing.snapshot import LATEST, published
 
-    P.single_values(req.params, ("f",))
+    values = P.single_values(req.params, ("f", "lang"))
+    if values.get("f") not in (None, "json", "html"):
+        raise InvalidParameter("f must be 'json' or 'html'", parameter="f")
+    if "lang" in values:
+        P.parse_language(values["lang"])
     listing = []
     for m in published(blobs):
         listing.append(
@@ -76,15 +80,29 @@ def snapshots(blobs: BlobStore, req: HttpRequest) -> HttpResponse:
             }
         )
     latest = blobs.get(LATEST)
-    body = orjson.dumps(
-        {
-            "latest": orjson.loads(latest) if latest else None,
-            "snapshots": listing,
-            "links": [
-                {"href": f"{req.base_url}/snapshots", "rel": "self", "type": "application/json"}
-            ],
-        }
-    )
+    doc = {
+        "latest": orjson.loads(latest) if latest else None,
+        "snapshots": listing,
+        "links": [
+            {"href": f"{req.base_url}/snapshots", "rel": "self", "type": "application/json"},
+            {"href": f"{req.base_url}/snapshots?f=html", "rel": "alternate", "type": "text/html"},
+        ],
+    }
+    from chalicelib.web.pages import HTML, language, wants_html
+
+    if wants_html(req):
+        from chalicelib.pages.feed import snapshots as snapshots_page
+
+        page = snapshots_page(req, language(req), doc)
+        return ok(
+            req,
+            page,
+            HTML,
+            etag=etag_of(page),
+            max_age=300,
+            extra={"Vary": "Accept, Accept-Language"},
+        )
+    body = orjson.dumps(doc)
     return ok(req, body, "application/json", etag=etag_of(body), max_age=300)
 
 

@@ -223,7 +223,7 @@ def parse_text(value: str) -> str:
 
 
 DOC_FORMATS = ("json", "geojson")
-ITEM_FORMATS = ("json", "geojson", "jsonfg", "csv")
+ITEM_FORMATS = ("json", "geojson", "jsonfg", "csv", "html")
 
 
 def parse_format(value: str | None, allowed: tuple[str, ...] = DOC_FORMATS) -> str | None:
@@ -262,3 +262,13 @@ def parse_bool(value: str, name: str) -> bool:
     if text not in ("true", "false"):
         raise InvalidParameter(f"{name} must be 'true' or 'false'", parameter=name)
     return text == "true"
+
+
+LANGUAGES = ("da", "en")
+
+
+def parse_language(value: str) -> str:
+    """`lang`: the language of a page, `da` or `en`."""
+    if value not in LANGUAGES:
+        raise InvalidParameter("lang must be 'da' or 'en'", parameter="lang")
+    return value

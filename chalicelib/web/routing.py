@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.errors import MikrokortError
 from chalicelib.web.http import HttpRequest, HttpResponse, error_response, security_headers
 
 Handler = Callable[..., HttpResponse]
@@ -77,6 +78,10 @@ def respond(route: Route, services: Any, req: HttpRequest, params: dict[str, str
         result = route.handler(services, req, **params)
     except Exception as exc:  # the one place every error becomes its HTTP answer
         result = error_response(exc)
+        if isinstance(exc, MikrokortError) and _for_a_person(route, req):
+            from chalicelib.web.pages import error_page
+
+            result = error_page(req, exc)
     headers = {
         "Content-Type": result.media_type,
         **security_headers(result.media_type, result.headers),
@@ -86,6 +91,15 @@ def respond(route: Route, services: Any, req: HttpRequest, params: dict[str, str
         for name, value in cors_headers().items():
             headers.setdefault(name, value)
     return HttpResponse(result.status, result.body, result.media_type, headers)
+
+
+def _for_a_person(route: Route, req: HttpRequest) -> bool:
+    """Whether an error is answered as a page: a read by a browser (or with `f=html`)."""
+    if route.group is ADMIN or req.method not in ("GET", "HEAD"):
+        return False
+    from chalicelib.web.pages import wants_html
+
+    return wants_html(req)
 
 
 _PARAM = re.compile(r"\{(\w+)\}")

@@ -122,7 +122,17 @@ def test_no_import_cycle() -> None:
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
-AREAS = ("curation", "features", "intake", "mapwidget", "matchmaking", "publishing", "demo")
+AREAS = (
+    "curation",
+    "features",
+    "intake",
+    "mapwidget",
+    "matchmaking",
+    "pages",
+    "publishing",
+    "tiles",
+    "demo",
+)
 
 
 @pytest.mark.parametrize("lower", ["chalicelib.domain", "chalicelib.web", "chalicelib.store"])

@@ -171,7 +171,7 @@ def test_single_feature_and_its_links(api: str, http: requests.Session) -> None:
     assert r.status_code == 200 and r.headers["Content-Type"] == GEOJSON
     doc = r.json()
     assert doc["id"] == fid and doc["type"] == "Feature"
-    assert {link["rel"] for link in doc["links"]} == {"self", "collection"}
+    assert {link["rel"] for link in doc["links"]} == {"self", "alternate", "collection"}
 
 
 @pytest.mark.parametrize(
@@ -280,10 +280,13 @@ def test_accept_is_honoured_and_json_is_the_default(api: str, http: requests.Ses
     assert http.get(url, headers={"Accept": "application/json"}).headers["Content-Type"] == (
         "application/json"
     )
-    assert (
-        http.get(url, headers={"Accept": "text/html,*/*;q=0.8"}).headers["Content-Type"] == GEOJSON
+    # a browser names HTML above anything else: it gets the page
+    browser = http.get(url, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert http.get(url, headers={"Accept": "image/png, */*;q=0.8"}).headers["Content-Type"] == (
+        GEOJSON
     )
-    r = http.get(url, headers={"Accept": "text/html"})
+    r = http.get(url, headers={"Accept": "image/png"})
     assert r.status_code == 406 and r.json()["code"] == "NotAcceptable"
     assert http.get(api + "/", headers={"Accept": "application/xml"}).status_code == 406
 

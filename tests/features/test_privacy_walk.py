@@ -6,9 +6,12 @@ details; hidden businesses appear nowhere."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 import random
+import re
+from datetime import date, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -73,6 +76,36 @@ class Walker:
             self.walk_csv(r.content, r.url)
         elif "mapbox-vector-tile" in media:
             self.walk_tile(r.content, r.url)
+        elif "text/html" in media:
+            self.walk_html(r.text, r.url)
+
+    def walk_html(self, text: str, where: str) -> None:
+        """A page: no hidden business linked or named by its number, the schema.org markup
+        held to the feature's rules, and a business's own page showing no withheld field."""
+        for cvr in self.hidden:
+            assert f"/items/{cvr}" not in text and f">{cvr}<" not in text, (where, cvr)
+        for found in re.finditer(r'<script type="application/ld\+json">(.*?)</script>', text):
+            doc = orjson.loads(found.group(1))
+            if doc.get("@type") == "LocalBusiness":
+                self.check_markup(doc, where)
+        own = re.search(r"/collections/businesses/items/(\d{8})\?", where)
+        if own and own.group(1) in self.truth:
+            b = self.truth[own.group(1)]
+            self.checked += 1
+            if b.personally_owned and not b.curated.show_address and b.address:
+                assert html.escape(b.address) not in text, (where, b.id)
+            if not _contact_allowed(b):
+                for value in (b.contact.phone, b.contact.email):
+                    assert not value or html.escape(value) not in text, (where, b.id)
+
+    def check_markup(self, doc: dict[str, Any], where: str) -> None:
+        b = self.truth[doc["identifier"]["value"]]
+        self.checked += 1
+        if b.personally_owned and not b.curated.show_address:
+            assert "streetAddress" not in doc["address"], (where, b.id)
+            assert "geo" not in doc, (where, b.id)
+        if not _contact_allowed(b):
+            assert not {"telephone", "email", "sameAs"} & set(doc), (where, b.id)
 
     def walk_tile(self, data: bytes, where: str) -> None:
         """A tile's points: never a hidden business, the public properties only, and each at
@@ -122,10 +155,7 @@ class Walker:
             if b.location is not None and b.location_precision == "address" and f.get("geometry"):
                 exact = [round(b.location.lon, 6), round(b.location.lat, 6)]
                 assert f["geometry"]["coordinates"] != exact, (where, b.id)
-        contact_allowed = not b.reklamebeskyttet and (
-            not b.personally_owned or b.curated.show_contact
-        )
-        if not contact_allowed:
+        if not _contact_allowed(b):
             for field in ("phone", "email", "website"):
                 assert p.get(field) is None, (where, b.id, field)
         for field in ("curated", "address_id", "address_issue", "contact", "outside_area"):
@@ -165,6 +195,10 @@ class Walker:
                 {"type": "Feature", "id": row["id"], "properties": props, "geometry": geometry},
                 where,
             )
+
+
+def _contact_allowed(b: Business) -> bool:
+    return not b.reklamebeskyttet and (not b.personally_owned or b.curated.show_contact)
 
 
 def _tile_path(lon: float, lat: float, z: int) -> str:
@@ -210,12 +244,23 @@ def test_every_public_output_respects_the_privacy_rules(
         w.get(
             f"/collections/businesses/items/{cvr}", crs="http://www.opengis.net/def/crs/EPSG/0/4326"
         )
+    for cvr in sample[:30] + personal:  # each one's own page, and its markup
+        w.get(f"/collections/businesses/items/{cvr}", f="html")
     for cvr in sample[:15]:
         w.get(f"/businesses/{cvr}/matches")
     for cvr in w.hidden:
         assert w.get(f"/collections/businesses/items/{cvr}").status_code == 404
         assert w.get(f"/businesses/{cvr}/matches").status_code == 404
+    for path in ("/", "/collections", "/collections/businesses", "/snapshots"):
+        w.get(path, f="html")
+    for n in w.get("/collections/networks/items", limit=100).json()["features"]:
+        w.get(f"/collections/networks/items/{n['id']}", f="html")
+    for n in w.get("/collections/network-meeting-places/items", limit=100).json()["features"]:
+        w.get(f"/collections/network-meeting-places/items/{n['id']}", f="html")
     for code in ("376", "390"):
+        w.get("/collections/businesses/items", f="html", municipality=code, limit=1000)
+        since = (date.today() - timedelta(days=700)).isoformat()
+        w.get(f"/municipalities/{code}/new-businesses", since=since, limit=1000, f="html")
         w.get(f"/municipalities/{code}/new-businesses", since="1900-01-01", limit=1000)
         w.get(f"/municipalities/{code}/new-businesses", since="1900-01-01", limit=1000, f="atom")
         w.get(f"/municipalities/{code}/map-data")
