@@ -170,6 +170,24 @@ def _barometer(s: Services, r: HttpRequest, year: str) -> HttpResponse:
     return publications.barometer(s.store, s.blobs, s.settings.municipalities, r, year)
 
 
+def _robots(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.pages import sitemap
+
+    return sitemap.robots(r)
+
+
+def _sitemap_index(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.pages import sitemap
+
+    return sitemap.sitemap_index(s.store, r)
+
+
+def _sitemap_file(s: Services, r: HttpRequest, name: str) -> HttpResponse:
+    from chalicelib.pages import sitemap
+
+    return sitemap.sitemap_file(s.store, r, name)
+
+
 # -- network self-registration (a public form of this site) -----------------------------------
 
 
@@ -275,6 +293,10 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog", "GET", "/catalog", _catalog),
     Route("barometer", "GET", "/barometer/{year}", _barometer, limited=True),
     Route("demo_page", "GET", "/demo", _demo_page, PAGE),
+    # for search engines: the page of every active business and every network
+    Route("robots", "GET", "/robots.txt", _robots),
+    Route("sitemap_index", "GET", "/sitemap.xml", _sitemap_index, limited=True),
+    Route("sitemap_file", "GET", "/sitemaps/{name}", _sitemap_file, limited=True),
     # the map for an iframe on any site, and oEmbed for CMSs that turn a link into it
     Route("embed_code_page", "GET", "/embed", _embed_code_page, PAGE),
     Route("embed_page", "GET", "/embed/{code}", _embed_page, PAGE),

@@ -465,6 +465,14 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "A year, four digits.",
         "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
     },
+    "sitemap-name": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "A sitemap file, as the index /sitemap.xml lists it: pages.xml, or "
+        "businesses-{kommunekode}-{n}.xml.",
+        "schema": {"type": "string", "pattern": "^(pages|businesses-[0-9]{3}-[0-9]{1,4})\\.xml$"},
+    },
     "file-name": {
         "name": "name",
         "in": "path",
@@ -1234,6 +1242,8 @@ LIMITED_OPERATIONS = (
     ("/search", "get"),
     ("/businesses/{business_id}/matches", "get"),
     ("/networks/register", "post"),
+    ("/sitemap.xml", "get"),
+    ("/sitemaps/{name}", "get"),
 )
 
 
@@ -1833,6 +1843,23 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     oembed_op["get"]["tags"] = ["Map widget"]
     paths["/oembed"] = oembed_op
+    for path, op_id, summary, media, params in (
+        ("/robots.txt", "getRobots", "For crawlers: the admin API is not theirs; the sitemap",
+         "text/plain", []),
+        ("/sitemap.xml", "getSitemapIndex", "The sitemap index (sitemaps.org 0.9): the site's "
+         "pages and the active businesses of each municipality, in files", "application/xml", []),
+        ("/sitemaps/{name}", "getSitemap", "One sitemap file: the site's pages, or up to "
+         "40,000 business pages", "application/xml", ["sitemap-name"]),
+    ):  # fmt: skip
+        op = _get(
+            op_id,
+            summary,
+            params,
+            {"description": summary, "content": {media: {"schema": _STR}}},
+            "404",
+        )
+        op["get"]["tags"] = ["Pages"]
+        paths[path] = op
     listing = _get(
         "getSnapshots",
         "The published yearly open-data snapshots: files, URLs, sizes and SHA-256 checksums",
@@ -1924,6 +1951,7 @@ def openapi_document(base: str) -> dict[str, Any]:
             {"name": "Welcome feed", "description": "Newly registered businesses to welcome"},
             {"name": "Map widget", "description": "Data for the embeddable map (docs/WIDGET.md)"},
             {"name": "Open data", "description": "Yearly snapshots and the barometer"},
+            {"name": "Pages", "description": "For search engines: robots.txt and the sitemaps"},
             {"name": "Matchmaking", "description": "Supplier search and who should know whom"},
             {"name": "Administration", "description": "Curation with API keys (X-API-Key)"},
             {"name": "Self-registration", "description": "Networks submit their entries"},
