@@ -33,5 +33,7 @@ export function readOptions(el, scriptUrl) {
     network: SLUG.test(network) ? network : '',
     search: (d.search || '').slice(0, 100),
     heading: /^[2-6]$/.test(d.headingLevel || '') ? Number(d.headingLevel) : 3,
+    // `data-permalink="off"`: the page's URL hash is left alone
+    permalink: d.permalink !== 'off',
   };
 }

@@ -19,6 +19,7 @@ import Supercluster from 'supercluster';
 import { fold, loadMapData } from './data.js';
 import { TEXTS, counted, fmt } from './i18n.js';
 import { readOptions } from './options.js';
+import { permalinkKey, readState, writeState } from './permalink.js';
 import { adopt, loadStyles } from './styles.js';
 import {
   MAX_TILE_ZOOM,
@@ -122,6 +123,15 @@ class Widget {
       network: this.opts.network,
       q: this.opts.search,
     };
+    // a shared link's view and filters win over the page's own options
+    this.linkKey =
+      this.opts.permalink && this.opts.municipality ? permalinkKey(this.opts.municipality) : null;
+    this.restored = this.linkKey ? this.readLink() : null;
+    if (this.restored) {
+      for (const name of ['industry', 'network', 'q']) {
+        if (this.restored[name] != null) this.filters[name] = this.restored[name];
+      }
+    }
     this.view = 'map';
     this.markers = new Map();
     this.shown = [];
@@ -419,8 +429,62 @@ class Widget {
     this.el.search.value = this.filters.q;
     this.setControlsEnabled(true);
     map.fitBounds(this.bounds, { animate: false });
-    this.applyFilters({ fit: Boolean(this.filters.network) });
+    const view = this.restored && this.restored.center ? this.restored : null;
+    if (view) map.setView(view.center, view.zoom, { animate: false });
+    this.applyFilters({ fit: Boolean(this.filters.network) && !view });
+    if (this.restored && this.restored.view === 'list') this.setView('list');
+    this.followLinks();
     this.host.setAttribute('data-mikrokort-state', 'ready');
+  }
+
+  // -- permalinks (permalink.js) ----------------------------------------------------------
+
+  readLink() {
+    return readState(location.hash, this.linkKey, { minZoom: MIN_ZOOM, maxZoom: MAX_ZOOM });
+  }
+
+  // The hash follows the map once someone uses it (a page view alone never adds one), and
+  // a new link pasted into the address bar moves the map.
+  followLinks() {
+    if (!this.linkKey) return;
+    for (const kind of ['pointerdown', 'keydown', 'wheel']) {
+      this.el.box.addEventListener(kind, () => (this.touched = true), { capture: true });
+    }
+    this.map.on('moveend', () => this.rememberSoon());
+    window.addEventListener('hashchange', () => {
+      if (location.hash === this.written) return;
+      const state = this.readLink();
+      if (!state) return;
+      this.filters.industry = state.industry || '';
+      this.filters.network = state.network || '';
+      this.filters.q = state.q || '';
+      if (!this.data.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
+      if (!(this.filters.industry in this.data.sections)) this.filters.industry = '';
+      this.el.search.value = this.filters.q;
+      this.fillSelects();
+      this.applyFilters({ fit: Boolean(this.filters.network) && !state.center });
+      if (state.center) this.map.setView(state.center, state.zoom);
+      this.setView(state.view === 'list' ? 'list' : 'map');
+    });
+  }
+
+  rememberSoon() {
+    if (!this.linkKey || !this.touched) return;
+    clearTimeout(this.linkTimer);
+    this.linkTimer = setTimeout(() => this.remember(), 200);
+  }
+
+  remember() {
+    const c = this.map.getCenter();
+    const hash = writeState(location.hash, this.linkKey, {
+      center: [c.lat, c.lng],
+      zoom: this.map.getZoom(),
+      ...this.filters,
+      view: this.view,
+    });
+    if (hash === location.hash) return;
+    this.written = hash;
+    history.replaceState(history.state, '', location.pathname + location.search + hash);
   }
 
   fillSelects() {
@@ -473,6 +537,7 @@ class Widget {
   }
 
   applyFilters({ fit }) {
+    this.rememberSoon();
     const d = this.data;
     if (d.tiled) {
       this.applyTiledFilters({ fit });
@@ -1111,6 +1176,7 @@ class Widget {
   setView(view) {
     if (view === this.view) return;
     this.view = view;
+    this.rememberSoon();
     const { el } = this;
     el.map.hidden = view !== 'map';
     el.skip.hidden = view !== 'map';
