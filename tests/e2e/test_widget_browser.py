@@ -601,3 +601,53 @@ def test_every_network_pin_is_clickable_and_tab_reaches_businesses_first(
     )
     assert "pin" in order and "business" in order
     assert order.index("pin") > len(order) - 1 - order[::-1].index("business"), order
+
+
+def test_popups_show_the_public_contact_and_link_the_business_page(
+    visit: Visit, site: str, rows: dict[str, Rows]
+) -> None:
+    """A company's public contact details, from its own feature, where the privacy rules give
+    them; a personally owned firm that did not opt in shows none."""
+    features = requests.get(
+        f"{site}/collections/businesses/items",
+        params={"municipality": "376", "status": "active", "limit": 2000},
+        timeout=30,
+    ).json()["features"]
+    unique = {r["name"] for r in rows["376"].rows if len(rows["376"].select(q=r["name"])) == 1}
+    company = next(
+        f for f in features if f["properties"]["phone"] and f["properties"]["name"] in unique
+    )
+    own = next(
+        f
+        for f in features
+        if f["properties"]["company_form"] == "ENK"
+        and f["properties"]["phone"] is None
+        and f["properties"]["name"] in unique
+    )
+    page = visit.open(site + "/demo")
+    for feature, has_contact in ((company, True), (own, False)):
+        name = feature["properties"]["name"]
+        widget(page, 0).locator("input[type=search]").fill(name)
+        wait_drawn(page, 0, 1)
+        # by keyboard: a network pin may stand over the marker
+        widget(page, 0).get_by_role("button", name=name, exact=True).first.focus()
+        page.keyboard.press("Enter")
+        popup = widget(page, 0).locator(".leaflet-popup-content")
+        popup.wait_for()
+        link = popup.get_by_role("link", name="Virksomhedens side")
+        assert link.get_attribute("href") == (
+            f"{site}/collections/businesses/items/{feature['id']}?f=html"
+        )
+        if has_contact:
+            phone = feature["properties"]["phone"]
+            popup.locator(f'a[href="tel:{phone.replace(" ", "")}"]').wait_for()
+            assert phone in popup.inner_text()
+        else:
+            page.wait_for_timeout(500)  # the feature has arrived: there was nothing to show
+            assert popup.locator(".mk-contact").count() == 0
+        page.keyboard.press("Escape")
+        page.wait_for_function(
+            "() => !document.querySelector('[data-mikrokort]').shadowRoot"
+            ".querySelector('.leaflet-popup')"
+        )
+    assert visit.errors == []

@@ -921,6 +921,7 @@ class Widget {
       postcode: p.postcode,
       city: p.city || '',
       precision: p.location_precision,
+      contact: { phone: p.phone, email: p.email, website: p.website },
       networks: (p.networks || '')
         .split('|')
         .filter(Boolean)
@@ -1068,14 +1069,41 @@ class Widget {
 
   businessContent(b) {
     const note = this.precisionNote(b);
+    // the public contact details come with the business's own feature (the map data holds
+    // none): filled in when it arrives, where the privacy rules let the API give them
+    const slot = h('div', { class: 'mk-contact-slot' });
+    if (b.contact) slot.append(this.contactLine(b.contact) || '');
+    else if (b.contact === undefined && b.id) this.loadContact(b, slot);
+    const lang = this.lang === 'en' ? '&lang=en' : '';
+    const page = `${this.opts.api}/collections/businesses/items/${encodeURIComponent(b.id)}?f=html${lang}`;
     return h('div', { class: 'mk-pop', tabindex: '-1' }, [
       this.heading(b.name, 'mk-pop-title'),
       h('p', { text: this.industryText(b) }),
       b.employees != null ? h('p', { text: fmt(this.t.employees, { g: b.employees }) }) : null,
       h('p', { text: this.placeText(b) }),
       note ? h('p', { class: 'mk-note', text: note }) : null,
+      slot,
       this.networkButtons(b),
+      h('p', {}, [h('a', { href: page, target: '_blank', rel: 'noopener', text: this.t.businessPage })]),
     ]);
+  }
+
+  loadContact(b, slot) {
+    getBusiness(this.opts.api, b.id)
+      .then((f) => {
+        const p = f.properties || {};
+        b.contact = { phone: p.phone, email: p.email, website: p.website };
+        slot.replaceChildren(this.contactLine(b.contact) || '');
+        if (this.popup && this.popup.isOpen()) {
+          // Leaflet lays the popup out again by putting its content back: keep the focus
+          const active = this.root.activeElement;
+          this.popup.update();
+          if (active && active.isConnected) active.focus();
+        }
+      })
+      .catch(() => {
+        b.contact = undefined; // asked again next time; the popup is whole without it
+      });
   }
 
   samePlaceContent(list) {
@@ -1104,23 +1132,30 @@ class Widget {
     this.openPopup([b.lat, b.lon], this.businessContent(b), opener, focus);
   }
 
+  // "Kontakt: Hjemmeside, mail@…, +45 …" from the public contact fields, or null
+  contactLine(c) {
+    const t = this.t;
+    const links = [];
+    const site = safeUrl(c.website);
+    if (site) links.push(h('a', { href: site, target: '_blank', rel: 'noopener', text: t.website }));
+    if (c.email) links.push(h('a', { href: `mailto:${c.email}`, text: c.email }));
+    if (c.phone) links.push(h('a', { href: `tel:${c.phone.replace(/\s+/g, '')}`, text: c.phone }));
+    if (!links.length) return null;
+    const line = [];
+    links.forEach((l, i) => line.push(i ? ', ' : '', l));
+    return h('p', { class: 'mk-contact' }, [t.contact, ...line]);
+  }
+
   networkContent(n) {
     const t = this.t;
     const nf = this.numbers();
-    const contact = [];
-    const site = safeUrl(n.website);
-    if (site) contact.push(h('a', { href: site, target: '_blank', rel: 'noopener', text: t.website }));
-    if (n.email) contact.push(h('a', { href: `mailto:${n.email}`, text: n.email }));
-    if (n.phone) contact.push(h('a', { href: `tel:${n.phone.replace(/\s+/g, '')}`, text: n.phone }));
-    const contactLine = [];
-    contact.forEach((c, i) => contactLine.push(i ? ', ' : '', c));
     const members = n.members.slice().sort((a, b) => a.name.localeCompare(b.name, 'da'));
     const tiled = Boolean(this.data.tiled); // members are not loaded: their count, and a filter
     return h('div', { class: 'mk-pop', tabindex: '-1' }, [
       this.heading(n.name, 'mk-pop-title'),
       n.description ? h('p', { text: n.description }) : null,
       n.meeting_place_name ? h('p', { text: fmt(t.meetingPlace, { p: n.meeting_place_name }) }) : null,
-      contact.length ? h('p', {}, [t.contact, ...contactLine]) : null,
+      this.contactLine(n),
       n.area ? h('p', { class: 'mk-note', text: t.area }) : null,
       h('p', {
         text:
