@@ -22,6 +22,9 @@ DEFAULT_MUNICIPALITIES = "376,390"
 DEFAULT_CVR_URL = "http://distribution.virk.dk"
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+# the dimmed screen map of Danmarks Topografiske Kortværk, by WMS (chalicelib/tiles/basemap.py)
+DEFAULT_BASEMAP_LAYER = "dtk_skaermkort_daempet"
+DEFAULT_BASEMAP_ATTRIBUTION = "Skærmkort: © Klimadatastyrelsen"
 # Development defaults: a deployment sets its own (docs/OPERATIONS.md, "Secrets").
 DEFAULT_CURSOR_SECRET = b"mikrokort-cursor-v1"
 DEFAULT_CLIENT_SALT = b"mikrokort-client-v1"
@@ -43,6 +46,11 @@ class Settings:
     barometer_config: str | None = None  # TOML with the estimate parameters; None: the shipped one
     tile_url: str = DEFAULT_TILE_URL
     tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
+    # Danish base maps drawn by Dataforsyningen's WMS, the token kept here (None: tile_url)
+    basemap_wms: str | None = None
+    basemap_layer: str = DEFAULT_BASEMAP_LAYER
+    basemap_token: str | None = None
+    basemap_attribution: str = DEFAULT_BASEMAP_ATTRIBUTION
     cvr_url: str = DEFAULT_CVR_URL
     cvr_user: str = ""
     cvr_password: str = ""
@@ -104,6 +112,10 @@ class Settings:
             barometer_config=get("MIKROKORT_BAROMETER_CONFIG"),
             tile_url=tile_url,
             tile_attribution=attribution,
+            basemap_wms=get("MIKROKORT_BASEMAP_WMS"),
+            basemap_layer=get("MIKROKORT_BASEMAP_LAYER") or DEFAULT_BASEMAP_LAYER,
+            basemap_token=get("MIKROKORT_BASEMAP_TOKEN"),
+            basemap_attribution=get("MIKROKORT_BASEMAP_ATTRIBUTION") or DEFAULT_BASEMAP_ATTRIBUTION,
             cvr_url=get("MIKROKORT_CVR_URL") or DEFAULT_CVR_URL,
             cvr_user=env.get("MIKROKORT_CVR_USER", ""),
             cvr_password=env.get("MIKROKORT_CVR_PASSWORD", ""),

@@ -43,6 +43,12 @@ def _tile(
     return s.tiles.tile(r, collection_id, tms_id, z, y, x)
 
 
+def _basemap_tile(s: Services, r: HttpRequest, z: str, x: str, y: str) -> HttpResponse:
+    from chalicelib.tiles import basemap
+
+    return basemap.tile(s.blobs, r, z, x, y)
+
+
 TILESETS = "/collections/{collection_id}/tiles"
 TILE = TILESETS + "/{tms_id}/{z}/{y}/{x}"
 
@@ -277,6 +283,7 @@ ROUTES: tuple[Route, ...] = (
     Route("tilesets", "GET", TILESETS, _tilesets),
     Route("tileset", "GET", TILESETS + "/{tms_id}", _tileset),
     Route("tile", "GET", TILE, _tile),  # not limited: a map asks for dozens at a time, as items
+    Route("basemap_tile", "GET", "/basemap/{z}/{x}/{y}", _basemap_tile),
     Route(
         "new_businesses",
         "GET",

@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib.publishing.snapshot import PREFIX as SNAPSHOT_PREFIX
 from chalicelib.store.dynamodb.schema import table_definition
+from chalicelib.tiles.basemap import PREFIX as BASEMAP_PREFIX
 from chalicelib.tiles.cache import PREFIX as TILE_CACHE_PREFIX
 from infra import monitoring
 from infra.waivers import metadata
@@ -142,6 +143,10 @@ def tile_cache_objects_arn() -> dict[str, Any]:
     return _sub(f"${{{BUCKET_ID}.Arn}}/{TILE_CACHE_PREFIX}*")
 
 
+def basemap_objects_arn() -> dict[str, Any]:
+    return _sub(f"${{{BUCKET_ID}.Arn}}/{BASEMAP_PREFIX}*")
+
+
 def log_group_arn(stage: str, function: str) -> dict[str, Any]:
     return _sub(
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
@@ -197,6 +202,8 @@ def policies(stage: str) -> dict[str, list[dict[str, Any]]]:
             _statement("ReadSnapshots", ["s3:GetObject"], [snapshot_objects_arn()]),
             # drawn map tiles, kept until the next write (chalicelib/tiles/cache.py)
             _statement("TileCache", ["s3:GetObject", "s3:PutObject"], [tile_cache_objects_arn()]),
+            # Danish base map tiles drawn by the agency's WMS (chalicelib/tiles/basemap.py)
+            _statement("BaseMap", ["s3:GetObject", "s3:PutObject"], [basemap_objects_arn()]),
             _s3_list(),
         ],
         "cvr_refresh": [
@@ -302,6 +309,15 @@ def _bucket(stage: Stage) -> dict[str, Any]:
                     "Status": "Enabled",
                     "Prefix": TILE_CACHE_PREFIX,
                     "ExpirationInDays": 1,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                },
+                {
+                    # base map tiles from the agency's WMS: drawn again a month later, so a
+                    # new edition of the screen map reaches the widget
+                    "Id": "expire-basemap",
+                    "Status": "Enabled",
+                    "Prefix": BASEMAP_PREFIX,
+                    "ExpirationInDays": 30,
                     "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
                 },
             ]
@@ -500,6 +516,8 @@ def _environment(stage: Stage, fn: Function) -> dict[str, Any]:
         env["MIKROKORT_CLIENT_SALT"] = _sub(
             f"{{{{resolve:secretsmanager:${{{CLIENT_SALT_ID}}}:SecretString}}}}"
         )
+        env["MIKROKORT_BASEMAP_WMS"] = {"Ref": "BaseMapWms"}
+        env["MIKROKORT_BASEMAP_TOKEN"] = {"Ref": "BaseMapToken"}
     if fn.name == "cvr_refresh":
         env["MIKROKORT_CVR_SECRET"] = {"Ref": CVR_SECRET_ID}  # the ARN: read at run time
         env["MIKROKORT_GEOCODER_URL"] = {"Ref": "GeocoderUrl"}
@@ -716,6 +734,19 @@ def resources(stage_name: str) -> dict[str, Any]:
                 "Default": "",
                 "NoEcho": True,
                 "Description": "Token of the geocoder (Dataforsyningen)",
+            },
+            "BaseMapWms": {
+                "Type": "String",
+                "Default": "",
+                "Description": "WMS of the Danish base map (Dataforsyningen, e.g. "
+                "https://api.dataforsyningen.dk/topo_skaermkort_daempet_DAF); empty: "
+                "the tile URL setting",
+            },
+            "BaseMapToken": {
+                "Type": "String",
+                "Default": "",
+                "NoEcho": True,
+                "Description": "Token of the base map WMS (Dataforsyningen), kept on the server",
             },
             "PublicUrl": {
                 "Type": "String",

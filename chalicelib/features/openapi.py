@@ -465,6 +465,20 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "A year, four digits.",
         "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
     },
+    **{
+        f"basemap-{name}": {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": text,
+            "schema": {"type": "string", "pattern": pattern},
+        }
+        for name, text, pattern in (
+            ("z", "Zoom, 5 to 18.", "^[0-9]{1,2}$"),
+            ("x", "Column of the tile (WebMercatorQuad).", "^[0-9]{1,6}$"),
+            ("y", "Row of the tile, with .png.", "^[0-9]{1,6}(\\.png)?$"),
+        )
+    },
     "sitemap-name": {
         "name": "name",
         "in": "path",
@@ -1843,6 +1857,21 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     oembed_op["get"]["tags"] = ["Map widget"]
     paths["/oembed"] = oembed_op
+    basemap = _get(
+        "getBaseMapTile",
+        "A Danish base map tile (Web Mercator, 256 px PNG) drawn by the configured WMS of "
+        "Dataforsyningen, the token kept on the server; Denmark and zooms 5 to 18 only; 404 "
+        "when no base map is configured",
+        ["basemap-z", "basemap-x", "basemap-y"],
+        {"description": "The tile", "content": {"image/png": {"schema": _STR}}},
+        "404",
+    )
+    basemap["get"]["responses"]["502"] = {
+        "description": "The base map service gave no tile (refused, unreachable, an error)",
+        "content": {JSON: {"schema": _ref("schemas", "Exception")}},
+    }
+    basemap["get"]["tags"] = ["Map widget"]
+    paths["/basemap/{z}/{x}/{y}"] = basemap
     for path, op_id, summary, media, params in (
         ("/robots.txt", "getRobots", "For crawlers: the admin API is not theirs; the sitemap",
          "text/plain", []),

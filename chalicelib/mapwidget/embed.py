@@ -222,7 +222,7 @@ def embed_page(req: HttpRequest, code: str) -> HttpResponse:
         attributes=" ".join(f'{k}="{html.escape(v)}"' for k, v in attributes.items()),
     ).encode()
     # any site may frame it: it shows the open map
-    policy = page_policy(tile_settings(req.settings)["url"], frame_ancestors="*")
+    policy = page_policy(tile_settings(req.settings, req.base_url)["url"], frame_ancestors="*")
     return ok(
         req,
         page,

@@ -126,8 +126,14 @@ def asset(req: HttpRequest, name: str) -> HttpResponse:
 # -- settings ----------------------------------------------------------------------------------
 
 
-def tile_settings(settings: Settings) -> dict[str, str]:
-    """The operator's tile source for every widget that does not name its own."""
+def tile_settings(settings: Settings, base_url: str = "") -> dict[str, str]:
+    """The operator's tile source for every widget that does not name its own: the Danish
+    base map through this service when one is configured, else `tile_url`."""
+    from chalicelib.tiles.basemap import tile_template
+
+    own = tile_template(settings, base_url)
+    if own is not None:
+        return {"url": own, "attribution": settings.basemap_attribution}
     return {"url": settings.tile_url, "attribution": settings.tile_attribution}
 
 
@@ -197,7 +203,7 @@ def demo_page(req: HttpRequest) -> HttpResponse:
         script=html.escape(f"{base}/widget/mikrokort.js"),
         base=html.escape(base),
     ).encode()
-    policy = page_policy(tile_settings(req.settings)["url"])
+    policy = page_policy(tile_settings(req.settings, req.base_url)["url"])
     return ok(
         req,
         page,
@@ -240,7 +246,7 @@ def map_data(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     if "f" not in values:
         negotiate(req.header("accept"), [JSON])
     kommunekode = NATIONAL if code == NATIONAL else _kommunekode(code)
-    tiles = tile_settings(req.settings)
+    tiles = tile_settings(req.settings, req.base_url)
     token = store.change_token()
     etag = None
     if token is not None:

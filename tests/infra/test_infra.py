@@ -312,7 +312,7 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert block["BlockPublicAcls"] and block["IgnorePublicAcls"]  # no public ACLs, ever
     # the public-read policy below must be allowed to take effect
     assert not block["BlockPublicPolicy"] and not block["RestrictPublicBuckets"]
-    lifecycle, tiles = p["LifecycleConfiguration"]["Rules"]
+    lifecycle, tiles, basemap = p["LifecycleConfiguration"]["Rules"]
     assert lifecycle["Status"] == "Enabled"
     assert 1 <= lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
     # cached tiles expire, and only they: the rule's prefix is the cache's, not the snapshots'
@@ -322,6 +322,12 @@ def test_bucket_is_private_but_for_published_snapshots(templates: dict, stage: s
     assert not PREFIX.startswith(TILE_CACHE.rstrip("/")) and TILE_CACHE.endswith("/")
     assert tiles["ExpirationInDays"] == 1
     assert tiles["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    # base map tiles from the agency's WMS are drawn again after a month, and only they
+    from chalicelib.tiles.basemap import PREFIX as BASEMAP
+
+    assert basemap["Status"] == "Enabled" and basemap["Prefix"] == BASEMAP
+    assert not PREFIX.startswith(BASEMAP.rstrip("/")) and BASEMAP.endswith("/")
+    assert basemap["ExpirationInDays"] == 30
 
     policy = _resources(t, "AWS::S3::BucketPolicy")["OpenDataBucketPolicy"]
     assert policy["Properties"]["Bucket"] == {"Ref": "OpenDataBucket"}
@@ -587,7 +593,7 @@ def test_no_wildcards_and_one_role_per_function(templates: dict, stage: str) -> 
                     # table, or log streams of the function's own group
                     if "*" in resolved:
                         assert resolved.endswith(
-                            ("/snapshots/*", "/tile-cache/*", "/index/*", ":*")
+                            ("/snapshots/*", "/tile-cache/*", "/basemap/*", "/index/*", ":*")
                         ), resolved
 
 
