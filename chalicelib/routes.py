@@ -146,6 +146,12 @@ def _oembed(s: Services, r: HttpRequest) -> HttpResponse:
     return embed.oembed(r)
 
 
+def _places(s: Services, r: HttpRequest) -> HttpResponse:
+    from chalicelib.mapwidget import places
+
+    return places.places(r)
+
+
 def _map_data(s: Services, r: HttpRequest, code: str) -> HttpResponse:
     from chalicelib.mapwidget import widget
 
@@ -292,6 +298,7 @@ ROUTES: tuple[Route, ...] = (
         limited=True,
     ),
     Route("search", "GET", "/search", _search, limited=True),
+    Route("places", "GET", "/places", _places, limited=True),
     Route("matches", "GET", "/businesses/{business_id}/matches", _matches, limited=True),
     Route("widget_asset", "GET", "/widget/{name}", _widget_asset),
     Route("map_data", "GET", "/municipalities/{code}/map-data", _map_data, limited=True),

@@ -589,10 +589,17 @@ def _api(stage: Stage) -> dict[str, Any]:
     }
 
 
-# The routes whose work grows with their parameters (search, matches, the welcome feed, map
-# data, the live barometer, the sitemaps) and the self-registration form: limited per client
-# address, like `mikrokort serve` limits them (chalicelib/web/ratelimit.py).
-_EXPENSIVE = ("/search", "/businesses/", "/municipalities/", "/barometer/", "/sitemap")
+# The routes whose work grows with their parameters (search, places, matches, the welcome
+# feed, map data, the live barometer, the sitemaps) and the self-registration form: limited
+# per client address, like `mikrokort serve` limits them (chalicelib/web/ratelimit.py).
+_EXPENSIVE = (
+    "/search",
+    "/places",
+    "/businesses/",
+    "/municipalities/",
+    "/barometer/",
+    "/sitemap",
+)
 # as API Gateway's own domain sees them (/api is Chalice's stage) and behind a custom domain
 EXPENSIVE_PATH_PREFIXES = tuple(p for path in _EXPENSIVE for p in (path, "/api" + path))
 EXPENSIVE_PATH_SUFFIXES = ("/networks/register",)  # POST only

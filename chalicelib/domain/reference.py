@@ -111,6 +111,20 @@ def _postcode_points() -> dict[str, tuple[float, float, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def postcode_places() -> list[tuple[str, str, float, float, tuple[str, ...]]]:
+    """Every postcode district with a point: (postcode, name, lon, lat, its kommunekoder as
+    three digits), for finding a town by name."""
+    out = []
+    for row in _csv_rows("dk_postnumre.csv"):
+        if row["rep_lon"] and row["rep_lat"]:
+            codes = tuple(c[-3:] for c in (row.get("kommunekoder") or "").split("|") if c)
+            out.append(
+                (row["postnr"], row["navn"], float(row["rep_lon"]), float(row["rep_lat"]), codes)
+            )
+    return out
+
+
 def postcode_point(postcode: str) -> tuple[float, float] | None:
     """A point inside the postcode's district (its representative point), for coarse locations."""
     hit = _postcode_points().get(postcode)

@@ -479,6 +479,27 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
             ("y", "Row of the tile, with .png.", "^[0-9]{1,6}(\\.png)?$"),
         )
     },
+    "places-q": {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "A town, a postcode or an address, 2 to 100 characters.",
+        "schema": {"type": "string", "minLength": 2, "maxLength": 100},
+    },
+    "places-municipality": {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "description": "Only places in this municipality (kommunekode).",
+        "schema": {"type": "string", "pattern": "^[0-9]{3,4}$"},
+    },
+    "places-limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "At most this many places (1 to 20, default 8).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 20},
+    },
     "sitemap-name": {
         "name": "name",
         "in": "path",
@@ -1257,6 +1278,7 @@ LIMITED_OPERATIONS = (
     ("/businesses/{business_id}/matches", "get"),
     ("/networks/register", "post"),
     ("/sitemap.xml", "get"),
+    ("/places", "get"),
     ("/sitemaps/{name}", "get"),
 )
 
@@ -1857,6 +1879,16 @@ def openapi_document(base: str) -> dict[str, Any]:
     )
     oembed_op["get"]["tags"] = ["Map widget"]
     paths["/oembed"] = oembed_op
+    place_op = _get(
+        "getPlaces",
+        "Places to go to on the map: towns (postcode districts) by name or number, and, with a "
+        "geocoder configured, addresses (Gsearch); GeoJSON points, best first; `complete` is "
+        "false when the address service could not answer",
+        ["places-q", "places-municipality", "places-limit"],
+        {"description": "The places", "content": {GEOJSON: {"schema": _OBJECT}}},
+    )
+    place_op["get"]["tags"] = ["Map widget"]
+    paths["/places"] = place_op
     basemap = _get(
         "getBaseMapTile",
         "A Danish base map tile (Web Mercator, 256 px PNG) drawn by the configured WMS of "

@@ -71,6 +71,7 @@ def test_the_list_view_and_a_search_are_in_the_link(visit: Visit, site: str, bro
     second.locator("input[type=search]").fill("tømrer")
     second.locator(".mk-views button").nth(1).click()
     _wait_hash(page, "v:list")
+    _wait_hash(page, "q:t%C3%B8mrer")  # the search is read 250 ms after the last key
     shared = _hash(page)
     assert "mk-390=" in shared and "q:t%C3%B8mrer" in shared and "mk-376" not in shared
     again = Visit(browser)
@@ -89,3 +90,57 @@ def test_a_wrong_hash_is_ignored(visit: Visit, site: str) -> None:
     page = visit.open(site + "/demo#mk-376=@999,999,99z;i:Z;n:%3Cx%3E;q:%E0%A4;v:grid")
     assert _view(page, 0) == expected
     assert visit.errors == []
+
+
+def _centre(page: Any) -> tuple[float, float, float]:
+    """The map's centre and zoom, as the permalink in the hash says them."""
+    import re
+
+    found = re.search(
+        r"mk-376=@(-?[\d.]+),(-?[\d.]+),([\d.]+)z", page.evaluate("() => location.hash")
+    )
+    assert found, page.evaluate("() => location.hash")
+    return float(found[1]), float(found[2]), float(found[3])
+
+
+def test_go_to_a_town_by_name(visit: Visit, site: str) -> None:
+    page = visit.open(site + "/demo")
+    first = widget(page, 0)
+    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("Stubbekøbing")
+    first.get_by_role("button", name="Find", exact=True).click()
+    first.get_by_text("Kortet viser 4850 Stubbekøbing.").wait_for()
+    _wait_hash(page, "13z")
+    lat, lon, zoom = _centre(page)
+    assert abs(lat - 54.88) < 0.02 and abs(lon - 12.03) < 0.03 and zoom == 13
+    # a name with several districts lists them to choose from
+    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("4")
+    first.get_by_role("button", name="Find", exact=True).click()
+    first.get_by_text("Skriv mindst to tegn.").wait_for()
+    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("48")
+    first.get_by_role("button", name="Find", exact=True).click()
+    choices = first.locator(".mk-place-results button")
+    choices.first.wait_for()
+    assert choices.count() >= 2 and all(t.startswith("48") for t in choices.all_inner_texts())
+    assert visit.errors == []
+
+
+def test_near_me_goes_to_the_readers_position(browser: Any, site: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 1100, "height": 900},
+        geolocation={"latitude": 54.7691, "longitude": 11.8729},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        page.goto(site + "/demo")
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-mikrokort-state=ready]').length === 2"
+        )
+        first = widget(page, 0)
+        first.get_by_role("button", name="Nær mig").click()
+        first.get_by_text("Kortet viser, hvor du er (markeret med en ring).").wait_for()
+        _wait_hash(page, "15z")
+        lat, lon, zoom = _centre(page)
+        assert abs(lat - 54.7691) < 0.001 and abs(lon - 11.8729) < 0.001 and zoom == 15
+    finally:
+        context.close()

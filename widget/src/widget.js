@@ -4,6 +4,7 @@
 // municipality (the map data says `tiled`) is drawn from the API's tiles and listed from its
 // items instead (tiled.js): same controls, same markers, same popups.
 import {
+  CircleMarker,
   Control,
   DivIcon,
   GeoJSON,
@@ -220,6 +221,40 @@ class Widget {
       h('label', { class: 'mk-field' }, [el.networkLabel, el.network]),
       h('div', { class: 'mk-actions' }, [el.views, el.langButton]),
     ]);
+    // "Gå til et sted": a town or an address through the API (/places), or the reader's own
+    // position; the map moves there, the filters stay
+    el.placeLabel = h('span');
+    el.place = h('input', {
+      type: 'text', // not `search`: one search box per widget is the name search
+      class: 'mk-input',
+      autocomplete: 'off',
+      enterkeyhint: 'search',
+      maxlength: '100',
+    });
+    el.findButton = h('button', { type: 'submit', class: 'mk-button' });
+    el.nearButton = h('button', { type: 'button', class: 'mk-button', onclick: () => this.nearMe() });
+    el.placeResults = h('ul', { class: 'mk-place-results', hidden: true });
+    el.placeStatus = h('p', { class: 'mk-place-status', role: 'status', 'aria-live': 'polite' });
+    el.placeForm = h(
+      'form',
+      {
+        class: 'mk-bar mk-place',
+        role: 'search',
+        onsubmit: (e) => {
+          e.preventDefault();
+          this.findPlace();
+        },
+      },
+      [
+        h('label', { class: 'mk-field mk-field-search' }, [el.placeLabel, el.place]),
+        h('div', { class: 'mk-actions' }, [
+          el.findButton,
+          'geolocation' in navigator && window.isSecureContext ? el.nearButton : null,
+        ]),
+        el.placeStatus,
+        el.placeResults,
+      ],
+    );
     el.status = h('p', { class: 'mk-status', role: 'status', 'aria-live': 'polite' });
     // said once when the base map's tiles cannot be had; the map stays usable without them
     el.notice = h('p', { class: 'mk-notice', hidden: true }); // an alert once it is shown
@@ -245,6 +280,7 @@ class Widget {
     el.heading = heading;
     el.box = h('div', { class: 'mk', lang: this.lang, role: 'region' }, [
       el.bar,
+      el.placeForm,
       el.status,
       el.notice,
       el.skip,
@@ -283,6 +319,10 @@ class Widget {
     el.langButton.textContent = t.otherLang;
     el.langButton.setAttribute('lang', t.otherLangCode);
     el.skip.textContent = t.skipMap;
+    el.placeForm.setAttribute('aria-label', t.placeForm);
+    el.placeLabel.textContent = t.placeSearch;
+    el.findButton.textContent = t.placeFind;
+    el.nearButton.textContent = t.nearMe;
     this.applyNotice();
     el.map.setAttribute('aria-label', t.mapLabel);
     el.end.textContent = name ? fmt(t.end, { name }) : '';
@@ -435,6 +475,89 @@ class Widget {
     if (this.restored && this.restored.view === 'list') this.setView('list');
     this.followLinks();
     this.host.setAttribute('data-mikrokort-state', 'ready');
+  }
+
+  // -- places: "Gå til et sted" and "Nær mig" ----------------------------------------------
+
+  async findPlace() {
+    const { el, t } = this;
+    const q = el.place.value.trim();
+    el.placeResults.replaceChildren();
+    el.placeResults.hidden = true;
+    if (q.length < 2) {
+      el.placeStatus.textContent = t.placeTooShort;
+      return;
+    }
+    const code = this.opts.municipality && this.opts.municipality !== 'all' ? this.opts.municipality : '';
+    const query = new URLSearchParams({ q, limit: '8' });
+    if (code) query.set('municipality', code);
+    el.placeStatus.textContent = t.placeSearching;
+    let doc;
+    try {
+      const r = await fetch(`${this.opts.api}/places?${query}`, { headers: { Accept: 'application/geo+json' } });
+      if (!r.ok) throw new Error(`places: ${r.status}`);
+      doc = await r.json();
+    } catch (err) {
+      el.placeStatus.textContent = t.placeError;
+      return;
+    }
+    const found = (doc.features || []).filter((f) => f.geometry && f.geometry.type === 'Point');
+    if (!found.length) {
+      el.placeStatus.textContent = t.placeNone;
+      return;
+    }
+    el.placeStatus.textContent = fmt(counted(t, 'placesFound', found.length), {
+      n: this.numbers().format(found.length),
+    });
+    el.placeResults.replaceChildren(
+      ...found.map((f) =>
+        h('li', {}, [
+          h('button', {
+            type: 'button',
+            class: 'mk-link',
+            text: f.properties.name,
+            onclick: () => this.goTo(f),
+          }),
+        ]),
+      ),
+    );
+    el.placeResults.hidden = false;
+    if (found.length === 1) this.goTo(found[0]);
+  }
+
+  goTo(f) {
+    const [lon, lat] = f.geometry.coordinates;
+    this.touched = true;
+    this.setView('map');
+    this.map.setView([lat, lon], f.properties.kind === 'address' ? 17 : 13);
+    this.el.placeStatus.textContent = fmt(this.t.placeShown, { p: f.properties.name });
+  }
+
+  nearMe() {
+    const { el, t } = this;
+    el.placeStatus.textContent = t.placeLocating;
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        const here = [pos.coords.latitude, pos.coords.longitude];
+        this.touched = true;
+        this.setView('map');
+        if (this.hereMarker) this.hereMarker.remove();
+        this.hereMarker = new CircleMarker(here, {
+          radius: 8,
+          color: '#0b3d91',
+          weight: 3,
+          fillColor: '#fff',
+          fillOpacity: 1,
+          interactive: false,
+        }).addTo(this.map);
+        this.map.setView(here, 15);
+        el.placeStatus.textContent = t.placeHere;
+      },
+      () => {
+        el.placeStatus.textContent = t.placeNoPosition;
+      },
+      { enableHighAccuracy: false, timeout: 10000, maximumAge: 60000 },
+    );
   }
 
   // -- permalinks (permalink.js) ----------------------------------------------------------

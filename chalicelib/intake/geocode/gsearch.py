@@ -104,6 +104,26 @@ class GsearchGeocoder:
         results = self._search("husnummer", " ".join(words), cql)
         return choose(results, ref)
 
+    def suggest(
+        self, q: str, kommunekode: str | None, limit: int
+    ) -> list[tuple[str, float, float, str]]:
+        """House numbers whose words start with the words of `q` (Gsearch's own matching), in
+        one municipality when given: (text, lon, lat, postcode), for a person looking for a
+        place. Raises GeocoderUnavailable as `lookup` does."""
+        words = _NOT_A_WORD.sub(" ", q).split()
+        if not words:
+            return []
+        cql = f"kommunekode = {_cql(kommunekode.zfill(4))}" if kommunekode else ""
+        out = []
+        for hit in self._search("husnummer", " ".join(words), cql, limit=min(limit, 100)):
+            if not isinstance(hit, dict):
+                continue
+            point = point_of(hit)
+            text = hit.get("visningstekst")
+            if point is not None and isinstance(text, str) and text:
+                out.append((text, point[0], point[1], _postcode(hit.get("postnummer"))))
+        return out
+
     def _by_id(self, ref: AddressRef) -> Answer | None:
         """The answer for CVR's adresseId, or None to go on by street and number.
 
@@ -136,7 +156,9 @@ class GsearchGeocoder:
     def _search(self, resource: str, q: str, cql: str, *, limit: int = LIMIT) -> list[Any]:
         """The JSON array Gsearch answers, retrying what may pass on a new attempt."""
         url = f"{self._base}/{resource}"
-        fields = {"q": q, "filter": cql, "limit": str(limit), "srid": SRID}
+        fields = {"q": q, "limit": str(limit), "srid": SRID}
+        if cql:  # no filter at all rather than an empty one
+            fields["filter"] = cql
         attempts = self._retries + 1
         for attempt in range(attempts):
             wait = self._backoff * 2**attempt
