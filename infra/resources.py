@@ -518,6 +518,9 @@ def _environment(stage: Stage, fn: Function) -> dict[str, Any]:
         )
         env["MIKROKORT_BASEMAP_WMS"] = {"Ref": "BaseMapWms"}
         env["MIKROKORT_BASEMAP_TOKEN"] = {"Ref": "BaseMapToken"}
+        # the widget's place search asks the same address service (chalicelib/mapwidget/places.py)
+        env["MIKROKORT_GEOCODER_URL"] = {"Ref": "GeocoderUrl"}
+        env["MIKROKORT_GEOCODER_TOKEN"] = {"Ref": "GeocoderToken"}
     if fn.name == "cvr_refresh":
         env["MIKROKORT_CVR_SECRET"] = {"Ref": CVR_SECRET_ID}  # the ARN: read at run time
         env["MIKROKORT_GEOCODER_URL"] = {"Ref": "GeocoderUrl"}

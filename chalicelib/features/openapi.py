@@ -1584,12 +1584,13 @@ def _properties_parameter(collection: str) -> str:
 
 def _json_schema_response(description: str) -> dict[str, Any]:
     """A 200 holding a JSON Schema (queryables, sortables, the features' schema), offered as
-    `application/schema+json` and as plain JSON."""
+    `application/schema+json` and as plain JSON, and as a page."""
     return {
         "description": description,
         "content": {
             SCHEMA_JSON: {"schema": {"type": "object"}},
             JSON: {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}},
         },
     }
 
@@ -1746,11 +1747,15 @@ def openapi_document(base: str) -> dict[str, Any]:
         ),
         "/api": _get(
             "getApi",
-            "This API definition (OpenAPI 3.0, JSON)",
-            ["f"],
+            "This API definition (OpenAPI 3.0, JSON; its operations as a page)",
+            ["page-f", "page-lang"],
             {
                 "description": "The OpenAPI document",
-                "content": {OPENAPI_JSON: {"schema": {"type": "object"}}, JSON: {"schema": {}}},
+                "content": {
+                    OPENAPI_JSON: {"schema": {"type": "object"}},
+                    JSON: {"schema": {}},
+                    "text/html": {"schema": _STR},
+                },
             },
         ),
         "/collections": _get(
@@ -1800,20 +1805,20 @@ def openapi_document(base: str) -> dict[str, Any]:
         paths[f"/collections/{cid}/queryables"] = _get(
             f"get_{cid}_queryables",
             f"The properties a filter on {info.title.lower()} may name (JSON Schema)",
-            ["f"],
+            ["page-f", "page-lang"],
             _json_schema_response("The queryables"),
         )
         paths[f"/collections/{cid}/sortables"] = _get(
             f"get_{cid}_sortables",
             f"The properties sortby on {info.title.lower()} may name (JSON Schema)",
-            ["f"],
+            ["page-f", "page-lang"],
             _json_schema_response("The sortables"),
         )
         paths[f"/collections/{cid}/schema"] = _get(
             f"get_{cid}_schema",
             f"The schema of the {info.title.lower()} features: id, geometry and every property "
             "with its type and role (JSON Schema 2020-12, OGC API - Features - Part 5)",
-            ["f"],
+            ["page-f", "page-lang"],
             {**_json_schema_response("The schema"), "headers": _CACHE_HEADERS},
         )
         one = _get(

@@ -78,6 +78,11 @@ def _doc_media(req: HttpRequest, offers: list[str], page: bool = False) -> str:
     return negotiate(req.header("accept"), [*offers, HTML] if page else offers)
 
 
+def _vary(media: str) -> dict[str, str]:
+    """A page varies by the browser's language too; said on its 304 as on its 200."""
+    return {"Vary": "Accept, Accept-Language"} if media == HTML else {}
+
+
 def _page(req: HttpRequest, body: bytes, etag: str | None = None) -> HttpResponse:
     """An HTML page: it varies by Accept and by the browser's language as well."""
     return ok(
@@ -113,20 +118,24 @@ class FeaturesService:
         return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def api(self, req: HttpRequest) -> HttpResponse:
-        media = _doc_media(req, [D.OPENAPI_JSON, D.JSON])
+        media = _doc_media(req, [D.OPENAPI_JSON, D.JSON], page=True)
         body = self._openapi.get(req.base_url)
         if body is None:
             from chalicelib.features.openapi import openapi_document
 
             body = orjson.dumps(openapi_document(req.base_url))
             self._openapi[req.base_url] = body
+        if media == HTML:
+            return _page(req, pages.api_definition(req, language(req), orjson.loads(body)))
         return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
     def collections(self, req: HttpRequest) -> HttpResponse:
         media = _doc_media(req, [D.JSON], page=True)
         lang = language(req) if media == HTML else ""
         etag = self._cheap_etag(b"collections", req.base_url, media, lang)
-        if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
+        if etag and (
+            answer := not_modified(req, media, etag=etag, max_age=300, extra=_vary(media))
+        ):
             return answer
         extents = {cid: self.store.extent(cid) for cid in COLLECTIONS}
         doc = D.collections(req.base_url, extents)
@@ -140,7 +149,9 @@ class FeaturesService:
         media = _doc_media(req, [D.JSON], page=True)
         lang = language(req) if media == HTML else ""
         etag = self._cheap_etag(b"collection", cid, req.base_url, media, lang)
-        if etag and (answer := not_modified(req, media, etag=etag, max_age=300)):
+        if etag and (
+            answer := not_modified(req, media, etag=etag, max_age=300, extra=_vary(media))
+        ):
             return answer
         doc = D.collection(req.base_url, cid, self.store.extent(cid))
         if media == HTML:
@@ -155,22 +166,23 @@ class FeaturesService:
         return None if token is None else version_etag(token, *parts)
 
     def sortables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
-        return _json_schema(req, collection_id, sortables_document)
+        return _json_schema(req, collection_id, sortables_document, "sortables")
 
     def queryables(self, req: HttpRequest, collection_id: str) -> HttpResponse:
-        return _json_schema(req, collection_id, queryables_document)
+        return _json_schema(req, collection_id, queryables_document, "queryables")
 
     def schema(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         """`/collections/{id}/schema`: the features' JSON Schema (Part 5)."""
-        cid = _known(collection_id)
-        media = _doc_media(req, [SCHEMA_JSON, D.JSON])
-        body = orjson.dumps(S.schema_document(req.base_url, cid))
-        return ok(req, body, media, etag=etag_of(body), max_age=3600)
+        return _json_schema(
+            req, collection_id, lambda base, cid, _title: S.schema_document(base, cid), "schema"
+        )
 
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         info = COLLECTION_INFO[cid]
         values = P.single_values(_without_blank_fields(req), (*item_params(cid), "lang"))
+        if "lang" in values:
+            P.parse_language(values["lang"])
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
@@ -265,6 +277,8 @@ class FeaturesService:
     def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
         cid = _known(collection_id)
         values = P.single_values(req.params, _FEATURE_PARAMS)
+        if "lang" in values:
+            P.parse_language(values["lang"])
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
@@ -339,6 +353,9 @@ class FeaturesService:
             if cid == "networks":
                 found = self.store.get_feature("network-meeting-places", nid)
                 place = orjson.loads(found) if found else None
+                if not (feature.get("geometry") or {}).get("type") and place is not None:
+                    # no area: its page is its meeting place's (the one every link names)
+                    feature, place, cid = place, None, "network-meeting-places"
             return pages.network(
                 req,
                 lang,
@@ -502,13 +519,20 @@ def _known(collection_id: str) -> str:
 
 
 def _json_schema(
-    req: HttpRequest, collection_id: str, build: Callable[[str, str, str], dict[str, Any]]
+    req: HttpRequest,
+    collection_id: str,
+    build: Callable[[str, str, str], dict[str, Any]],
+    kind: str,
 ) -> HttpResponse:
-    """A collection's queryables or sortables: a JSON Schema built from the base URL, the
-    collection and its title, cached for an hour."""
+    """A collection's queryables, sortables or schema: a JSON Schema built from the base URL,
+    the collection and its title, cached for an hour; or that schema as a page."""
     cid = _known(collection_id)
-    media = _doc_media(req, [SCHEMA_JSON, D.JSON])
-    body = orjson.dumps(build(req.base_url, cid, COLLECTION_INFO[cid].title))
+    media = _doc_media(req, [SCHEMA_JSON, D.JSON], page=True)
+    doc = build(req.base_url, cid, COLLECTION_INFO[cid].title)
+    if media == HTML:
+        self_href = f"{req.base_url}/collections/{cid}/{kind}"
+        return _page(req, pages.json_schema(req, language(req), cid, kind, doc, self_href))
+    body = orjson.dumps(doc)
     return ok(req, body, media, etag=etag_of(body), max_age=3600)
 
 

@@ -286,7 +286,8 @@ def oembed(req: HttpRequest) -> HttpResponse:
     title = _title(municipality, lang)
     src = embed_url(req.base_url, municipality, options)
     frame = (
-        f'<iframe src="{html.escape(src)}" width="{width}" height="{height}" '
+        f'<iframe src="{html.escape(src)}" allow="geolocation" '
+        f'width="{width}" height="{height}" '
         f'title="{html.escape(title)}" loading="lazy" style="border:0;max-width:100%"></iframe>'
     )
     doc = {

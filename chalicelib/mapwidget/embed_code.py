@@ -258,7 +258,8 @@ def _result(base: str, t: dict[str, str], chosen: dict[str, str]) -> str:
     src = embed_url(base, code, options)
     frame_title = t["frame_title"]
     frame = (
-        f'<iframe src="{html.escape(src)}" title="{html.escape(frame_title)}" width="100%" '
+        f'<iframe src="{html.escape(src)}" allow="geolocation" '
+        f'title="{html.escape(frame_title)}" width="100%" '
         f'height="{height}" loading="lazy" style="border:0"></iframe>'
     )
     return f"""<section aria-labelledby="script-code">

@@ -168,7 +168,8 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         networks.version.encode(),
         municipality,
     )
-    unchanged = ok(req, b"", media, etag=etag, max_age=300)
+    vary = {"Vary": "Accept, Accept-Language"} if media == HTML else None
+    unchanged = ok(req, b"", media, etag=etag, max_age=300, extra=vary)
     if unchanged.status == 304:
         return unchanged
     entries = [_with_networks(orjson.loads(f), networks) for f in page.features]

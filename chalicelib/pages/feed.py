@@ -113,6 +113,15 @@ def _entry(
     )
 
 
+def _web_address(text: str | None) -> str | None:
+    """A website as a link: https added to a bare host, anything but http(s) refused."""
+    if not text:
+        return None
+    if "://" not in text:
+        return f"https://{text}"
+    return text if text.startswith(("http://", "https://")) else None
+
+
 def welcome_feed(
     req: HttpRequest,
     lang: str,
@@ -141,8 +150,9 @@ def welcome_feed(
             parts.append(f'<a href="mailto:{e(contact["email"])}">{e(contact["email"])}</a>')
         if contact.get("phone"):
             parts.append(e(contact["phone"]))
-        if contact.get("website"):
-            parts.append(f'<a href="{e(contact["website"])}">{e(contact["website"])}</a>')
+        site = _web_address(contact.get("website"))
+        if site:
+            parts.append(f'<a href="{e(site)}">{e(contact["website"])}</a>')
         contact_html = f"<p><strong>{e(w['contact'])}:</strong> {' · '.join(parts)}</p>"
     atom = href(ctx["href"], {"since": ctx["since"].isoformat(), "f": "atom", "lang": lang})
     more = ""
@@ -190,7 +200,9 @@ def snapshots(req: HttpRequest, lang: str, doc: dict[str, Any]) -> bytes:
             f"<h2>{e(w['year'].format(year=year))}</h2>"
             f"<p>{e(w['revision'].format(**_revision(snap, lang)))}</p>"
             f'<p><a href="{e(barometer)}">{e(w["barometer"].format(year=year))}</a></p>'
-            f'<div class="table-wrap"><table><caption>{e(w["files"].format(year=year))}'
+            f'<div class="table-wrap" role="region" tabindex="0" '
+            f'aria-label="{e(w["files"].format(year=year))}">'
+            f"<table><caption>{e(w['files'].format(year=year))}"
             f'</caption><thead><tr><th scope="col">{e(w["file"])}</th>'
             f'<th scope="col">{e(w["size"])}</th><th scope="col">{e(w["checksum"])}</th>'
             f"</tr></thead><tbody>{rows}</tbody></table></div>"

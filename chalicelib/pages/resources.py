@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.models import PERSONALLY_OWNED_FORMS
 from chalicelib.domain.public import internal_code, split
 from chalicelib.domain.reference import official_name
 from chalicelib.domain.text import date_text, number, size_group
 from chalicelib.pages import schema_org
 from chalicelib.pages.schema_org import network_path
 from chalicelib.pages.svgmap import outline, svg_map
-from chalicelib.web.pages import TEXT, Page, e, href, page_params, render
+from chalicelib.web.pages import TEXT, Page, e, href, render
 
 if TYPE_CHECKING:
     from chalicelib.web.http import HttpRequest
@@ -456,6 +457,11 @@ def _filter_form(req: HttpRequest, lang: str, cid: str, values: dict[str, str]) 
     )
 
 
+def _data_params(values: dict[str, str], fmt: str) -> dict[str, str]:
+    """The page's selection for its data in another format (the form's empty fields gone)."""
+    return {**{k: v for k, v in values.items() if k not in ("f", "lang")}, "f": fmt}
+
+
 def _employees(value: str | None, lang: str) -> str:
     if value is None:
         return ""
@@ -545,7 +551,9 @@ def items(
     heads = "".join(f'<th scope="col">{e(w[h])}</th>' for h in _HEADERS[cid])
     rows = "".join(_row(req, lang, cid, d) for d in docs)
     table = (
-        f'<div class="table-wrap"><table><caption>{e(w["table"].format(title=title))}</caption>'
+        f'<div class="table-wrap" role="region" tabindex="0" '
+        f'aria-label="{e(w["table"].format(title=title))}">'
+        f"<table><caption>{e(w['table'].format(title=title))}</caption>"
         f"<thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table></div>"
         if docs
         else ""
@@ -557,7 +565,10 @@ def items(
         else ""
     )
     chosen = values.get("municipality")
-    map_code = internal_code(chosen.zfill(4)) if chosen else (_covered(req) or ["all"])[0]
+    covered = _covered(req)
+    map_code = (
+        internal_code(chosen.zfill(4)) if chosen else (covered[0] if len(covered) == 1 else "all")
+    )
     map_link = (
         f'<p><a href="{e(_map_link(req, map_code, lang))}">{e(w["open_map"])}</a></p>'
         if cid != "municipalities"
@@ -575,7 +586,7 @@ def items(
         body,
         crumbs=_crumbs(req, lang, _collections_crumb(req, lang), _collection_crumb(req, lang, cid)),
         alternates=[
-            (href(f"{req.base_url}/collections/{cid}/items", page_params(req, f=fmt)), kind, name)
+            (href(f"{req.base_url}/collections/{cid}/items", _data_params(values, fmt)), kind, name)
             for fmt, kind, name in (
                 ("json", "application/geo+json", "GeoJSON"),
                 ("jsonfg", "application/vnd.ogc.fg+json", "JSON-FG"),
@@ -638,7 +649,9 @@ def business(
         )
     else:
         place = f"{p.get('postcode') or ''} {p.get('city') or ''}".strip()
-        address = f'{e(place)}<br><span class="note">{e(w["address_hidden"])}</span>'
+        address = e(place)
+        if p.get("company_form") in PERSONALLY_OWNED_FORMS:  # withheld, not missing
+            address += f'<br><span class="note">{e(w["address_hidden"])}</span>'
     precision = {"grid": w["precision_grid"], "postcode": w["precision_postcode"]}.get(
         p.get("location_precision") or "", ""
     )
@@ -855,5 +868,119 @@ def municipality(
             req, lang, _collections_crumb(req, lang), _collection_crumb(req, lang, "municipalities")
         ),
         alternates=_alternates(links),
+    )
+    return render(req, page)
+
+
+# -- the schemas (queryables, sortables, the features' schema) and the API definition --------
+
+SCHEMA_WORDS = {
+    "da": {
+        "queryables": "Egenskaber, der kan filtreres på: {title}",
+        "sortables": "Egenskaber, der kan sorteres efter: {title}",
+        "schema": "Skema for {title}",
+        "property": "Egenskab",
+        "type": "Type",
+        "values": "Værdier",
+        "about": "Beskrivelse",
+        "api_lead": "Tjenestens operationer. Den maskinlæsbare beskrivelse (OpenAPI 3.0) er "
+        "JSON-dokumentet nedenfor.",
+        "operation": "Operation",
+        "path": "Adresse",
+    },
+    "en": {
+        "queryables": "Properties a filter may name: {title}",
+        "sortables": "Properties sortby may name: {title}",
+        "schema": "Schema of {title}",
+        "property": "Property",
+        "type": "Type",
+        "values": "Values",
+        "about": "Description",
+        "api_lead": "The operations of the service. The machine-readable definition (OpenAPI "
+        "3.0) is the JSON document below.",
+        "operation": "Operation",
+        "path": "Address",
+    },
+}
+
+
+def _type_of(spec: dict[str, Any]) -> str:
+    kind = spec.get("type") or ""
+    if isinstance(kind, list):
+        kind = " | ".join(kind)
+    return " ".join(x for x in (kind, spec.get("format") or "") if x)
+
+
+def json_schema(
+    req: HttpRequest, lang: str, cid: str, kind: str, doc: dict[str, Any], self_href: str
+) -> bytes:
+    """A collection's queryables, sortables or schema (`kind`) as a table of its properties."""
+    w = SCHEMA_WORDS[lang]
+    title = w[kind].format(title=collection_title(cid, lang))
+    rows = []
+    for name, spec in doc.get("properties", {}).items():
+        values = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+        rows.append(
+            f'<tr><th scope="row"><code>{e(name)}</code></th><td>{e(_type_of(spec))}</td>'
+            f"<td>{e(', '.join(str(v) for v in values))}</td>"
+            f'<td lang="en">{e(spec.get("description") or "")}</td></tr>'
+        )
+    body = (
+        f'<p lang="en">{e(doc.get("description") or "")}</p>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{e(title)}">'
+        f"<table><caption>{e(title)}</caption><thead><tr>"
+        f'<th scope="col">{e(w["property"])}</th><th scope="col">{e(w["type"])}</th>'
+        f'<th scope="col">{e(w["values"])}</th><th scope="col">{e(w["about"])}</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    page = Page(
+        lang,
+        title,
+        body,
+        crumbs=_crumbs(req, lang, _collections_crumb(req, lang), _collection_crumb(req, lang, cid)),
+        alternates=[(self_href, "application/schema+json", "JSON Schema")],
+    )
+    return render(req, page)
+
+
+def _is_page(doc: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Whether an operation answers a page without further parameters: linked from the
+    API's page (one that needs a parameter, or answers only data, is listed, not linked)."""
+    known = doc.get("components", {}).get("parameters", {})
+    for p in op.get("parameters", []):
+        if known.get(p.get("$ref", "").rsplit("/", 1)[-1], p).get("required"):
+            return False
+    ok_answer = op.get("responses", {}).get("200", {})
+    return "text/html" in ok_answer.get("content", {})
+
+
+def api_definition(req: HttpRequest, lang: str, doc: dict[str, Any]) -> bytes:
+    """The OpenAPI document as a page: each operation with its address and summary."""
+    w, t = SCHEMA_WORDS[lang], TEXT[lang]
+    rows = []
+    for path, operations in doc.get("paths", {}).items():
+        for method, op in operations.items():
+            if not isinstance(op, dict) or "summary" not in op:
+                continue
+            where = e(path)
+            if method == "get" and "{" not in path and _is_page(doc, op):
+                where = _a(f"{req.base_url}{path}", path)
+            rows.append(
+                f'<tr><th scope="row"><code>{e(method.upper())}</code> {where}</th>'
+                f'<td lang="en">{e(op["summary"])}</td></tr>'
+            )
+    body = (
+        f'<p class="lead">{e(w["api_lead"])}</p>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{e(t["api"])}">'
+        f"<table><caption>{e(t['api'])}</caption><thead><tr>"
+        f'<th scope="col">{e(w["path"])}</th><th scope="col">{e(w["about"])}</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    page = Page(
+        lang,
+        t["api"],
+        body,
+        crumbs=_crumbs(req, lang),
+        alternates=[(f"{req.base_url}/api?f=json", "application/vnd.oai.openapi+json", "OpenAPI")],
     )
     return render(req, page)

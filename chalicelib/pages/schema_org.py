@@ -21,7 +21,7 @@ def network_path(feature: dict[str, Any]) -> str:
     """The path of a network's page: its area's item, or its meeting place's (a network that
     drew no area is in network-meeting-places only)."""
     kind = (feature.get("geometry") or {}).get("type")
-    collection = "network-meeting-places" if kind == "Point" else "networks"
+    collection = "networks" if kind in ("Polygon", "MultiPolygon") else "network-meeting-places"
     return f"/collections/{collection}/items/{feature['id']}"
 
 

@@ -5,8 +5,9 @@ active business and every network, so that a search for a local firm finds it.
 the items pages per municipality, the networks, the welcome feeds, the snapshots, the maps),
 and for each municipality the active businesses in files of at most `PER_FILE` addresses (the
 protocol allows 50,000 per file). A business file is read by walking the store's pages in
-order; the index needs one count per municipality. Both are cached for a day: search engines
-read them rarely, and a new business appears in them the next day.
+order; the index needs one count per municipality. Both are sent with a day's caching and an
+ETag from the store's change token (a revalidation costs one read): search engines read them
+rarely, and a new business appears in them the next day.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def sitemap_index(store: Store, req: HttpRequest) -> HttpResponse:
         return unchanged
     files = [f"{req.base_url}/sitemaps/pages.xml"]
     for code in req.settings.municipalities:
-        chunks = max(1, -(-_count(store, code) // PER_FILE))
+        chunks = -(-_count(store, code) // PER_FILE)  # none for a municipality without any
         files += [f"{req.base_url}/sitemaps/businesses-{code}-{n}.xml" for n in range(chunks)]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sitemapindex xmlns="{_NS}">']
     lines += [f"<sitemap><loc>{escape(url)}</loc></sitemap>" for url in files]
@@ -144,6 +145,6 @@ def _business_pages(store: Store, req: HttpRequest, code: str, chunk: int) -> li
             if len(urls) == PER_FILE:
                 return urls
         skip = 0
-    if not urls and chunk > 0:
+    if not urls:  # a sitemap holds at least one address
         raise NotFound(f"no sitemap 'businesses-{code}-{chunk}.xml': there are fewer businesses")
     return urls

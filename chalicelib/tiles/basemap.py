@@ -10,11 +10,13 @@ pixels, asked for once: the answer is kept in the blob store (the folder, or S3 
 `basemap/`, expired by a lifecycle rule after 30 days) and served with a week's caching.
 The widget stays in Web Mercator with its clusters and the vector tiles.
 
-The route draws Denmark only (a tile outside the country's bounds is a 404): it is not an
-open proxy of the token. What the WMS answers is checked: a WMS reports its errors as a
-`ServiceException` document with status 200, and Dataforsyningen's gateway a missing or wrong
-token as a 403 page; neither is ever passed on as a tile. The token never appears in a log or
-an answer.
+The route draws Denmark only (a tile outside the country's bounds is a 404) at the widget's
+zooms, and asks for each tile once: it is not an open proxy of the token (the number of
+Danish tiles is still large; the stage's throttle is what bounds a client that walks them).
+What the WMS answers is checked: a WMS reports its errors as a `ServiceException` document
+with status 200, and Dataforsyningen's gateway a missing or wrong token as a 403 page; neither
+is ever passed on as a tile. The token travels in a header, never in a URL, so it appears in no
+log line and no answer.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def _in_denmark(z: int, x: int, y: int) -> bool:
 
 
 def get_map_url(settings: Settings, z: int, x: int, y: int) -> str:
-    """The WMS 1.1.1 GetMap of one tile (the token as Dataforsyningen takes it)."""
+    """The WMS 1.1.1 GetMap of one tile; the token goes in a header (`_fetch`), never in the
+    URL, so no log line of any library can hold it."""
     minx, miny, maxx, maxy = mercator_box(z, x, y)
     query = {
         "service": "WMS",
@@ -112,13 +115,11 @@ def get_map_url(settings: Settings, z: int, x: int, y: int) -> str:
         "format": PNG,
         "transparent": "FALSE",
     }
-    if settings.basemap_token:
-        query["token"] = settings.basemap_token
     sep = "&" if "?" in settings.basemap_wms else "?"
     return f"{settings.basemap_wms}{sep}{urlencode(query)}"
 
 
-_pool = None
+_pool = None  # one per process, made at the first tile; urllib3's pool is thread-safe
 
 
 def _http():
@@ -131,9 +132,8 @@ def _http():
         _pool = urllib3.PoolManager(
             num_pools=2,
             maxsize=8,
-            retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+            retries=False,  # a tile that fails is asked for again by the map, not here
             timeout=urllib3.Timeout(total=TIMEOUT_S),
-            headers={"User-Agent": "mikrokort-basemap"},
         )
     return _pool
 
@@ -142,7 +142,12 @@ def _fetch(settings: Settings, z: int, x: int, y: int) -> bytes:
     from urllib3.exceptions import HTTPError
 
     try:
-        answer = _http().request("GET", get_map_url(settings, z, x, y), preload_content=True)
+        headers = {"User-Agent": "mikrokort-basemap"}
+        if settings.basemap_token:  # Dataforsyningen's gateway reads it as a header too
+            headers["token"] = settings.basemap_token
+        answer = _http().request(
+            "GET", get_map_url(settings, z, x, y), headers=headers, preload_content=True
+        )
     except HTTPError as exc:
         log.warning("base map WMS unreachable for %s/%s/%s: %s", z, x, y, type(exc).__name__)
         raise BaseMapUnavailable("the base map service cannot be reached; try again") from None

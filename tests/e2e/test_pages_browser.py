@@ -22,6 +22,9 @@ PAGES = (
     "/collections/municipalities/items/376",
     "/municipalities/376/new-businesses?since={since}",
     "/snapshots",
+    "/collections/businesses/queryables",
+    "/collections/businesses/schema",
+    "/api",
     "/collections/businesses/items?limit=0",  # an error, as a browser meets it
 )
 

@@ -92,6 +92,9 @@ def test_a_wrong_hash_is_ignored(visit: Visit, site: str) -> None:
     assert visit.errors == []
 
 
+PLACE = "Gå til et sted (by, postnummer eller adresse)"
+
+
 def _centre(page: Any) -> tuple[float, float, float]:
     """The map's centre and zoom, as the permalink in the hash says them."""
     import re
@@ -106,17 +109,17 @@ def _centre(page: Any) -> tuple[float, float, float]:
 def test_go_to_a_town_by_name(visit: Visit, site: str) -> None:
     page = visit.open(site + "/demo")
     first = widget(page, 0)
-    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("Stubbekøbing")
+    first.get_by_role("textbox", name=PLACE).fill("Stubbekøbing")
     first.get_by_role("button", name="Find", exact=True).click()
     first.get_by_text("Kortet viser 4850 Stubbekøbing.").wait_for()
     _wait_hash(page, "13z")
     lat, lon, zoom = _centre(page)
     assert abs(lat - 54.88) < 0.02 and abs(lon - 12.03) < 0.03 and zoom == 13
     # a name with several districts lists them to choose from
-    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("4")
+    first.get_by_role("textbox", name=PLACE).fill("4")
     first.get_by_role("button", name="Find", exact=True).click()
     first.get_by_text("Skriv mindst to tegn.").wait_for()
-    first.get_by_role("textbox", name="Gå til et sted (by, postnummer eller adresse)").fill("48")
+    first.get_by_role("textbox", name=PLACE).fill("48")
     first.get_by_role("button", name="Find", exact=True).click()
     choices = first.locator(".mk-place-results button")
     choices.first.wait_for()

@@ -3,8 +3,8 @@ tests of the base map route.
 
 It answers and fails as a WMS 1.1.1 behind Dataforsyningen's gateway does:
 
-- the gateway reads the token from the `token` parameter; a missing or wrong one is its 403
-  HTML page (as for Gsearch, tests/standins/gsearch_server.py);
+- the gateway reads the token from the `token` header or parameter; a missing or wrong one is
+  its 403 HTML page (as for Gsearch, tests/standins/gsearch_server.py);
 - parameter names are case-insensitive and values are checked as WMS 1.1.1 (OGC 01-068r3)
   asks: `service=WMS`, `request=GetMap`, `version`, `layers` (a known layer), `styles` (present,
   may be empty), `srs` (one the service offers: EPSG:25832 is its own, EPSG:3857 and
@@ -69,6 +69,7 @@ def service_exception(code: str, text: str) -> bytes:
 class WmsServer:
     token: str = "wms-test-token"
     requests: list[dict[str, str]] = field(default_factory=list)  # every GetMap, lower-case keys
+    paths: list[str] = field(default_factory=list)  # the path and query of every request
     fault: str | None = None  # "exception", "unavailable", "not-an-image", "slow"
     delay_s: float = 0.0
 
@@ -93,11 +94,13 @@ class WmsServer:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def answer(self, path: str, query: str) -> tuple[int, str, bytes]:
+    def answer(
+        self, path: str, query: str, header_token: str | None = None
+    ) -> tuple[int, str, bytes]:
         if path != SERVICE_PATH:
             return 404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>"
         params = {k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)}
-        if params.get("token") != self.token:
+        if (header_token or params.get("token")) != self.token:
             return 403, "text/html", FORBIDDEN
         se = "application/vnd.ogc.se_xml"
         if params.get("service", "").upper() != "WMS":
@@ -141,7 +144,10 @@ class WmsServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                status, media, body = server.answer(parts.path, parts.query)
+                server.paths.append(self.path)
+                status, media, body = server.answer(
+                    parts.path, parts.query, self.headers.get("token")
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", media)
                 self.send_header("Content-Length", str(len(body)))

@@ -61,6 +61,7 @@ def test_a_tile_is_one_getmap_of_its_box_and_is_kept(tmp_path: Path, wms: WmsSer
         assert first["status"] == 200 and first["headers"]["Content-Type"] == "image/png"
         assert first["body"].startswith(b"\x89PNG")
         (asked,) = wms.requests
+        assert not any("token" in path for path in wms.paths)  # a header, never the URL
         assert asked["srs"] == "EPSG:3857" and asked["layers"] == "dtk_skaermkort_daempet"
         assert (asked["width"], asked["height"]) == ("256", "256")
         box = [float(v) for v in asked["bbox"].split(",")]

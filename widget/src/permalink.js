@@ -70,12 +70,13 @@ export function writeState(hash, key, state) {
   return kept.length ? '#' + kept.join('&') : '';
 }
 
-const taken = new Map(); // the keys of the widgets on this page
-
-// A key of its own for each widget: the second map of a municipality gets `-2`.
-export function permalinkKey(municipality) {
+// A key of its own for each widget, from its place on the page: the second map of a
+// municipality gets `-2`. A widget made again in the same place gets the same key.
+export function permalinkKey(host, municipality) {
   const base = `mk-${municipality}`;
-  const n = (taken.get(base) || 0) + 1;
-  taken.set(base, n);
+  const same = [...document.querySelectorAll('[data-mikrokort]')].filter(
+    (el) => (el.dataset.municipality || '').trim().replace(/^0(?=\d{3}$)/, '') === municipality,
+  );
+  const n = Math.max(1, same.indexOf(host) + 1);
   return n === 1 ? base : `${base}-${n}`;
 }

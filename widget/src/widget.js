@@ -109,6 +109,14 @@ function attributionHtml(text) {
   );
 }
 
+// "Nær mig" only where the browser may be asked: a secure page, and a frame the host page
+// allows geolocation (a cross-origin iframe needs allow="geolocation")
+function canLocate() {
+  if (!('geolocation' in navigator) || !window.isSecureContext) return false;
+  const policy = document.permissionsPolicy || document.featurePolicy;
+  return !policy || policy.allowsFeature('geolocation');
+}
+
 function safeUrl(url) {
   return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
 }
@@ -126,7 +134,9 @@ class Widget {
     };
     // a shared link's view and filters win over the page's own options
     this.linkKey =
-      this.opts.permalink && this.opts.municipality ? permalinkKey(this.opts.municipality) : null;
+      this.opts.permalink && this.opts.municipality
+        ? permalinkKey(host, this.opts.municipality)
+        : null;
     this.restored = this.linkKey ? this.readLink() : null;
     if (this.restored) {
       for (const name of ['industry', 'network', 'q']) {
@@ -249,7 +259,7 @@ class Widget {
         h('label', { class: 'mk-field mk-field-search' }, [el.placeLabel, el.place]),
         h('div', { class: 'mk-actions' }, [
           el.findButton,
-          'geolocation' in navigator && window.isSecureContext ? el.nearButton : null,
+          canLocate() ? el.nearButton : null,
         ]),
         el.placeStatus,
         el.placeResults,
@@ -492,15 +502,17 @@ class Widget {
     const query = new URLSearchParams({ q, limit: '8' });
     if (code) query.set('municipality', code);
     el.placeStatus.textContent = t.placeSearching;
+    const asked = (this.placeAsked = (this.placeAsked || 0) + 1); // the newest question wins
     let doc;
     try {
       const r = await fetch(`${this.opts.api}/places?${query}`, { headers: { Accept: 'application/geo+json' } });
       if (!r.ok) throw new Error(`places: ${r.status}`);
       doc = await r.json();
     } catch (err) {
-      el.placeStatus.textContent = t.placeError;
+      if (asked === this.placeAsked) el.placeStatus.textContent = t.placeError;
       return;
     }
+    if (asked !== this.placeAsked) return; // a later search is under way
     const found = (doc.features || []).filter((f) => f.geometry && f.geometry.type === 'Point');
     if (!found.length) {
       el.placeStatus.textContent = t.placeNone;
