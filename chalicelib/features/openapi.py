@@ -1229,7 +1229,15 @@ def _page_response(description: str, schema: str) -> dict[str, Any]:
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": _ref("schemas", "Exception")}}}
+    """An error: the OGC exception document, or a page saying the same to a browser (a read
+    with `f=html` or an Accept that puts HTML first, chalicelib.web.routing)."""
+    return {
+        "description": description,
+        "content": {
+            JSON: {"schema": _ref("schemas", "Exception")},
+            "text/html": {"schema": _STR},
+        },
+    }
 
 
 _RESPONSES: dict[str, Any] = {
