@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from chalicelib.domain.errors import MikrokortError, NotFound
-from chalicelib.domain.geo import DENMARK_BOUNDS
+from chalicelib.domain.geo import DENMARK_BOUNDS, bbox_intersection, tile_bounds
+from chalicelib.tiles.matrix import tile_mercator_bounds
 from chalicelib.web.http import HttpResponse, matching_etag
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ MIN_ZOOM, MAX_ZOOM = 5, 18  # the widget's own range
 SIZE = 256
 MAX_AGE = 7 * 86_400
 TIMEOUT_S = 10.0
-_HALF_WORLD = 20037508.342789244  # metres: half the Web Mercator square
 _NUMBER = re.compile(r"^[0-9]{1,6}$")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
@@ -75,27 +74,13 @@ def _tile_numbers(z: str, x: str, y: str) -> tuple[int, int, int]:
     return zi, xi, yi
 
 
-def _lon_lat_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    n = 1 << z
-
-    def lat(row: int) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
-
-    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
-
-
 def mercator_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """The tile's box in EPSG:3857 metres: minx, miny, maxx, maxy."""
-    span = 2 * _HALF_WORLD / (1 << z)
-    minx = -_HALF_WORLD + x * span
-    maxy = _HALF_WORLD - y * span
-    return minx, maxy - span, minx + span, maxy
+    return tile_mercator_bounds(z, y, x)
 
 
 def _in_denmark(z: int, x: int, y: int) -> bool:
-    west, south, east, north = _lon_lat_box(z, x, y)
-    dw, ds, de, dn = DENMARK_BOUNDS
-    return west <= de and east >= dw and south <= dn and north >= ds
+    return bbox_intersection(tile_bounds(z, y, x), DENMARK_BOUNDS) is not None
 
 
 def get_map_url(settings: Settings, z: int, x: int, y: int) -> str:

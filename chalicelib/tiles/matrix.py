@@ -40,6 +40,13 @@ def tile_bbox(z: int, y: int, x: int) -> tuple[float, float, float, float]:
     return tile_bounds(z, y, x)
 
 
+def tile_mercator_bounds(z: int, y: int, x: int) -> tuple[float, float, float, float]:
+    """The tile's box in EPSG:3857 metres (minx, miny, maxx, maxy); row 0 is the north."""
+    span = 2 * _HALF / (1 << z)
+    minx, maxy = -_HALF + x * span, _HALF - y * span
+    return minx, maxy - span, minx + span, maxy
+
+
 def definition() -> dict[str, object]:
     """The tile matrix set in the OGC Two Dimensional Tile Matrix Set JSON encoding."""
     return {
