@@ -11,26 +11,25 @@ grid, postcode) is the feature's own, so the map never shows more than the data.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.domain.geo import WORLD_BITS, web_mercator_world
 from chalicelib.web.pages import e
+
+_WORLD = 1 << WORLD_BITS
 
 WIDTH, HEIGHT = 640, 400
 _PAD = 0.08  # of the drawn extent on each side
 _MIN_SPAN = 0.01  # degrees: a single point gets a neighbourhood around it
 
 
-def _x(lon: float) -> float:
-    return (lon + 180.0) / 360.0
-
-
-def _y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    s = math.sin(math.radians(lat))
-    return 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
+def _world(lon: float, lat: float) -> tuple[float, float]:
+    """The point's place in the Web Mercator world, 0 to 1 from the top left (the integer
+    world of geo.web_mercator_world, scaled)."""
+    wx, wy = web_mercator_world(lon, lat)
+    return wx / _WORLD, wy / _WORLD
 
 
 def _positions(geometry: dict[str, Any]) -> Iterable[list[float]]:
@@ -85,7 +84,7 @@ class _Frame:
             west, east = west - _MIN_SPAN, east + _MIN_SPAN
         if north - south < _MIN_SPAN / 2:
             south, north = south - _MIN_SPAN / 2, north + _MIN_SPAN / 2
-        x0, x1, y0, y1 = _x(west), _x(east), _y(north), _y(south)
+        (x0, y0), (x1, y1) = _world(west, north), _world(east, south)
         pad_x, pad_y = (x1 - x0) * _PAD, (y1 - y0) * _PAD
         x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
         self.scale = min(WIDTH / (x1 - x0), HEIGHT / (y1 - y0))
@@ -94,7 +93,8 @@ class _Frame:
         self.oy = y0 - (HEIGHT / self.scale - (y1 - y0)) / 2
 
     def point(self, lon: float, lat: float) -> tuple[float, float]:
-        return (_x(lon) - self.ox) * self.scale, (_y(lat) - self.oy) * self.scale
+        x, y = _world(lon, lat)
+        return (x - self.ox) * self.scale, (y - self.oy) * self.scale
 
     def path(self, geometry: dict[str, Any]) -> str:
         parts = []
