@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.text import date_text, number, size_group
-from chalicelib.web.pages import TEXT, Page, e, href, render
+from chalicelib.web.pages import TEXT, Page, e, href, render, web_address
 
 if TYPE_CHECKING:
     from chalicelib.web.http import HttpRequest
@@ -113,15 +113,6 @@ def _entry(
     )
 
 
-def _web_address(text: str | None) -> str | None:
-    """A website as a link: https added to a bare host, anything but http(s) refused."""
-    if not text:
-        return None
-    if "://" not in text:
-        return f"https://{text}"
-    return text if text.startswith(("http://", "https://")) else None
-
-
 def welcome_feed(
     req: HttpRequest,
     lang: str,
@@ -150,7 +141,7 @@ def welcome_feed(
             parts.append(f'<a href="mailto:{e(contact["email"])}">{e(contact["email"])}</a>')
         if contact.get("phone"):
             parts.append(e(contact["phone"]))
-        site = _web_address(contact.get("website"))
+        site = web_address(contact.get("website"))
         if site:
             parts.append(f'<a href="{e(site)}">{e(contact["website"])}</a>')
         contact_html = f"<p><strong>{e(w['contact'])}:</strong> {' · '.join(parts)}</p>"

@@ -23,7 +23,7 @@ from chalicelib.domain.text import date_text, number, size_group
 from chalicelib.pages import schema_org
 from chalicelib.pages.schema_org import network_path
 from chalicelib.pages.svgmap import outline, svg_map
-from chalicelib.web.pages import TEXT, Page, e, href, render
+from chalicelib.web.pages import TEXT, Page, e, href, render, web_address
 
 if TYPE_CHECKING:
     from chalicelib.web.http import HttpRequest
@@ -614,10 +614,8 @@ def _contact_rows(lang: str, p: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((w["phone"], f'<a href="tel:{e(tel)}">{e(p["phone"])}</a>'))
     if p.get("email"):
         rows.append((w["email"], f'<a href="mailto:{e(p["email"])}">{e(p["email"])}</a>'))
-    if p.get("website"):
-        site = p["website"]
-        target = site if site.startswith(("http://", "https://")) else f"https://{site}"
-        rows.append((w["website"], f'<a href="{e(target)}" rel="nofollow">{e(site)}</a>'))
+    if target := web_address(p.get("website")):
+        rows.append((w["website"], f'<a href="{e(target)}" rel="nofollow">{e(p["website"])}</a>'))
     return rows
 
 

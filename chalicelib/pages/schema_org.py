@@ -15,6 +15,7 @@ import orjson
 
 from chalicelib.domain.public import internal_code, split
 from chalicelib.domain.reference import official_name
+from chalicelib.web.pages import web_address
 
 
 def network_path(feature: dict[str, Any]) -> str:
@@ -42,9 +43,8 @@ def _contact(p: dict[str, Any]) -> dict[str, Any]:
         out["telephone"] = p["phone"]
     if p.get("email"):
         out["email"] = p["email"]
-    if p.get("website"):
-        site = p["website"]
-        out["sameAs"] = site if site.startswith(("http://", "https://")) else f"https://{site}"
+    if site := web_address(p.get("website")):
+        out["sameAs"] = site
     return out
 
 

@@ -131,6 +131,16 @@ def e(text: object) -> str:
     return html.escape("" if text is None else str(text))
 
 
+def web_address(text: str | None) -> str | None:
+    """A website as a link target: https added to a bare host ("www.kommune.dk"), and any
+    other scheme than http(s) refused (None), so no data can make a `javascript:` link."""
+    if not text:
+        return None
+    if "://" not in text:
+        return f"https://{text}"
+    return text if text.startswith(("http://", "https://")) else None
+
+
 def wants_html(req: HttpRequest, fmt: str | None = None) -> bool:
     """Whether the answer is a page: `f=html`, or an `Accept` that puts HTML above JSON."""
     if fmt is not None:
