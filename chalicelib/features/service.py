@@ -211,9 +211,10 @@ class FeaturesService:
             **_download_headers(media, cid),
             "Vary": paging.vary(values.get("limit")),
         }
+        lang = language(req) if media == HTML else ""
         if media == HTML:
             extra["Vary"] += ", Accept-Language"
-            cheap = cheap and version_etag(cheap, language(req))
+            cheap = cheap and version_etag(cheap, lang)
         if cheap and (answer := not_modified(req, media, etag=cheap, max_age=60, extra=extra)):
             return answer
         page = self.store.query(cid, query, count="cursor" not in values)
@@ -248,7 +249,6 @@ class FeaturesService:
             str(number_matched).encode(),
         )
         if media == HTML:  # a person's table and map: every property, in CRS84
-            lang = language(req)
             body = pages.items(req, lang, cid, page.features, number_matched, links, values)
             etag = cheap or etag_of(body)
         elif media == D.CSV:

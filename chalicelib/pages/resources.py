@@ -23,7 +23,7 @@ from chalicelib.domain.text import date_text, number, size_group
 from chalicelib.pages import schema_org
 from chalicelib.pages.schema_org import network_path
 from chalicelib.pages.svgmap import outline, svg_map
-from chalicelib.web.pages import TEXT, Page, e, href, render, web_address
+from chalicelib.web.pages import TEXT, Page, e, href, overview_map, render, web_address
 
 if TYPE_CHECKING:
     from chalicelib.web.http import HttpRequest
@@ -529,14 +529,14 @@ def items(
     title = collection_title(cid, lang)
     if not docs:
         summary = w["none"]
-    elif "cursor" in values:
-        summary = w["shown_more"].format(count=_number(len(docs), lang))
-        if number_matched is not None:
-            summary += " " + w["in_all"].format(total=_number(number_matched, lang))
     else:
-        summary = w["shown"].format(first=1, last=_number(len(docs), lang))
+        shown = number(len(docs), lang)
+        if "cursor" in values:  # where a later page starts is in its opaque cursor
+            summary = w["shown_more"].format(count=shown)
+        else:
+            summary = w["shown"].format(first=1, last=shown)
         if number_matched is not None:
-            summary += " " + w["in_all"].format(total=_number(number_matched, lang))
+            summary += " " + w["in_all"].format(total=number(number_matched, lang))
     pager = []
     if "cursor" in values:
         first_params = {k: v for k, v in values.items() if k != "cursor"}
@@ -565,10 +565,7 @@ def items(
         else ""
     )
     chosen = values.get("municipality")
-    covered = _covered(req)
-    map_code = (
-        internal_code(chosen.zfill(4)) if chosen else (covered[0] if len(covered) == 1 else "all")
-    )
+    map_code = internal_code(chosen.zfill(4)) if chosen else overview_map(req.settings)
     map_link = (
         f'<p><a href="{e(_map_link(req, map_code, lang))}">{e(w["open_map"])}</a></p>'
         if cid != "municipalities"
@@ -713,10 +710,6 @@ def business(
         description=f"{p.get('name')}: {p.get('industry_text') or ''}, {p.get('city') or ''}",
     )
     return render(req, page)
-
-
-def _number(n: int, lang: str) -> str:
-    return number(n, lang)
 
 
 def _a(target: str, text: str) -> str:

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import MikrokortError, NotAcceptable
 from chalicelib.web.http import JSON, HttpResponse, negotiate
 
 if TYPE_CHECKING:
+    from chalicelib.config import Settings
     from chalicelib.web.http import HttpRequest
 
 HTML = "text/html; charset=utf-8"
@@ -131,6 +132,12 @@ def e(text: object) -> str:
     return html.escape("" if text is None else str(text))
 
 
+def overview_map(settings: Settings) -> str:
+    """The map of everything served: the one municipality's code, or `all` of them."""
+    covered = list(settings.municipalities)
+    return covered[0] if len(covered) == 1 else "all"
+
+
 def web_address(text: str | None) -> str | None:
     """A website as a link target: https added to a bare host ("www.kommune.dk"), and any
     other scheme than http(s) refused (None), so no data can make a `javascript:` link."""
@@ -222,9 +229,7 @@ def render(req: HttpRequest, page: Page) -> bytes:
         )
         alternates_body = f'<h2>{e(t["formats"])}</h2><ul class="plain">{items}</ul>'
     lang_q = "" if page.lang == "da" else "?lang=en"
-    covered = list(req.settings.municipalities)
-    # the map of the one municipality served, or of all of them side by side
-    map_href = f"{base}/embed/{covered[0] if len(covered) == 1 else 'all'}"
+    map_href = f"{base}/embed/{overview_map(req.settings)}"
     map_href += "?lang=en" if page.lang == "en" else ""
     description = (
         f'<meta name="description" content="{e(page.description)}">' if page.description else ""
