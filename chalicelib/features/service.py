@@ -39,13 +39,12 @@ from chalicelib.web.http import (
     version_etag,
     with_query,
 )
-from chalicelib.web.pages import language
+from chalicelib.web.pages import HTML, language
 
 if TYPE_CHECKING:
     pass
 
 SCHEMA_JSON = "application/schema+json"
-HTML = "text/html; charset=utf-8"
 _DOC_PARAMS = ("f",)
 # the resources that are also pages: `f=html` or a browser's Accept, and the page's language
 _PAGE_PARAMS = ("f", "lang")
@@ -67,15 +66,20 @@ PAGE_MAX_AGE = 300
 
 def _doc_media(req: HttpRequest, offers: list[str], page: bool = False) -> str:
     """The media type of a document; `page`: the resource is also an HTML page."""
-    values = P.single_values(req.params, _PAGE_PARAMS if page else _DOC_PARAMS)
-    if "lang" in values:
-        P.parse_language(values["lang"])
+    values = _checked_language(P.single_values(req.params, _PAGE_PARAMS if page else _DOC_PARAMS))
     fmt = P.parse_format(values.get("f"), PAGE_FORMATS if page else P.DOC_FORMATS)
     if fmt == "html":
         return HTML
     if fmt:
         return offers[0]
     return negotiate(req.header("accept"), [*offers, HTML] if page else offers)
+
+
+def _checked_language(values: dict[str, str]) -> dict[str, str]:
+    """The request's single values, a `lang` among them checked (a page's language)."""
+    if "lang" in values:
+        P.parse_language(values["lang"])
+    return values
 
 
 def _vary(media: str) -> dict[str, str]:
@@ -85,14 +89,7 @@ def _vary(media: str) -> dict[str, str]:
 
 def _page(req: HttpRequest, body: bytes, etag: str | None = None) -> HttpResponse:
     """An HTML page: it varies by Accept and by the browser's language as well."""
-    return ok(
-        req,
-        body,
-        HTML,
-        etag=etag or etag_of(body),
-        max_age=PAGE_MAX_AGE,
-        extra={"Vary": "Accept, Accept-Language"},
-    )
+    return ok(req, body, HTML, etag=etag or etag_of(body), max_age=PAGE_MAX_AGE, extra=_vary(HTML))
 
 
 class FeaturesService:
@@ -180,9 +177,9 @@ class FeaturesService:
     def items(self, req: HttpRequest, collection_id: str) -> HttpResponse:
         cid = _known(collection_id)
         info = COLLECTION_INFO[cid]
-        values = P.single_values(_without_blank_fields(req), (*item_params(cid), "lang"))
-        if "lang" in values:
-            P.parse_language(values["lang"])
+        values = _checked_language(
+            P.single_values(_without_blank_fields(req), (*item_params(cid), "lang"))
+        )
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
@@ -276,16 +273,13 @@ class FeaturesService:
 
     def item(self, req: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
         cid = _known(collection_id)
-        values = P.single_values(req.params, _FEATURE_PARAMS)
-        if "lang" in values:
-            P.parse_language(values["lang"])
+        values = _checked_language(P.single_values(req.params, _FEATURE_PARAMS))
         media = _feature_media(req, values)
         output = _output(values, cid)
         crs = P.parse_crs(values.get("crs"))
         extra = {"Content-Crs": f"<{crs}>", **_download_headers(media, cid)}
         lang = language(req) if media == HTML else ""
-        if media == HTML:
-            extra["Vary"] = "Accept, Accept-Language"
+        extra.update(_vary(media))
         # a tag for a feature that is gone cannot be held at an unchanged token: 304 first
         cheap = self._cheap_etag(
             b"item", cid, feature_id, req.base_url, media, output.key(), orjson.dumps(values), lang

@@ -27,9 +27,9 @@ from chalicelib.store import FeatureQuery, Store
 from chalicelib.web import params as P
 from chalicelib.web.cursor import Cursor, decode_cursor, selection_digest
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, negotiate, ok, with_query
+from chalicelib.web.pages import HTML, language
 
 ATOM = "application/atom+xml"
-HTML = "text/html; charset=utf-8"
 GEOJSON = "application/geo+json"
 DEFAULT_DAYS = 30
 MAX_YEARS_BACK = 2  # a feed of new businesses; older registrations are the register's job
@@ -120,8 +120,6 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
     since = parse_since(values.get("since"), datetime.now(UTC).date())
     media = _media(req, values.get("f"))
     if media == HTML and "lang" not in values:  # a page speaks the browser's language
-        from chalicelib.web.pages import language
-
         lang = language(req)
     else:
         lang = parse_lang(values.get("lang"))
