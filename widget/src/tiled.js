@@ -104,7 +104,7 @@ export class TileSource {
   }
 }
 
-async function getJson(url) {
+export async function getJson(url) {
   const r = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/geo+json' } });
   if (!r.ok) {
     const err = new Error(`${url}: HTTP ${r.status}`);

@@ -28,6 +28,7 @@ import {
   TileSource,
   countOf,
   getBusiness,
+  getJson,
   pageByName,
   selection,
   tileRange,
@@ -115,6 +116,11 @@ function canLocate() {
   if (!('geolocation' in navigator) || !window.isSecureContext) return false;
   const policy = document.permissionsPolicy || document.featurePolicy;
   return !policy || policy.allowsFeature('geolocation');
+}
+
+// The public contact fields of a business's feature (null where the privacy rules hide them).
+function contactOf(p) {
+  return { phone: p.phone, email: p.email, website: p.website };
 }
 
 function safeUrl(url) {
@@ -473,8 +479,7 @@ class Widget {
     this.bounds = this.boundary.getBounds();
     this.areaLayer = new LayerGroup().addTo(map);
     this.drawTownNames(); // if the base map failed before the data came
-    if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
-    if (!(this.filters.industry in d.sections)) this.filters.industry = '';
+    this.keepKnownFilters();
     this.applyTexts();
     this.el.search.value = this.filters.q;
     this.setControlsEnabled(true);
@@ -505,9 +510,7 @@ class Widget {
     const asked = (this.placeAsked = (this.placeAsked || 0) + 1); // the newest question wins
     let doc;
     try {
-      const r = await fetch(`${this.opts.api}/places?${query}`, { headers: { Accept: 'application/geo+json' } });
-      if (!r.ok) throw new Error(`places: ${r.status}`);
-      doc = await r.json();
+      doc = await getJson(`${this.opts.api}/places?${query}`);
     } catch (err) {
       if (asked === this.placeAsked) el.placeStatus.textContent = t.placeError;
       return;
@@ -593,8 +596,7 @@ class Widget {
       this.filters.industry = state.industry || '';
       this.filters.network = state.network || '';
       this.filters.q = state.q || '';
-      if (!this.data.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
-      if (!(this.filters.industry in this.data.sections)) this.filters.industry = '';
+      this.keepKnownFilters();
       this.el.search.value = this.filters.q;
       this.fillSelects();
       this.applyFilters({ fit: Boolean(this.filters.network) && !state.center });
@@ -652,6 +654,14 @@ class Widget {
   }
 
   // -- filters ------------------------------------------------------------------------------
+
+  // A network or an industry from the page's options or a link that the data does not have
+  // is dropped: the map shows all instead of nothing.
+  keepKnownFilters() {
+    const d = this.data;
+    if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
+    if (!(this.filters.industry in d.sections)) this.filters.industry = '';
+  }
 
   onSearch() {
     clearTimeout(this.searchTimer);
@@ -1056,7 +1066,7 @@ class Widget {
       postcode: p.postcode,
       city: p.city || '',
       precision: p.location_precision,
-      contact: { phone: p.phone, email: p.email, website: p.website },
+      contact: contactOf(p),
       networks: (p.networks || '')
         .split('|')
         .filter(Boolean)
@@ -1227,7 +1237,7 @@ class Widget {
     getBusiness(this.opts.api, b.id)
       .then((f) => {
         const p = f.properties || {};
-        b.contact = { phone: p.phone, email: p.email, website: p.website };
+        b.contact = contactOf(p);
         slot.replaceChildren(this.contactLine(b.contact) || '');
         if (this.popup && this.popup.isOpen()) {
           // Leaflet lays the popup out again by putting its content back: keep the focus
