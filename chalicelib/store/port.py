@@ -35,6 +35,8 @@ class FeatureQuery(BaseModel):
     industry: str | None = None  # a section letter or a prefix of the 6-digit code
     network: str | None = None
     status: Literal["active", "ceased"] | None = None
+    # size groups (models.EMPLOYEE_GROUPS; NO_SIZE_GROUP for a business without one), `size`
+    sizes: tuple[str, ...] | None = None
     q: str | None = None
     founded_from: date | None = None  # founded on or after (the welcome feed, `datetime`)
     founded_to: date | None = None  # founded on or before (`datetime`)

@@ -27,7 +27,7 @@ from chalicelib.domain.geo import (
     tile_bounds,
     web_mercator_world,
 )
-from chalicelib.domain.models import is_cvr_number
+from chalicelib.domain.models import NO_SIZE_GROUP, is_cvr_number
 from chalicelib.domain.public import internal_code, public_code, split
 from chalicelib.domain.text import search_fold
 from chalicelib.store.port import (
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 # The API accepts these filters on every collection; networks and municipalities have no such
 # properties, so there they select everything.
-_BUSINESS_ONLY = ("industry", "status", "network", "founded_from", "founded_to")
+_BUSINESS_ONLY = ("industry", "status", "sizes", "network", "founded_from", "founded_to")
 
 
 # -- documents and upserts ---------------------------------------------------------------------
@@ -158,6 +158,8 @@ def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
             return False
     if q.status is not None and props.get("status") != q.status:
         return False
+    if q.sizes is not None and (props.get("employees") or NO_SIZE_GROUP) not in q.sizes:
+        return False
     if q.network is not None and q.network not in split(props.get("networks")):
         return False
     if q.founded_from is not None and (props.get("founded") or "") < q.founded_from.isoformat():
@@ -167,6 +169,18 @@ def feature_matches(feature: dict[str, Any], q: FeatureQuery) -> bool:
     if q.filter is not None and not filters.matches(feature, q.filter):
         return False
     return q.q is None or search_fold(q.q) in search_fold(props.get("name") or "")
+
+
+def size_filter(sizes: tuple[str, ...]) -> list[Any]:
+    """FeatureQuery.sizes as a checked filter on the public `employees` (NO_SIZE_GROUP: none),
+    for an adapter that tests them on the features it read (DynamoDB keeps no size index)."""
+    groups = [g for g in sizes if g != NO_SIZE_GROUP]
+    terms: list[list[Any]] = [["in", "employees", groups]] if groups else []
+    if NO_SIZE_GROUP in sizes:
+        terms.append(["null", "employees"])
+    if not terms:
+        return ["const", False]
+    return terms[0] if len(terms) == 1 else ["or", *terms]
 
 
 def number_matched(

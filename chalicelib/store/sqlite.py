@@ -75,8 +75,9 @@ if TYPE_CHECKING:
 # text, four-digit kommunekoder), re-rendered from the documents on the first open; 4: world
 # coordinates of the public point and the pyramid of cluster counts (business_cells); 5: the
 # pyramid counts per municipality and status too; 6: the businesses stored in the order of
-# their place (the rowid is the place key), the R*Tree's ids are those keys
-SCHEMA_VERSION = 6
+# their place (the rowid is the place key), the R*Tree's ids are those keys; 7: the size group
+# of employees in a column of its own and in the pyramid's key (the map's size filter)
+SCHEMA_VERSION = 7
 
 # The businesses' columns. The rowid, `place`, is the quadkey of the zoom-18 tile (about 150 m)
 # holding the public point, with the CVR number in its low 27 bits (8 digits < 2^27, so it is
@@ -101,7 +102,8 @@ _BUSINESS_COLUMNS = """(
     content_hash TEXT NOT NULL,
     feature BLOB,
     wx INTEGER,
-    wy INTEGER
+    wy INTEGER,
+    employees TEXT
 )"""
 PLACE_ZOOM = 18
 _CVR_BITS = 27
@@ -124,6 +126,7 @@ _ROW_COLUMN_NAMES = (
     "feature",
     "wx",
     "wy",
+    "employees",
 )
 _ROW_COLUMNS = ", ".join(_ROW_COLUMN_NAMES)
 _UPSERT_BUSINESS = (
@@ -142,8 +145,9 @@ CREATE INDEX IF NOT EXISTS businesses_municipality ON businesses(municipality, c
 -- By industry code, with what a cluster tile of a code counts (its place, section, and the map's
 -- other filters): such a tile reads the code's entries of this index alone, not its rows.
 DROP INDEX IF EXISTS businesses_industry;
-CREATE INDEX IF NOT EXISTS businesses_industry_place ON businesses(
-    industry_code, hidden, wx, wy, industry_section, municipality, status);
+DROP INDEX IF EXISTS businesses_industry_place;
+CREATE INDEX IF NOT EXISTS businesses_industry_map ON businesses(
+    industry_code, hidden, wx, wy, industry_section, municipality, status, employees);
 CREATE INDEX IF NOT EXISTS businesses_section ON businesses(industry_section, cvr);
 CREATE VIRTUAL TABLE IF NOT EXISTS businesses_rtree USING rtree(id, minx, maxx, miny, maxy);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -189,11 +193,13 @@ CREATE TABLE IF NOT EXISTS municipalities (
     feature BLOB NOT NULL
 );
 -- The cluster pyramid: the visible businesses counted per cell of every cluster zoom's grid
--- (level = zoom + 3: a tile's 8 x 8 cells), per municipality, status and industry section, with
+-- (level = zoom + 3: a tile's 8 x 8 cells), per municipality, status, industry section and size
+-- group of employees ('' for none), with
 -- the sums of their world coordinates (wx, wy: chalicelib.domain.geo.web_mercator_world). A
 -- cluster tile is then one key prefix (level, ty, tx) of at most 64 cells x the few
--- municipalities, statuses and sections in it, whatever the number of businesses, and so is the
--- tile of a municipality, a status, a section or any of them together: the map's own filters.
+-- municipalities, statuses, sections and sizes in it, whatever the number of businesses, and so
+-- is the tile of a municipality, a status, a section, sizes or any of them together: the map's
+-- own filters.
 -- Triggers keep it in the transaction of every write of a business, by whatever code path.
 CREATE TABLE IF NOT EXISTS cell_levels (level INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS business_cells (
@@ -204,10 +210,11 @@ CREATE TABLE IF NOT EXISTS business_cells (
     municipality TEXT NOT NULL,
     status TEXT NOT NULL,
     section TEXT NOT NULL,
+    size TEXT NOT NULL,
     n INTEGER NOT NULL,
     sx INTEGER NOT NULL,
     sy INTEGER NOT NULL,
-    PRIMARY KEY (level, ty, tx, cell, municipality, status, section)
+    PRIMARY KEY (level, ty, tx, cell, municipality, status, section, size)
 ) WITHOUT ROWID;
 """
 # zooms 0 to 15: the cluster zooms of chalicelib.tiles.mvt, and the street zooms where a crowded
@@ -223,7 +230,8 @@ def _cell_key(row: str) -> str:
     return (
         f"level, {row}.wy >> (35 - level), {row}.wx >> (35 - level), "
         f"(({row}.wy >> (32 - level)) & 7) * 8 + (({row}.wx >> (32 - level)) & 7), "
-        f"coalesce({row}.municipality, ''), {row}.status, coalesce({row}.industry_section, '')"
+        f"coalesce({row}.municipality, ''), {row}.status, coalesce({row}.industry_section, ''), "
+        f"coalesce({row}.employees, '')"
     )
 
 
@@ -234,7 +242,7 @@ def place_key(wx: int | None, wy: int | None, cvr: int) -> int:
     return (where << _CVR_BITS) | cvr
 
 
-_CELL_COLUMNS = "level, ty, tx, cell, municipality, status, section"
+_CELL_COLUMNS = "level, ty, tx, cell, municipality, status, section, size"
 MMAP_BYTES = 1 << 34  # as much of the file as SQLite maps (its cap, not this, is the limit)
 _ADD_NEW = (
     f"INSERT INTO business_cells ({_CELL_COLUMNS}, n, sx, sy) "
@@ -256,10 +264,12 @@ _SCHEMA += (
     "CREATE TRIGGER IF NOT EXISTS businesses_cells_delete AFTER DELETE ON businesses "
     f"BEGIN {_REMOVE_OLD} END;\n"
     "CREATE TRIGGER IF NOT EXISTS businesses_cells_update "
-    "AFTER UPDATE OF hidden, wx, wy, industry_section, municipality, status ON businesses "
+    "AFTER UPDATE OF hidden, wx, wy, industry_section, municipality, status, employees "
+    "ON businesses "
     "WHEN OLD.hidden IS NOT NEW.hidden OR OLD.wx IS NOT NEW.wx OR OLD.wy IS NOT NEW.wy "
     "OR OLD.industry_section IS NOT NEW.industry_section "
     "OR OLD.municipality IS NOT NEW.municipality OR OLD.status IS NOT NEW.status "
+    "OR OLD.employees IS NOT NEW.employees "
     f"BEGIN {_REMOVE_OLD} {_ADD_NEW} END;\n"
 )
 _SCHEMA += "".join(
@@ -280,12 +290,17 @@ _CODE_BY_INDEX_BELOW = 12
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write transaction
 
 
-_PYRAMID_FILTERS = {"municipality": "municipality", "status": "status", "industry": "section"}
+_PYRAMID_FILTERS = {
+    "municipality": "municipality",
+    "status": "status",
+    "industry": "section",
+    "sizes": "size",
+}
 
 
 def _pyramid_terms(q: FeatureQuery) -> tuple[str, list[str]] | None:
     """The business_cells terms of a selection the pyramid counts (None: it counts another):
-    no filter, or any of municipality, status and an industry section (a letter)."""
+    no filter, or any of municipality, status, an industry section (a letter) and sizes."""
     filters = q.filters()
     if not set(filters) <= set(_PYRAMID_FILTERS):
         return None
@@ -293,7 +308,10 @@ def _pyramid_terms(q: FeatureQuery) -> tuple[str, list[str]] | None:
         return None  # a 6-digit code or a prefix of one: the pyramid counts sections only
     terms, args = "", []
     for name, column in _PYRAMID_FILTERS.items():
-        if (value := filters.get(name)) is not None:
+        if name == "sizes" and q.sizes is not None:
+            terms += f" AND {column} IN ({','.join('?' * len(q.sizes))})"
+            args += q.sizes
+        elif (value := filters.get(name)) is not None:
             terms += f" AND {column} = ?"
             args.append(str(value).upper() if name == "industry" else str(value))
     return terms, args
@@ -334,8 +352,10 @@ class SQLiteStore(StoreBase):
                 for column in ("wx", "wy"):
                     if column not in columns:
                         conn.execute(f"ALTER TABLE businesses ADD COLUMN {column} INTEGER")
-            if version == 4:
+            if 4 <= version < 7:
                 self._drop_cells(conn)
+            if 0 < version < 7:
+                self._add_employees(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             if 0 < version < 2:
@@ -344,7 +364,7 @@ class SQLiteStore(StoreBase):
                 self._rerender_all(conn)
             if 0 < version < 4:
                 self._place_in_world(conn)
-            if version == 4:
+            if 4 <= version < 7:
                 self._count_cells(conn)
             if 0 < version < 6:
                 self._order_by_place(conn)
@@ -368,22 +388,35 @@ class SQLiteStore(StoreBase):
         )
 
     @staticmethod
+    def _add_employees(conn: sqlite3.Connection) -> None:
+        """Schema 6 -> 7 (and any older): the size group of every business in a column of its
+        own, read from its document, before the pyramid is counted with it."""
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(businesses)")}
+        if "employees" not in columns:
+            conn.execute("ALTER TABLE businesses ADD COLUMN employees TEXT")
+        conn.execute(
+            "UPDATE businesses SET employees = (SELECT json_extract(CAST(d.doc AS TEXT), "
+            "'$.employees') FROM business_docs d WHERE d.cvr = businesses.cvr)"
+        )
+
+    @staticmethod
     def _drop_cells(conn: sqlite3.Connection) -> None:
-        """Schema 4 -> 5, first half: the pyramid of schema 4 (cells per section only) and the
-        triggers that kept it go; the schema then creates them in the new shape."""
+        """Schemas 4 to 6 -> 7, first half: the pyramid of an older shape (schema 4: per section
+        only; 5 and 6: without the size) and the triggers that kept it go; the schema then
+        creates them in the new shape."""
         for event in ("insert", "delete", "update"):
             conn.execute(f"DROP TRIGGER IF EXISTS businesses_cells_{event}")
         conn.execute("DROP TABLE IF EXISTS business_cells")
 
     @staticmethod
     def _count_cells(conn: sqlite3.Connection) -> None:
-        """Schema 4 -> 5, second half: the pyramid counted again from the businesses' world
+        """Schemas 4 to 6 -> 7, second half: the pyramid counted again from the businesses' world
         coordinates, one GROUP BY per level (what the triggers would have summed row by row)."""
         key = _cell_key("b").replace("level", "l.level")
         conn.execute(
             f"INSERT INTO business_cells ({_CELL_COLUMNS}, n, sx, sy) "
             f"SELECT {key}, count(*), sum(b.wx), sum(b.wy) FROM cell_levels l, businesses b "
-            "WHERE b.hidden = 0 AND b.wx IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7"
+            "WHERE b.hidden = 0 AND b.wx IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
         )
 
     @staticmethod
@@ -721,7 +754,7 @@ class SQLiteStore(StoreBase):
             where, args = self._business_filters(
                 q if q.bbox is None else q.model_copy(update={"bbox": box})
             )
-            return "businesses b INDEXED BY businesses_industry_place ", where, args
+            return "businesses b INDEXED BY businesses_industry_map ", where, args
         return self._selection_sql(q.model_copy(update={"bbox": box}))
 
     @staticmethod
@@ -762,6 +795,9 @@ class SQLiteStore(StoreBase):
         if q.status is not None:
             where.append("b.status = ?")
             args.append(q.status)
+        if q.sizes is not None:
+            where.append(f"coalesce(b.employees, '') IN ({','.join('?' * len(q.sizes))})")
+            args += q.sizes
         if q.founded_to is not None:
             where.append("b.founded <= ?")
             args.append(q.founded_to.isoformat())
@@ -1238,6 +1274,7 @@ def _business_row(b: Business, version: int, digest: str) -> tuple[Any, ...]:
         b.model_dump_json().encode(),
         orjson.dumps(feature) if feature else None,
         *world,
+        b.employees,
         place_key(*world, int(b.id)),  # last: the rows are written in its order
     )
 

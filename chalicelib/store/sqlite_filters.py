@@ -19,6 +19,7 @@ _COLUMNS = {
     "industry_code": "b.industry_code",
     "industry_section": "b.industry_section",
     "status": "b.status",
+    "employees": "b.employees",
     "founded": "b.founded",
     "ceased": "b.ceased",
 }

@@ -85,10 +85,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def _sample() -> list[Business]:
-    return [
-        b.model_copy(update={"curated": Curation(hidden=True)}) if i % 41 == 3 else b
-        for i, b in enumerate(generate_businesses(400, seed=11))
-    ]
+    """Demo businesses, some hidden, and some without a size group (as many real ones are)."""
+    out = []
+    for i, b in enumerate(generate_businesses(400, seed=11)):
+        if i % 41 == 3:
+            b = b.model_copy(update={"curated": Curation(hidden=True)})
+        if i % 5 == 1:
+            b = b.model_copy(update={"employees": None})
+        out.append(b)
+    return out
 
 
 def _moved(b: Business, i: int) -> Business:
@@ -141,6 +146,9 @@ def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None
         FeatureQuery(industry="433200"),
         FeatureQuery(industry="4332", municipality="376", status="active"),
         FeatureQuery(industry="43", bbox=(11.5, 54.6, 12.0, 54.9)),
+        FeatureQuery(sizes=("", "0", "1", "2-4", "5-9")),
+        FeatureQuery(municipality="376", status="active", industry="G", sizes=("10-19", "")),
+        FeatureQuery(industry="4332", sizes=("0", "1")),
     ],
     ids=[
         "section",
@@ -153,6 +161,9 @@ def test_cluster_cells_follow_loads_refreshes_and_curation(store: Store) -> None
         "6-digit code",
         "code and map filters",
         "code in a box",
+        "sizes",
+        "map filters and sizes",
+        "code and sizes",
     ],
 )
 def test_filtered_cluster_cells_count_the_selection(store: Store, q: FeatureQuery) -> None:
@@ -187,7 +198,8 @@ def test_a_schema_3_file_gets_its_pyramid_on_first_open(tmp_path: Path) -> None:
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE business_cells")
         db.execute("DROP TABLE cell_levels")
-        db.execute("DROP INDEX businesses_industry_place")  # schema 6 has it, on wx and wy
+        db.execute("DROP INDEX businesses_industry_map")  # schema 7 has it, on wx and wy
+        db.execute("ALTER TABLE businesses DROP COLUMN employees")
         db.execute("ALTER TABLE businesses DROP COLUMN wx")
         db.execute("ALTER TABLE businesses DROP COLUMN wy")
         db.execute("PRAGMA user_version = 3")
@@ -214,6 +226,8 @@ def test_a_schema_4_file_counts_its_pyramid_per_municipality_on_first_open(
         ).fetchall():
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE business_cells")
+        db.execute("DROP INDEX businesses_industry_map")
+        db.execute("ALTER TABLE businesses DROP COLUMN employees")
         db.execute(
             "CREATE TABLE business_cells (level INTEGER NOT NULL, ty INTEGER NOT NULL, "
             "tx INTEGER NOT NULL, cell INTEGER NOT NULL, section TEXT NOT NULL, "
@@ -234,4 +248,51 @@ def test_a_schema_4_file_counts_its_pyramid_per_municipality_on_first_open(
     _assert_cells_match_items(upgraded, FeatureQuery(municipality="390"))
     upgraded.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+
+
+def test_a_schema_6_file_counts_its_pyramid_by_size_on_first_open(tmp_path: Path) -> None:
+    """Schema 6 had no size column and a pyramid without sizes: the first open reads every
+    business's size group from its document and counts the pyramid again with it."""
+    path = tmp_path / "v6.db"
+    store = open_store(f"sqlite:///{path}")
+    store.upsert_businesses(_sample())
+    store.close()
+    with sqlite3.connect(path) as db:  # as schema 6 left it
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%cells%'"
+        ).fetchall():
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE business_cells")
+        db.execute("DROP INDEX businesses_industry_map")
+        db.execute("ALTER TABLE businesses DROP COLUMN employees")
+        db.execute(
+            "CREATE TABLE business_cells (level INTEGER NOT NULL, ty INTEGER NOT NULL, "
+            "tx INTEGER NOT NULL, cell INTEGER NOT NULL, municipality TEXT NOT NULL, "
+            "status TEXT NOT NULL, section TEXT NOT NULL, n INTEGER NOT NULL, "
+            "sx INTEGER NOT NULL, sy INTEGER NOT NULL, "
+            "PRIMARY KEY (level, ty, tx, cell, municipality, status, section)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE INDEX businesses_industry_place ON businesses("
+            "industry_code, hidden, wx, wy, industry_section, municipality, status)"
+        )
+        db.execute("PRAGMA user_version = 6")
+
+    upgraded = open_store(f"sqlite:///{path}")
+    micro = ("", "0", "1", "2-4", "5-9")
+    for q in (FeatureQuery(sizes=micro), FeatureQuery(municipality="376", sizes=("10-19",))):
+        assert upgraded.counts_cells_cheaply(q, 8)
+        _assert_cells_match_items(upgraded, q)
+    sizes = Counter(
+        f["properties"].get("employees") or "" for f in _features(upgraded, FeatureQuery())
+    )
+    assert len(sizes) > 3  # the sample holds several groups, and businesses without one
+    for group, n in sizes.items():
+        q = FeatureQuery(sizes=(group,))
+        assert sum(c.count for c in upgraded.cluster_cells(q, 0, 0, 0)) == n
+    upgraded.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "businesses_industry_map" in indexes and "businesses_industry_place" not in indexes

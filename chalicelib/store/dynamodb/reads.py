@@ -32,6 +32,7 @@ from chalicelib.store.shared import (
     number_matched,
     public_municipalities,
     public_networks,
+    size_filter,
     small_extent,
 )
 
@@ -145,14 +146,19 @@ class Reads(Connection):
                 )
             start_source = int(index_text)
         filters, names, values = self._filter_expression(q)
-        residual = q.filter  # tested here on each candidate's public feature
+        # tested here on each candidate's public feature: the filter, and the sizes (no index
+        # holds them; the map's default, micro-businesses, keeps nearly all it reads)
+        residual = q.filter
+        if q.sizes is not None:
+            sized = size_filter(q.sizes)
+            residual = sized if residual is None else ["and", residual, sized]
         if residual is not None and plan == "a" and self._visible_count() > UNBOUNDED_FILTER_MAX:
             raise InvalidParameter(
-                "this filter names no bbox, municipality or industry that an index can read, "
-                f"and the store holds more than {UNBOUNDED_FILTER_MAX:,} businesses: add a "
-                "bbox, a municipality (municipality=0376 or municipality IN (...) in the "
+                "this filter or size names no bbox, municipality or industry that an index "
+                f"can read, and the store holds more than {UNBOUNDED_FILTER_MAX:,} businesses: "
+                "add a bbox, a municipality (municipality=0376 or municipality IN (...) in the "
                 "filter) or an industry",
-                parameter="filter",
+                parameter="filter" if q.filter is not None else "size",
             )
         taken: list[tuple[int, dict[str, Any]]] = []
         want = q.limit + 1
