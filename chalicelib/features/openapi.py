@@ -46,6 +46,11 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _NSTR = _nullable(_STR)
+# a count of businesses in all and per industry section (the map data's `tiled`)
+_COUNTS: dict[str, Any] = {
+    "count": {"type": "integer", "minimum": 0},
+    "section_counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+}
 
 
 class _NoFieldTitles(GenerateJsonSchema):
@@ -592,7 +597,11 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "name": "size",
         "in": "query",
         "required": False,
-        "description": "micro, or size groups comma-separated (0,1,2-4,5-9,10-19,...).",
+        "description": "Size groups of employees, comma-separated (0, 1, 2-4, 5-9, 10-19, "
+        "20-49, 50-99, 100-199, 200-499, 500-999, 1000+); `micro` for 0-9 employees (0, 1, "
+        "2-4, 5-9); `unknown` for businesses without a size group (the register has no "
+        "employment figure for them, mostly as nobody but the owner works there). The map's "
+        "micro-businesses are `micro,unknown`.",
         "schema": {"type": "string", "maxLength": 100},
         "style": "form",
         "explode": False,
@@ -1112,17 +1121,29 @@ _SCHEMAS: dict[str, Any] = {
                     "the widget draws the map from /collections/businesses/tiles and lists from "
                     "/collections/businesses/items of the same municipality. The counts here "
                     "are of its active public businesses, in all and per industry section "
-                    "(`unknown` where the section is not known).",
-                    "required": ["count", "section_counts"],
+                    "(`unknown` where the section is not known), and so for each size choice "
+                    "of `sizes`.",
+                    "required": ["count", "section_counts", "sizes"],
                     "properties": {
-                        "count": {"type": "integer", "minimum": 0},
-                        "section_counts": {
+                        **_COUNTS,
+                        "sizes": {
                             "type": "object",
-                            "additionalProperties": {"type": "integer", "minimum": 0},
+                            "additionalProperties": {
+                                "type": "object",
+                                "required": ["count", "section_counts"],
+                                "properties": _COUNTS,
+                            },
                         },
                     },
                 }
             ),
+            "sizes": {
+                "type": "object",
+                "description": "The widget's size choices and their size groups (null: "
+                "businesses without a size group): `micro` (0-9 employees, or none in the "
+                "register; the widget's default) and `larger` (10 or more).",
+                "additionalProperties": {"type": "array", "items": _NSTR},
+            },
             "attribution": _STR,
         },
     },

@@ -484,7 +484,7 @@ def _in_crs(features: list[bytes], crs: str) -> list[bytes]:
 
 
 # the fields of an items page's filter form: a field left empty is sent empty, and means "any"
-_FORM_FIELDS = ("q", "municipality", "industry", "status")
+_FORM_FIELDS = ("q", "municipality", "industry", "status", "size")
 
 
 def _without_blank_fields(req: HttpRequest) -> dict[str, list[str]]:
@@ -582,6 +582,8 @@ def items_query(values: dict[str, str], collection_id: str) -> FeatureQuery:
         fields["network"] = P.parse_network(values["network"])
     if "status" in values:
         fields["status"] = P.parse_status(values["status"])
+    if "size" in values:
+        fields["sizes"] = P.parse_size(values["size"])
     if "q" in values:
         fields["q"] = P.parse_text(values["q"])
     if "sortby" in values:

@@ -18,7 +18,7 @@ import orjson
 
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.geo import in_denmark
-from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS
+from chalicelib.domain.models import NO_SIZE_GROUP
 from chalicelib.domain.text import search_fold
 from chalicelib.matchmaking.nearby import distance_km
 from chalicelib.store import FeatureQuery, iter_public_pages
@@ -79,20 +79,7 @@ def parse(values: dict[str, str]) -> SearchParams:
             )
     elif point is not None:
         radius = RADIUS_DEFAULT_KM
-    sizes: list[str] = []
-    for part in values.get("size", "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if part == "micro":
-            sizes += sorted(MICRO_GROUPS)
-        elif part in EMPLOYEE_GROUPS:
-            sizes.append(part)
-        else:
-            raise InvalidParameter(
-                f"size must be 'micro' or size groups ({', '.join(EMPLOYEE_GROUPS)})",
-                parameter="size",
-            )
+    sizes = P.parse_size(values["size"]) if values.get("size", "").strip() else ()
     if not (industries or point or municipality):
         raise InvalidParameter(
             "say where or what: give a point, a municipality or an industry (q alone would "
@@ -196,7 +183,7 @@ def rank(features: list[dict[str, Any]], p: SearchParams) -> list[dict[str, Any]
         props = f["properties"]
         if props.get("status") != "active" or not _industry_matches(props, p.industries):
             continue
-        if p.sizes and props.get("employees") not in p.sizes:
+        if p.sizes and (props.get("employees") or NO_SIZE_GROUP) not in p.sizes:
             continue
         score = text_score(tokens, props) if tokens else 1.0
         if score == 0:

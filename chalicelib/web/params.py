@@ -19,7 +19,7 @@ LIMIT_MAX = 10_000
 
 COMMON_ITEM_PARAMS = ("bbox", "bbox-crs", "limit", "datetime", "cursor", "crs", "f")
 COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
-    "businesses": ("municipality", "industry", "network", "status", "q"),
+    "businesses": ("municipality", "industry", "network", "status", "size", "q"),
     "networks": ("municipality", "q"),
     "network-meeting-places": ("municipality", "q"),
     "municipalities": ("q",),
@@ -207,6 +207,30 @@ def parse_network(value: str) -> str:
     if not _SLUG.match(value) or len(value) > 80:
         raise InvalidParameter("network must be a network id (a slug)", parameter="network")
     return value
+
+
+def parse_size(value: str) -> tuple[str, ...]:
+    """`size`: comma-separated CVR size groups (0, 1, 2-4, ..., 1000+), `micro` for the four of
+    0-9 employees, and `unknown` for businesses without a size group (NO_SIZE_GROUP)."""
+    from chalicelib.domain.models import EMPLOYEE_GROUPS, MICRO_GROUPS, NO_SIZE_GROUP
+
+    groups: set[str] = set()
+    for part in value.split(","):
+        part = part.strip()
+        if part == "micro":
+            groups |= MICRO_GROUPS
+        elif part == "unknown":
+            groups.add(NO_SIZE_GROUP)
+        elif part in EMPLOYEE_GROUPS:
+            groups.add(part)
+        else:
+            raise InvalidParameter(
+                f"size must be comma-separated size groups ({', '.join(EMPLOYEE_GROUPS)}), "
+                "'micro' (0-9 employees) or 'unknown' (no size group in the register)",
+                parameter="size",
+            )
+    order = list(EMPLOYEE_GROUPS)
+    return tuple(sorted(groups, key=lambda g: order.index(g) if g else -1))
 
 
 def parse_status(value: str) -> str:
