@@ -110,14 +110,17 @@ def _cvr_numbers(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def _employees(rng: random.Random, form: str) -> str:
-    groups = ["0", "1", "2-4", "5-9", "10-19", "20-49", "50-99"]
+def _employees(rng: random.Random, form: str) -> str | None:
+    """A size group, or none: the register has no employment figure for a business nobody is
+    employed in, which is most sole traders (one draw either way, so the rest of the data set
+    is the same whichever it is)."""
+    groups = [None, "0", "1", "2-4", "5-9", "10-19", "20-49", "50-99"]
     if form in ("ENK", "PMV", "I/S"):
-        weights = [60, 22, 13, 4, 1, 0, 0]
+        weights = [40, 20, 22, 13, 4, 1, 0, 0]
     elif form == "A/S":
-        weights = [8, 6, 16, 22, 24, 17, 7]
+        weights = [2, 6, 6, 16, 22, 24, 17, 7]
     else:
-        weights = [38, 20, 22, 12, 5, 2, 1]
+        weights = [15, 23, 20, 22, 12, 5, 2, 1]
     return rng.choices(groups, weights=weights)[0]
 
 
