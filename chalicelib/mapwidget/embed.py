@@ -1,8 +1,8 @@
 """The map for CMSs that strip scripts: a page per municipality to put in an iframe, and oEmbed.
 
 - `/embed/{kommunekode}` is the widget alone on a page, with the widget's options as query
-  parameters (`lang`, `industry`, `network`, `search`, `height`, `heading-level`). Any site may
-  frame it (`frame-ancestors *`): it shows the open data the API serves to anyone.
+  parameters (`lang`, `industry`, `size`, `network`, `search`, `height`, `heading-level`).
+  Any site may frame it (`frame-ancestors *`): it shows the open data the API serves to anyone.
 - `/oembed?url=…` answers the oEmbed 1.0 request for such a page with a `rich` embed (the
   iframe), so a CMS that speaks oEmbed turns a pasted link into the map; each embed page
   announces it (`<link rel="alternate" type="application/json+oembed">`, oEmbed's discovery).
@@ -39,7 +39,8 @@ _HEIGHT = re.compile(r"^\d{2,4}(px|vh|rem)?$")
 _NETWORK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _SEARCH_MAX = 100
 # the embed page's options, in the order of the widget's data attributes
-OPTIONS = ("lang", "industry", "network", "search", "height", "heading-level")
+OPTIONS = ("lang", "industry", "size", "network", "search", "height", "heading-level")
+SIZES = ("micro", "larger", "all")  # the widget's data-size
 
 
 class EmbedOptionError(InvalidParameter):
@@ -76,6 +77,12 @@ def _options(req: HttpRequest) -> dict[str, str]:
         )
     if industry is not None:
         out["industry"] = industry.upper()
+    if out.get("size", "micro") not in SIZES:
+        raise EmbedOptionError(
+            "Størrelse (size) er micro (0-9 ansatte), larger (10 eller flere) eller all / size "
+            "is micro (0-9 employees), larger (10 or more) or all.",
+            parameter="size",
+        )
     network = out.get("network")
     if network is not None and not _NETWORK_ID.match(network):
         raise EmbedOptionError(

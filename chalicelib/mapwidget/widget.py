@@ -30,7 +30,8 @@ import orjson
 
 from chalicelib import PACKAGE_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
-from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.industry import SECTION_NAMES, all_english_classes, english_classes_of
+from chalicelib.domain.models import SIZE_CHOICES
 from chalicelib.domain.public import (
     business_network_ids,
     internal_code,
@@ -335,14 +336,21 @@ def _active_businesses(
 
 def _counts(store: Store, kommunekode: str | None) -> dict[str, Any]:
     """A large municipality's (or, None, the whole service's) active public businesses counted,
-    in all and per industry section, from the zoom-0 cluster tile of the same selection (kept
-    counts on SQLite)."""
-    selection = FeatureQuery(municipality=kommunekode, status="active")
-    sections: dict[str, int] = {}
-    for cell in store.cluster_cells(selection, 0, 0, 0):
-        for section, n in cell.sections.items():
-            sections[section or "unknown"] = sections.get(section or "unknown", 0) + n
-    return {"count": sum(sections.values()), "section_counts": dict(sorted(sections.items()))}
+    in all and per industry section, and so for each size choice, from the zoom-0 cluster tile
+    of the same selection (kept counts on SQLite)."""
+
+    def counted(sizes: tuple[str, ...] | None) -> dict[str, Any]:
+        selection = FeatureQuery(municipality=kommunekode, status="active", sizes=sizes)
+        sections: dict[str, int] = {}
+        for cell in store.cluster_cells(selection, 0, 0, 0):
+            for section, n in cell.sections.items():
+                sections[section or "unknown"] = sections.get(section or "unknown", 0) + n
+        return {"count": sum(sections.values()), "section_counts": dict(sorted(sections.items()))}
+
+    return {
+        **counted(None),
+        "sizes": {choice: counted(groups) for choice, groups in SIZE_CHOICES.items()},
+    }
 
 
 def _national(store: Store) -> bytes:
@@ -479,6 +487,13 @@ def build_map_data(
         "industries": industry_rows,
         "sections": {s: list(SECTION_NAMES[s]) for s in sorted(sections) if s in SECTION_NAMES},
         "tiled": tiled,
+        # the size choices' groups (null: without a size group), for the widget's size filter
+        "sizes": {c: [g or None for g in groups] for c, groups in SIZE_CHOICES.items()},
+        # the English names of the industries' NACE classes, by four digits: of the rows' codes,
+        # or of every class for a tiled map (its popups read codes from the items)
+        "classes_en": all_english_classes()
+        if tiled is not None
+        else english_classes_of(code for code in industries if code),
         "postcodes": postcodes,
         "networks": [_network(n) for n in kept],
         "tiles": tiles,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chalicelib.domain.industry import SECTION_NAMES
-from chalicelib.domain.models import PERSONALLY_OWNED_FORMS
+from chalicelib.domain.industry import SECTION_NAMES, industry_text
+from chalicelib.domain.models import PERSONALLY_OWNED_FORMS, SIZE_CHOICES
 from chalicelib.domain.public import internal_code, split
 from chalicelib.domain.reference import official_name
 from chalicelib.domain.text import date_text, number, size_group
@@ -100,6 +100,9 @@ WORDS: dict[str, dict[str, str]] = {
         "municipality": "Kommune",
         "industry": "Branche",
         "status": "Status",
+        "size": "Størrelse",
+        "size_micro": "0–9 ansatte (mikrovirksomheder)",
+        "size_larger": "10 ansatte eller flere",
         "any": "Alle",
         "show": "Vis",
         "active": "Aktiv",
@@ -179,6 +182,9 @@ WORDS: dict[str, dict[str, str]] = {
         "municipality": "Municipality",
         "industry": "Industry",
         "status": "Status",
+        "size": "Size",
+        "size_micro": "0–9 employees (micro-businesses)",
+        "size_larger": "10 employees or more",
         "any": "All",
         "show": "Show",
         "active": "Active",
@@ -416,6 +422,14 @@ def _options(choices: list[tuple[str, str]], chosen: str | None, any_label: str)
     return "".join(out)
 
 
+def _size_choices(w: dict[str, str]) -> list[tuple[str, str]]:
+    """The map's size choices (models.SIZE_CHOICES) as values of the `size` parameter."""
+    return [
+        ("micro,unknown", w["size_micro"]),
+        (",".join(SIZE_CHOICES["larger"]), w["size_larger"]),
+    ]
+
+
 def _filter_form(req: HttpRequest, lang: str, cid: str, values: dict[str, str]) -> str:
     """A form of the collection's simple filters; it sends the same parameters a client would."""
     w = WORDS[lang]
@@ -445,6 +459,11 @@ def _filter_form(req: HttpRequest, lang: str, cid: str, values: dict[str, str]) 
             f'<div><label for="status">{e(w["status"])}</label>'
             f'<select id="status" name="status">'
             f"{_options(statuses, values.get('status'), w['any'])}</select></div>"
+        )
+        fields.append(
+            f'<div><label for="size">{e(w["size"])}</label>'
+            f'<select id="size" name="size">'
+            f"{_options(_size_choices(w), values.get('size'), w['any'])}</select></div>"
         )
     hidden = '<input type="hidden" name="f" value="html">'
     if lang != "da":
@@ -480,7 +499,7 @@ def _row(req: HttpRequest, lang: str, cid: str, f: dict[str, Any]) -> str:
     name = f'<th scope="row"><a href="{e(link)}">{e(p.get("name") or fid)}</a></th>'
     if cid == "businesses":
         cells = [
-            p.get("industry_text") or "",
+            industry_text(p.get("industry_code"), p.get("industry_text"), lang) or "",
             _employees(p.get("employees"), lang),
             " ".join(x for x in (p.get("postcode"), p.get("city")) if x),
             w.get(p.get("status") or "", ""),
@@ -627,9 +646,12 @@ def business(
     p = feature["properties"]
     cvr = str(feature["id"])
     section = p.get("industry_section")
-    industry = e(p.get("industry_text") or "")
+    named = industry_text(p.get("industry_code"), p.get("industry_text"), lang)
+    industry = e(named or "")
     if p.get("industry_code"):
         industry += f" ({e(p['industry_code'])})"
+    if named != p.get("industry_text") and p.get("industry_text"):  # the NACE class, in English
+        industry += f'<br><span class="note" lang="da">{e(p["industry_text"])}</span>'
     if section in SECTION_NAMES:
         industry += (
             f'<br><span class="note">{e(SECTION_NAMES[section][0 if lang == "da" else 1])}</span>'
@@ -707,7 +729,7 @@ def business(
         alternates=_alternates(links),
         head=_canonical(req, f"/collections/businesses/items/{cvr}", lang)
         + schema_org.script(schema_org.business(req.base_url, feature, networks)),
-        description=f"{p.get('name')}: {p.get('industry_text') or ''}, {p.get('city') or ''}",
+        description=f"{p.get('name')}: {named or ''}, {p.get('city') or ''}",
     )
     return render(req, page)
 
@@ -721,8 +743,9 @@ def _municipality_path(code: str) -> str:
     return f"/collections/municipalities/items/{internal_code(code.zfill(4))}"
 
 
-def _industry_and_town(p: dict[str, Any]) -> str:
-    return ", ".join(x for x in (p.get("industry_text"), p.get("city")) if x)
+def _industry_and_town(p: dict[str, Any], lang: str) -> str:
+    named = industry_text(p.get("industry_code"), p.get("industry_text"), lang)
+    return ", ".join(x for x in (named, p.get("city")) if x)
 
 
 def _business_path(feature: dict[str, Any]) -> str:
@@ -764,7 +787,7 @@ def network(
     member_items = "".join(
         f'<li><a href="{e(_html_link(req, _business_path(m), lang))}">'
         f"{e(m['properties'].get('name'))}</a> "
-        f'<span class="note">{e(_industry_and_town(m["properties"]))}</span></li>'
+        f'<span class="note">{e(_industry_and_town(m["properties"], lang))}</span></li>'
         for m in shown
     )
     more = member_total - len(shown)

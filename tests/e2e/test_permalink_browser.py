@@ -15,8 +15,8 @@ def _view(page: Any, n: int) -> dict[str, Any]:
     """Widget n's selects and what its map shows."""
     return widget(page, n).evaluate(
         """host => {
-          const r = host.shadowRoot, sel = r.querySelectorAll('select');
-          return {industry: sel[0].value, network: sel[1].value,
+          const r = host.shadowRoot, sel = (name) => r.querySelector(`select.mk-${name}`).value;
+          return {industry: sel('industry'), size: sel('size'), network: sel('network'),
                   q: r.querySelector('input[type=search]').value,
                   list: !r.querySelector('.mk-list').hidden,
                   shown: Number(r.querySelector('.mk-status').dataset.shown)};
@@ -38,13 +38,15 @@ def test_a_shared_link_opens_the_same_map(visit: Visit, site: str, browser: Any)
     assert _hash(page) == "#kontakt"  # a page view alone writes nothing
     network = requests.get(f"{site}/municipalities/376/map-data").json()["networks"][0]["id"]
     first = widget(page, 0)
-    first.locator("select").first.select_option("F")
-    first.locator("select").nth(1).select_option(network)
+    first.locator("select.mk-industry").select_option("F")
+    first.locator("select.mk-size").select_option("all")
+    first.locator("select.mk-network").select_option(network)
     first.locator(".leaflet-control-zoom-in").click()
     _wait_hash(page, "i:F")
     page.wait_for_timeout(600)  # the zoom's own moveend, written 200 ms after
     shared = _hash(page)
     assert shared.startswith("#kontakt&mk-376=@") and f"n:{network}" in shared
+    assert ";s:all;" in shared
     assert "mk-390" not in shared  # the other widget was not used
     before = _view(page, 0)
     drawn = state(page, 0)
@@ -53,12 +55,13 @@ def test_a_shared_link_opens_the_same_map(visit: Visit, site: str, browser: Any)
     try:
         opened = again.open(site + "/demo" + shared)
         after = _view(opened, 0)
-        assert (after["industry"], after["network"]) == ("F", network)
+        assert (after["industry"], after["size"], after["network"]) == ("F", "all", network)
         assert after["shown"] == before["shown"] > 0
         # the same view: the same clusters and points where the map was left
         restored = state(opened, 0)
         assert (restored["clusters"], restored["points"]) == (drawn["clusters"], drawn["points"])
-        assert _view(opened, 1)["industry"] == ""  # the other map opens as it always does
+        # the other map opens as it always does: all industries, micro-businesses
+        assert (_view(opened, 1)["industry"], _view(opened, 1)["size"]) == ("", "micro")
         assert again.errors == []
     finally:
         again.close()

@@ -44,12 +44,18 @@ class Rows:
             for row in doc["businesses"]
         ]
 
-    def select(self, industry: str = "", network: str = "", q: str = "") -> list[dict[str, Any]]:
+    def select(
+        self, industry: str = "", network: str = "", q: str = "", size: str = "micro"
+    ) -> list[dict[str, Any]]:
+        """The rows a widget shows with these filters (by default, as it opens: the
+        micro-businesses, of the size groups the document's `sizes` names)."""
         index = next((i for i, n in enumerate(self.doc["networks"]) if n["id"] == network), None)
+        groups = None if size == "all" else self.doc["sizes"][size]
         return [
             r
             for r in self.rows
             if (not industry or r["section"] == industry)
+            and (groups is None or r["employees"] in groups)
             and (index is None or index in r["networks"])
             and (not q or fold(q) in fold(r["name"]))
         ]
@@ -67,10 +73,11 @@ def test_demo_page_draws_clusters_and_markers_from_local_tiles(
 ) -> None:
     page = visit.open(site + "/demo")
     for n, code, word in ((0, "376", "virksomheder"), (1, "390", "businesses")):
-        total = len(rows[code].rows)
-        wait_drawn(page, n, total)
+        total, micro = len(rows[code].rows), len(rows[code].select())
+        assert 0 < micro < total  # micro-businesses by default: not the firms of 10 or more
+        wait_drawn(page, n, micro)
         s = state(page, n)
-        assert s["shown"] == s["total"] == total
+        assert (s["shown"], s["total"]) == (micro, total)
         assert len(s["clusters"]) >= 5
         # clusters are announced with what they hold, not as a bare number
         pattern = rf"\d[\d.,]* {word}( på samme sted| at the same place)?\. \w.+"
@@ -114,20 +121,20 @@ def test_filters_change_what_is_shown_and_widgets_are_independent(
 
     construction = rows["376"].select(industry="F")
     assert 0 < len(construction) < len(rows["376"].rows)
-    widget(page, 0).locator("select").first.select_option("F")
+    widget(page, 0).locator("select.mk-industry").select_option("F")
     wait_drawn(page, 0, len(construction))
     assert state(page, 0)["shown"] == len(construction)
-    assert "Bygge og anlæg" in widget(page, 0).locator("select").first.inner_text()
+    assert "Bygge og anlæg" in widget(page, 0).locator("select.mk-industry").inner_text()
 
     network = next(n for n in rows["376"].doc["networks"] if n["member_count"] > 5)
     both = rows["376"].select(industry="F", network=network["id"])
-    widget(page, 0).locator("select").nth(1).select_option(network["id"])
+    widget(page, 0).locator("select.mk-network").select_option(network["id"])
     page.wait_for_function(
         "n => Number(document.querySelectorAll('[data-mikrokort]')[0]"
         ".shadowRoot.querySelector('.mk-status').dataset.shown) === n",
         arg=len(both),
     )
-    widget(page, 0).locator("select").first.select_option("")
+    widget(page, 0).locator("select.mk-industry").select_option("")
     members = rows["376"].select(network=network["id"])
     wait_drawn(page, 0, len(members))
 
@@ -140,11 +147,14 @@ def test_filters_change_what_is_shown_and_widgets_are_independent(
     )
 
     # search by name: one business, one marker, and its popup
-    widget(page, 0).locator("select").nth(1).select_option("")
+    widget(page, 0).locator("select.mk-network").select_option("")
     target = next(
         r
         for r in rows["376"].rows
-        if r["precision"] == "grid" and r["networks"] and len(rows["376"].select(q=r["name"])) == 1
+        if r["precision"] == "grid"
+        and r["networks"]
+        and r["employees"]
+        and len(rows["376"].select(q=r["name"])) == 1
     )
     matching = rows["376"].select(q=target["name"])
     widget(page, 0).locator("input[type=search]").fill(target["name"])
@@ -181,7 +191,8 @@ def test_network_popup_shows_contact_meeting_place_area_and_members(
     assert "område" in text
     if net["email"]:
         assert popup.locator(f"a[href='mailto:{net['email']}']").count() == 1
-    member_names = {r["name"] for r in rows["376"].select(network=net["id"])}
+    # the popup lists the network's members, of any size
+    member_names = {r["name"] for r in rows["376"].select(network=net["id"], size="all")}
     listed = popup.locator("li").all_inner_texts()
     assert listed and set(listed) <= member_names
     # the area outline is drawn while the popup is open
@@ -225,7 +236,7 @@ def test_list_view_is_reachable_by_keyboard_and_lists_the_same_businesses(
     data = rows["376"]
     # from the top of the page, Tab reaches the controls in a sensible order
     order = _tab_to(page, "Liste")
-    assert order == ["INPUT", "SELECT", "SELECT", "Kort", "Liste"]
+    assert order == ["INPUT", "SELECT", "SELECT", "SELECT", "Kort", "Liste"]
     page.keyboard.press("Enter")
     box = widget(page, 0)
     assert box.locator(".mk-list").is_visible()
@@ -234,11 +245,12 @@ def test_list_view_is_reachable_by_keyboard_and_lists_the_same_businesses(
         box.get_by_role("button", name="Liste", exact=True).get_attribute("aria-pressed") == "true"
     )
 
-    # the whole municipality: the list counts what the map shows, 100 rows at a time
+    # the whole municipality's micro-businesses: the list counts what the map shows, 100 rows
+    # at a time
     heading = box.locator(".mk-h").first.inner_text()
-    assert heading == f"Virksomheder ({len(data.rows):,})".replace(",", ".")
+    assert heading == f"Virksomheder ({len(data.select()):,})".replace(",", ".")
     ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
-    assert len(ids) == 100 and set(ids) <= {r["id"] for r in data.rows}
+    assert len(ids) == 100 and set(ids) <= {r["id"] for r in data.select()}
     more = box.locator(".mk-more")
     more.focus()
     page.keyboard.press("Enter")
@@ -250,7 +262,7 @@ def test_list_view_is_reachable_by_keyboard_and_lists_the_same_businesses(
     # under a filter, the list holds exactly the businesses the map draws
     network = max(data.doc["networks"], key=lambda n: n["member_count"])
     expected = {r["id"] for r in data.select(network=network["id"])}
-    box.locator("select").nth(1).select_option(network["id"])
+    box.locator("select.mk-network").select_option(network["id"])
     while more.is_visible():
         more.click()
     listed = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
@@ -280,7 +292,7 @@ def test_keyboard_users_can_skip_the_map(visit: Visit, site: str) -> None:
     page = visit.open(site + "/demo")
     order = _tab_to(page, "Spring kortet over")
     assert order == [
-        "INPUT", "SELECT", "SELECT", "Kort", "Liste", "English",  # the filters
+        "INPUT", "SELECT", "SELECT", "SELECT", "Kort", "Liste", "English",  # the filters
         "INPUT", "Find", "Nær mig",  # go to a place
         "Spring kortet over",
     ]  # fmt: skip
@@ -654,4 +666,41 @@ def test_popups_show_the_public_contact_and_link_the_business_page(
             "() => !document.querySelector('[data-mikrokort]').shadowRoot"
             ".querySelector('.leaflet-popup')"
         )
+    assert visit.errors == []
+
+
+def test_an_english_map_names_industries_in_english(
+    visit: Visit, site: str, rows: dict[str, Rows]
+) -> None:
+    """The English widget's list and popups give each business's NACE class in English where
+    the map data has a sure name for it, else the section's English name with the Danish text."""
+    page = visit.open(site + "/demo")
+    data = rows["390"]  # the demo's second widget is English
+    classes = data.doc["classes_en"]
+    assert classes and all(len(k) == 4 and k.isdigit() for k in classes)
+    box = widget(page, 1)
+    box.get_by_role("button", name="List", exact=True).click()
+    box.locator(".mk-businesses li").nth(99).wait_for()
+    listed = box.locator(".mk-businesses li").evaluate_all(
+        "els => els.map(e => [e.dataset.id, e.innerText])"
+    )
+    by_id = {r["id"]: r for r in data.rows}
+    named = 0
+    for business_id, text in listed:
+        code, section, danish = data.doc["industries"][by_id[business_id]["industry"]]
+        if (english := classes.get(code[:4])) is not None:
+            assert english in text and danish not in text, text
+            named += 1
+        elif section:
+            assert f"{data.doc['sections'][section][1]}: {danish}" in text, text
+    assert named > len(listed) / 2
+    # the same in a popup
+    first = box.locator(".mk-businesses li").first
+    first_id = first.get_attribute("data-id")
+    code = data.doc["industries"][by_id[first_id]["industry"]][0]
+    first.get_by_role("button").click()
+    popup = box.locator(".leaflet-popup-content")
+    popup.wait_for()
+    if code[:4] in classes:
+        assert classes[code[:4]] in popup.inner_text()
     assert visit.errors == []

@@ -18,6 +18,7 @@ from tests.e2e.browser import Stub, Visit, click_visible_part, state, widget
 from tests.e2e.conftest import demo_site
 
 TILES = "/collections/businesses/tiles/WebMercatorQuad/"
+MICRO = "unknown,0,1,2-4,5-9"  # the widget's default size: the map data's `sizes.micro`
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,10 @@ def test_a_tiled_municipality_draws_its_count_from_tiles(
 ) -> None:
     page = visit.open(site + "/demo")
     for n, code in ((0, "376"), (1, "390")):
-        total = tiled[code]["count"]
-        s = _settled(page, n, total)  # the whole municipality in view: every business drawn
+        total, micro = tiled[code]["count"], tiled[code]["sizes"]["micro"]["count"]
+        assert micro == _matched(site, municipality=code, size=MICRO) < total
+        # the whole municipality in view: every micro-business drawn, of all businesses
+        s = _settled(page, n, micro)
         assert s["total"] == total and s["clusters"]
         assert _overlapping_clusters(page, n) == []
     tile_requests = [u for u in visit.requests if TILES in u]
@@ -91,6 +94,7 @@ def test_a_tiled_municipality_draws_its_count_from_tiles(
     for u in tile_requests:
         q = parse_qs(urlsplit(u).query)
         assert q["status"] == ["active"] and q["municipality"][0] in ("376", "390")
+        assert q["size"] == [MICRO]
     assert {urlsplit(u).hostname for u in visit.requests} == {"127.0.0.1"}
     assert visit.errors == []
 
@@ -100,17 +104,35 @@ def test_filters_are_the_tiles_query_and_the_counts_the_apis(
 ) -> None:
     page = visit.open(site + "/demo")
     box = widget(page, 0)
-    section, count = max(tiled["376"]["section_counts"].items(), key=lambda kv: kv[1])
-    box.locator("select").first.select_option(section)
+    micro = tiled["376"]["sizes"]["micro"]
+    section, count = max(micro["section_counts"].items(), key=lambda kv: kv[1])
+    assert count == _matched(site, municipality="376", industry=section, size=MICRO)
+    box.locator("select.mk-industry").select_option(section)
     _settled(page, 0, count)
     assert any(f"industry={section}" in u for u in visit.requests if TILES in u)
 
-    box.locator("select").first.select_option("")
+    # every size: no size in the tiles' query; 10 or more: their groups
+    box.locator("select.mk-size").select_option("all")
+    _settled(page, 0, tiled["376"]["section_counts"][section])
+    larger = tiled["376"]["sizes"]["larger"]
+    box.locator("select.mk-size").select_option("larger")
+    _settled(page, 0, larger["section_counts"].get(section, 0))
+    box.locator("select.mk-industry").select_option("")
+    _settled(page, 0, larger["count"])
+    sizes = {
+        tuple(parse_qs(urlsplit(u).query).get("size", ["all"]))
+        for u in visit.requests
+        if TILES in u
+    }
+    assert {(MICRO,), ("all",), ("10-19,20-49,50-99,100-199,200-499,500-999,1000+",)} <= sizes
+    box.locator("select.mk-size").select_option("micro")
+
     box.locator("input[type=search]").fill("ApS")
-    found = _matched(site, municipality="376", q="ApS")
-    assert 0 < found < tiled["376"]["count"]
+    found = _matched(site, municipality="376", q="ApS", size=MICRO)
+    assert 0 < found < micro["count"]
     _settled(page, 0, found)
-    assert state(page, 1)["shown"] == tiled["390"]["count"]  # the other widget is unchanged
+    # the other widget is unchanged
+    assert state(page, 1)["shown"] == tiled["390"]["sizes"]["micro"]["count"]
 
 
 def test_the_list_is_the_items_by_name_a_page_at_a_time(
@@ -119,12 +141,18 @@ def test_the_list_is_the_items_by_name_a_page_at_a_time(
     page = visit.open(site + "/demo")
     box = widget(page, 0)
     box.get_by_role("button", name="Liste", exact=True).click()
-    total = _matched(site, municipality="376")
+    total = _matched(site, municipality="376", size=MICRO)
     heading = box.locator(".mk-h").first
     heading.filter(has_text=f"({total:,})".replace(",", ".")).wait_for()
     by_name = requests.get(
         f"{site}/collections/businesses/items",
-        params={"municipality": "376", "status": "active", "sortby": "name", "limit": "200"},
+        params={
+            "municipality": "376",
+            "status": "active",
+            "size": MICRO,
+            "sortby": "name",
+            "limit": "200",
+        },
     ).json()["features"]
     box.locator(".mk-businesses li").nth(99).wait_for()
     ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
@@ -148,7 +176,7 @@ def test_zooming_in_opens_clusters_into_businesses_with_popups(
 ) -> None:
     page = visit.open(site + "/demo")
     box = widget(page, 0)
-    _settled(page, 0, tiled["376"]["count"])
+    _settled(page, 0, tiled["376"]["sizes"]["micro"]["count"])
     for _ in range(8):  # the largest cluster, again and again, until businesses show
         if box.locator(".mk-pt").count():
             break
@@ -172,8 +200,10 @@ def test_zooming_in_opens_clusters_into_businesses_with_popups(
           const r = host.shadowRoot, map = r.querySelector('.mk-map').getBoundingClientRect();
           return [...r.querySelectorAll('.mk-pt')].findIndex(el => {
             const b = el.getBoundingClientRect();
+            const centre = r.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
             return b.left > map.left + 40 && b.right < map.right - 40
-              && b.top > map.top + 80 && b.bottom < map.bottom - 40;
+              && b.top > map.top + 80 && b.bottom < map.bottom - 40
+              && (centre === el || el.contains(centre));  // not under a neighbour's pin
           });
         }"""
     )
@@ -227,7 +257,7 @@ def test_a_selection_the_api_will_not_sort_is_listed_in_its_own_order_and_said(
     box.locator(".mk-businesses li").nth(99).wait_for()
     in_order = requests.get(
         f"{site}/collections/businesses/items",
-        params={"municipality": "376", "status": "active", "limit": "100"},
+        params={"municipality": "376", "status": "active", "size": MICRO, "limit": "100"},
     ).json()["features"]
     ids = box.locator(".mk-businesses li").evaluate_all("els => els.map(e => e.dataset.id)")
     assert ids == [f["id"] for f in in_order]
@@ -249,7 +279,7 @@ def test_a_national_map_draws_every_municipality_from_tiles(
         f'<script src="{site}/widget/mikrokort.js" defer></script></body></html>'
     )
     page = visit.open(stub.url + "/national.html", widgets=1)
-    s = _settled(page, 0, doc["tiled"]["count"])
+    s = _settled(page, 0, doc["tiled"]["sizes"]["micro"]["count"])
     assert s["total"] == doc["tiled"]["count"]
     tiles = [u for u in visit.requests if TILES in u]
     assert tiles and all("municipality=" not in u for u in tiles)

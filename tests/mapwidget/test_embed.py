@@ -43,7 +43,7 @@ def _widget_attributes(page: str) -> dict[str, str]:
 
 
 def test_the_embed_page_is_the_widget_alone_and_any_site_may_frame_it(app: WsgiApp) -> None:
-    r = _get(app, "/embed/376", "lang=en&industry=f&height=600&heading-level=2")
+    r = _get(app, "/embed/376", "lang=en&industry=f&size=all&height=600&heading-level=2")
     assert r["status"] == 200 and r["headers"]["Content-Type"].startswith("text/html")
     assert "X-Frame-Options" not in r["headers"]
     policy = r["headers"]["Content-Security-Policy"]
@@ -57,6 +57,7 @@ def test_the_embed_page_is_the_widget_alone_and_any_site_may_frame_it(app: WsgiA
         "data-lang": "en",
         "data-height": "600",
         "data-industry": "F",
+        "data-size": "all",
         "data-heading-level": "2",
     }
     assert f'src="{BASE}/widget/mikrokort.js"' in page
@@ -89,6 +90,7 @@ def test_a_search_is_text_in_an_attribute_never_markup(app: WsgiApp) -> None:
         ("lang=de", "lang"),
         ("industry=Z", "industry"),
         ("industry=43", "industry"),
+        ("size=tiny", "size"),
         ("height=tall", "height"),
         ("heading-level=1", "heading-level"),
         ("network=Not%20An%20Id", "network"),

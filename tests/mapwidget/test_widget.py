@@ -159,17 +159,31 @@ def test_a_municipality_past_the_row_limit_gets_counts_not_rows(
     for code in ("376", "390"):
         full = _map_data(http, api, code)
         assert full["tiled"] is None and len(full["businesses"]) > 50
+        # the size choices: micro-businesses (0-9, or no figure) and the rest, every group once
+        assert full["sizes"]["micro"] == [None, "0", "1", "2-4", "5-9"]
+        assert full["sizes"]["larger"][0] == "10-19" and full["sizes"]["larger"][-1] == "1000+"
         doc = _map_data(http, tiled_api, code)
         assert doc["businesses"] == [] and doc["industries"] == [] and doc["postcodes"] == {}
         placed = [f for f in _active_items(http, api, code) if f["geometry"] is not None]
-        sections: dict[str, int] = {}
-        for f in placed:
-            s = f["properties"]["industry_section"] or "unknown"
-            sections[s] = sections.get(s, 0) + 1
-        assert doc["tiled"] == {"count": len(placed), "section_counts": sections}
+
+        def counts(features: list[dict[str, Any]]) -> dict[str, Any]:
+            sections: dict[str, int] = {}
+            for f in features:
+                s = f["properties"]["industry_section"] or "unknown"
+                sections[s] = sections.get(s, 0) + 1
+            return {"count": len(features), "section_counts": sections}
+
+        micro = [
+            f for f in placed if f["properties"]["employees"] in (None, "0", "1", "2-4", "5-9")
+        ]
+        larger = [f for f in placed if f not in micro]
+        assert micro and larger and any(f["properties"]["employees"] is None for f in micro)
+        sizes = {"micro": counts(micro), "larger": counts(larger)}
+        assert doc["tiled"] == {**counts(placed), "sizes": sizes}
+        sections = counts(placed)["section_counts"]
         assert set(doc["sections"]) == set(sections) - {"unknown"}
         # the rest of the document is the full one's: boundary, networks, tiles, attribution
-        for key in ("municipality", "networks", "tiles", "attribution", "version"):
+        for key in ("municipality", "networks", "tiles", "attribution", "version", "sizes"):
             assert doc[key] == full[key], key
         # its own validator: the row limit is part of what the answer depends on
         tag = http.get(f"{tiled_api}/municipalities/{code}/map-data").headers["ETag"]

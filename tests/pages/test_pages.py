@@ -5,6 +5,7 @@ pages of a business and a network. Errors a browser meets are pages too."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -318,3 +319,44 @@ def test_pages_escape_the_data_and_keep_the_privacy_rules(
     assert net.status_code == 200
     assert "Skjult ApS" not in net.text and "10000039" not in net.text
     assert "Beskyttet ApS" in net.text
+
+
+def test_the_items_page_filters_by_size_as_the_api_does(api: str, http: requests.Session) -> None:
+    """The form's size choices are the map's: micro-businesses (0-9 employees, or none in the
+    register) and 10 or more; each shows what the API selects for the same `size`."""
+    form = http.get(api + "/collections/businesses/items", params={"f": "html"}).text
+    choices = re.findall(r'<select id="size" name="size">(.*?)</select>', form)[0]
+    values = re.findall(r'<option value="([^"]*)"', choices)
+    assert values == ["", "micro,unknown", "10-19,20-49,50-99,100-199,200-499,500-999,1000+"]
+    for size in values[1:]:
+        params = {"municipality": "376", "size": size, "limit": "100"}
+        data = http.get(api + "/collections/businesses/items", params=params).json()
+        micro = size.startswith("micro")
+        assert data["features"] and all(
+            (f["properties"]["employees"] in (None, "0", "1", "2-4", "5-9")) == micro
+            for f in data["features"]
+        )
+        page = http.get(api + "/collections/businesses/items", params={**params, "f": "html"})
+        assert _read(page).rows == data["numberReturned"]
+        assert f"{data['numberMatched']:,}".replace(",", ".") in page.text
+        assert re.search(f'<option value="{re.escape(size)}" selected>', page.text)
+
+
+def test_an_english_business_page_names_its_industry_in_english(
+    api: str, http: requests.Session, demo_store: Store
+) -> None:
+    from chalicelib.domain.industry import english_industry_text
+
+    features = _demo_feature(demo_store, "businesses", FeatureQuery(industry="433200", limit=1))
+    (feature,) = features
+    p = feature["properties"]
+    english = english_industry_text(p["industry_code"])
+    assert english == "Joinery installation"
+    r = http.get(f"{api}/collections/businesses/items/{feature['id']}", params={"f": "html"})
+    assert p["industry_text"] in r.text and english not in r.text  # Danish: the register's
+    r = http.get(
+        f"{api}/collections/businesses/items/{feature['id']}", params={"f": "html", "lang": "en"}
+    )
+    # English: the NACE class, with the register's Danish text marked as Danish
+    assert f"{english} (433200)" in r.text
+    assert f'<span class="note" lang="da">{html.escape(p["industry_text"])}</span>' in r.text

@@ -70,6 +70,8 @@ export function decode(doc) {
     sections: doc.sections || {},
     tiles: doc.tiles || null,
     tiled: doc.tiled || null, // a large municipality: counts here, the rest from tiles and items
+    sizes: doc.sizes || null, // the size choices' groups (null in a list: no size group)
+    classesEn: doc.classes_en || {}, // English names of the NACE classes, by four digits
     attribution: doc.attribution || '',
   };
 }

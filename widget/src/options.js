@@ -3,6 +3,7 @@
 const TILE_TEMPLATE = /^https?:\/\/[^\s"'<>]+$/;
 const LENGTH = /^\d+(\.\d+)?(px|vh|rem|em)?$/;
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SIZES = ['micro', 'larger', 'all'];
 
 // The API the widget reads: `data-api`, else where the script came from (minus /widget/...).
 export function apiBase(value, scriptUrl) {
@@ -32,6 +33,8 @@ export function readOptions(el, scriptUrl) {
     industry: /^[A-U]$/.test(industry) ? industry : '',
     network: SLUG.test(network) ? network : '',
     search: (d.search || '').slice(0, 100),
+    // `data-size`: micro (0-9 employees, or none in the register; the default), larger, all
+    size: SIZES.includes(d.size) ? d.size : 'micro',
     heading: /^[2-6]$/.test(d.headingLevel || '') ? Number(d.headingLevel) : 3,
     // `data-permalink="off"`: the page's URL hash is left alone
     permalink: d.permalink !== 'off',

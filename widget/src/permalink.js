@@ -1,9 +1,11 @@
 // Permalinks: a widget's view and filters in the page's URL hash, so that a link to the page
 // opens the map as it was shared. Each widget keeps one part of the hash, `mk-<kommunekode>`
 // (`mk-376-2` for a second map of the same municipality), e.g.
-//   #mk-376=@54.76512,11.87203,13z;i:F;n:erhvervsnetvaerk-falster;q:t%C3%B8mrer;v:list
+//   #mk-376=@54.76512,11.87203,13z;i:F;s:all;n:erhvervsnetvaerk-falster;q:t%C3%B8mrer;v:list
 // Parts of the hash that are not a widget's (the host page's own anchor or router state) are
 // kept as they are, in their place; the history gets no new entries (replaceState).
+
+import { SIZES } from './options.js';
 
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const VIEW = /^@(-?\d{1,3}(?:\.\d+)?),(-?\d{1,3}(?:\.\d+)?),(\d{1,2}(?:\.\d+)?)z$/;
@@ -37,6 +39,7 @@ export function readState(hash, key, { minZoom, maxZoom }) {
       continue; // a malformed escape: ignored
     }
     if (name === 'i' && /^[A-U]$/.test(value)) state.industry = value;
+    else if (name === 's' && SIZES.includes(value)) state.size = value;
     else if (name === 'n' && SLUG.test(value)) state.network = value;
     else if (name === 'q' && value.length <= 100) state.q = value;
     else if (name === 'v' && (value === 'list' || value === 'map')) state.view = value;
@@ -56,6 +59,7 @@ export function writeState(hash, key, state) {
       items.push(`@${lat.toFixed(5)},${lon.toFixed(5)},${Number(state.zoom.toFixed(2))}z`);
     }
     if (state.industry) items.push(`i:${state.industry}`);
+    if (state.size) items.push(`s:${state.size}`);
     if (state.network) items.push(`n:${state.network}`);
     if (state.q) items.push(`q:${encodeURIComponent(state.q)}`);
     if (state.view === 'list') items.push('v:list');

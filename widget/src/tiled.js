@@ -63,9 +63,11 @@ function decodeTile(buffer, z, x, y) {
 }
 
 // The query of one selection: the municipality's (or, `all`, every) active business and the
-// widget's filters.
-export function selection(code, filters) {
+// widget's filters; `sizes` are the map data's size choices (their groups, null for none).
+export function selection(code, filters, sizes) {
   const q = new URLSearchParams(code === 'all' ? { status: 'active' } : { municipality: code, status: 'active' });
+  const groups = sizes && sizes[filters.size];
+  if (groups) q.set('size', groups.map((g) => g ?? 'unknown').join(','));
   if (filters.industry) q.set('industry', filters.industry);
   if (filters.network) q.set('network', filters.network);
   if (filters.q && filters.q.trim()) q.set('q', filters.q.trim());

@@ -19,7 +19,7 @@ import Supercluster from 'supercluster';
 
 import { fold, loadMapData } from './data.js';
 import { TEXTS, counted, fmt } from './i18n.js';
-import { readOptions } from './options.js';
+import { SIZES, readOptions } from './options.js';
 import { permalinkKey, readState, writeState } from './permalink.js';
 import { adopt, loadStyles } from './styles.js';
 import {
@@ -135,6 +135,7 @@ class Widget {
     this.t = TEXTS[this.lang];
     this.filters = {
       industry: this.opts.industry,
+      size: this.opts.size,
       network: this.opts.network,
       q: this.opts.search,
     };
@@ -145,7 +146,7 @@ class Widget {
         : null;
     this.restored = this.linkKey ? this.readLink() : null;
     if (this.restored) {
-      for (const name of ['industry', 'network', 'q']) {
+      for (const name of ['industry', 'size', 'network', 'q']) {
         if (this.restored[name] != null) this.filters[name] = this.restored[name];
       }
     }
@@ -220,9 +221,11 @@ class Widget {
     });
     el.search.value = this.filters.q;
     el.industryLabel = h('span');
-    el.industry = h('select', { class: 'mk-input', onchange: () => this.onIndustry() });
+    el.industry = h('select', { class: 'mk-input mk-industry', onchange: () => this.onIndustry() });
+    el.sizeLabel = h('span');
+    el.size = h('select', { class: 'mk-input mk-size', onchange: () => this.onSize() });
     el.networkLabel = h('span');
-    el.network = h('select', { class: 'mk-input', onchange: () => this.onNetwork() });
+    el.network = h('select', { class: 'mk-input mk-network', onchange: () => this.onNetwork() });
     el.mapButton = h('button', { type: 'button', onclick: () => this.setView('map') });
     el.listButton = h('button', { type: 'button', onclick: () => this.setView('list') });
     el.views = h('div', { class: 'mk-views', role: 'group' }, [el.mapButton, el.listButton]);
@@ -234,6 +237,7 @@ class Widget {
     el.bar = h('form', { class: 'mk-bar', role: 'search', onsubmit: (e) => e.preventDefault() }, [
       h('label', { class: 'mk-field mk-field-search' }, [el.searchLabel, el.search]),
       h('label', { class: 'mk-field' }, [el.industryLabel, el.industry]),
+      h('label', { class: 'mk-field' }, [el.sizeLabel, el.size]),
       h('label', { class: 'mk-field' }, [el.networkLabel, el.network]),
       h('div', { class: 'mk-actions' }, [el.views, el.langButton]),
     ]);
@@ -315,7 +319,9 @@ class Widget {
   }
 
   setControlsEnabled(on) {
-    for (const c of [this.el.search, this.el.industry, this.el.network]) c.disabled = !on;
+    for (const c of [this.el.search, this.el.industry, this.el.size, this.el.network]) {
+      c.disabled = !on;
+    }
   }
 
   applyTexts() {
@@ -326,6 +332,7 @@ class Widget {
     el.bar.setAttribute('aria-label', name ? fmt(t.filters, { name }) : t.search);
     el.searchLabel.textContent = t.search;
     el.industryLabel.textContent = t.industry;
+    el.sizeLabel.textContent = t.size;
     el.networkLabel.textContent = t.network;
     el.views.setAttribute('aria-label', t.view);
     el.mapButton.textContent = t.map;
@@ -594,6 +601,7 @@ class Widget {
       const state = this.readLink();
       if (!state) return;
       this.filters.industry = state.industry || '';
+      this.filters.size = state.size || this.opts.size;
       this.filters.network = state.network || '';
       this.filters.q = state.q || '';
       this.keepKnownFilters();
@@ -626,12 +634,31 @@ class Widget {
 
   fillSelects() {
     const { el, t, data } = this;
-    const counts = data.tiled ? { ...data.tiled.section_counts } : {};
-    for (const b of data.businesses) {
-      const s = b.industry.section;
-      if (s) counts[s] = (counts[s] || 0) + 1;
-    }
     const nf = this.numbers();
+    // the sizes counted over the whole municipality, the industries within the chosen size
+    const sizeCounts = { all: this.totalCount() };
+    let counts = {};
+    if (data.tiled) {
+      for (const [size, c] of Object.entries(data.tiled.sizes || {})) sizeCounts[size] = c.count;
+      const chosen = this.filters.size === 'all' ? data.tiled : data.tiled.sizes[this.filters.size];
+      counts = { ...chosen.section_counts };
+    } else {
+      const inSize = this.sizeTest();
+      for (const size of Object.keys(data.sizes || {})) sizeCounts[size] = 0;
+      for (const b of data.businesses) {
+        for (const [size, groups] of Object.entries(data.sizes || {})) {
+          if (groups.includes(b.employees ?? null)) sizeCounts[size] += 1;
+        }
+        const s = b.industry.section;
+        if (s && inSize(b)) counts[s] = (counts[s] || 0) + 1;
+      }
+    }
+    el.size.replaceChildren(
+      ...SIZES.filter((size) => size in sizeCounts).map((size) =>
+        h('option', { value: size, text: `${t.sizes[size]} (${nf.format(sizeCounts[size])})` }),
+      ),
+    );
+    el.size.value = this.filters.size;
     const sectionName = (s) => data.sections[s][this.lang === 'da' ? 0 : 1];
     el.industry.replaceChildren(
       h('option', { value: '', text: t.allIndustries }),
@@ -659,6 +686,8 @@ class Widget {
   // is dropped: the map shows all instead of nothing.
   keepKnownFilters() {
     const d = this.data;
+    // a server without size choices (an older one) shows all sizes, and says so
+    if (!d.sizes || !(this.filters.size in d.sizes)) this.filters.size = 'all';
     if (!d.networks.some((n) => n.id === this.filters.network)) this.filters.network = '';
     if (!(this.filters.industry in d.sections)) this.filters.industry = '';
   }
@@ -674,6 +703,20 @@ class Widget {
   onIndustry() {
     this.filters.industry = this.el.industry.value;
     this.applyFilters({});
+  }
+
+  onSize() {
+    this.filters.size = this.el.size.value;
+    this.fillSelects(); // the industries' counts are the chosen size's
+    this.applyFilters({});
+  }
+
+  // Whether a business (a row of the map data) is of the chosen size.
+  sizeTest() {
+    const groups = this.filters.size !== 'all' && this.data.sizes && this.data.sizes[this.filters.size];
+    if (!groups) return () => true;
+    const wanted = new Set(groups);
+    return (b) => wanted.has(b.employees ?? null);
   }
 
   onNetwork() {
@@ -694,9 +737,11 @@ class Widget {
     if (q && d.businesses.length && d.businesses[0].key === null) {
       for (const b of d.businesses) b.key = fold(b.name);
     }
+    const inSize = this.sizeTest();
     this.shown = d.businesses.filter(
       (b) =>
         (!industry || b.industry.section === industry) &&
+        inSize(b) &&
         (!net || b.networks.includes(net.index)) &&
         (!q || b.key.includes(q)),
     );
@@ -719,10 +764,13 @@ class Widget {
     const { industry, network } = this.filters;
     const q = this.filters.q.trim();
     const net = network ? d.networks.find((n) => n.id === network) : null;
-    const query = (this.query = selection(d.municipality.kommunekode, this.filters));
+    const query = (this.query = selection(d.municipality.kommunekode, this.filters, d.sizes));
     this.tileSource = new TileSource(this.opts.api, query);
     this.shownCount = null;
-    if (!net && !q) this.shownCount = industry ? d.tiled.section_counts[industry] || 0 : d.tiled.count;
+    if (!net && !q) {
+      const counts = this.filters.size === 'all' ? d.tiled : d.tiled.sizes[this.filters.size];
+      this.shownCount = industry ? counts.section_counts[industry] || 0 : counts.count;
+    }
     else {
       countOf(this.opts.api, query)
         .then((n) => {
@@ -1176,9 +1224,15 @@ class Widget {
     });
   }
 
+  // In English: the code's NACE class, else the section's English name with the register's
+  // Danish text (a class whose name depends on the NACE revision has no sure English name).
   industryText(b) {
     const section = b.industry.section && this.data.sections[b.industry.section];
-    if (this.lang === 'en' && section) return `${section[1]}: ${b.industry.text}`;
+    if (this.lang === 'en') {
+      const english = this.data.classesEn[b.industry.code.slice(0, 4)];
+      if (english) return english;
+      if (section) return `${section[1]}: ${b.industry.text}`;
+    }
     return b.industry.text || (section ? section[0] : '');
   }
 
