@@ -10,12 +10,12 @@ form as it was filled in (400), never as a JSON error.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.domain.reference import official_name
-from chalicelib.mapwidget.embed import HTML, embed_url
+from chalicelib.mapwidget.embed import HTML, SIZES, embed_url
 from chalicelib.mapwidget.widget import NATIONAL
 from chalicelib.web.http import HttpResponse, etag_of, ok
 
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from chalicelib.web.http import HttpRequest
 
 _MIN_HEIGHT, _MAX_HEIGHT, _DEFAULT_HEIGHT = 300, 1200, 600
-_FIELDS = ("ui", "municipality", "lang", "industry", "height")
+_FIELDS = ("ui", "municipality", "lang", "industry", "size", "height")
 
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "da": {
         "title": "Sæt kortet på jeres hjemmeside",
         "intro": "Vælg kommune, sprog og eventuelt en branche. Siden skriver koden, som I "
@@ -36,6 +36,12 @@ _TEXT = {
         "lang": "Kortets sprog",
         "industry": "Vis først branchen",
         "all": "Alle brancher",
+        "size": "Størrelse",
+        "sizes": {
+            "micro": "Mikrovirksomheder: 0–9 ansatte (anbefalet)",
+            "larger": "10 ansatte eller flere",
+            "all": "Alle størrelser",
+        },
         "height": "Højde i pixels",
         "submit": "Lav koden",
         "script": "Med script (anbefalet, når jeres CMS tillader scripts)",
@@ -52,6 +58,7 @@ _TEXT = {
         "bad_municipality": "Vælg en af kommunerne på listen.",
         "bad_lang": "Vælg dansk eller engelsk.",
         "bad_industry": "Vælg en branche fra listen, eller alle brancher.",
+        "bad_size": "Vælg en størrelse fra listen.",
         "bad_height": f"Skriv et helt tal fra {_MIN_HEIGHT} til {_MAX_HEIGHT}.",
         "errors": "Koden kunne ikke laves. Ret det markerede nedenfor.",
         "frame_title": "Kort over virksomheder og erhvervsnetværk",
@@ -66,6 +73,12 @@ _TEXT = {
         "lang": "Language of the map",
         "industry": "Show this industry first",
         "all": "All industries",
+        "size": "Size",
+        "sizes": {
+            "micro": "Micro-businesses: 0–9 employees (recommended)",
+            "larger": "10 employees or more",
+            "all": "All sizes",
+        },
         "height": "Height in pixels",
         "submit": "Make the code",
         "script": "With a script (best, where your CMS allows scripts)",
@@ -82,6 +95,7 @@ _TEXT = {
         "bad_municipality": "Choose one of the municipalities in the list.",
         "bad_lang": "Choose Danish or English.",
         "bad_industry": "Choose an industry from the list, or all industries.",
+        "bad_size": "Choose a size from the list.",
         "bad_height": f"Write a whole number from {_MIN_HEIGHT} to {_MAX_HEIGHT}.",
         "errors": "The code could not be made. Correct what is marked below.",
         "frame_title": "Map of businesses and business networks",
@@ -169,6 +183,7 @@ def embed_code_page(req: HttpRequest) -> HttpResponse:
         "municipality": values.get("municipality", covered[0] if covered else NATIONAL),
         "lang": values.get("lang", ui),
         "industry": values.get("industry", "").upper(),
+        "size": values.get("size", "micro"),
         "height": values.get("height", str(_DEFAULT_HEIGHT)),
     }
     errors: dict[str, str] = {}
@@ -179,6 +194,8 @@ def embed_code_page(req: HttpRequest) -> HttpResponse:
             errors["lang"] = t["bad_lang"]
         if chosen["industry"] and chosen["industry"] not in SECTION_NAMES:
             errors["industry"] = t["bad_industry"]
+        if chosen["size"] not in SIZES:
+            errors["size"] = t["bad_size"]
         height = chosen["height"]
         if not (height.isascii() and height.isdigit()) or not (
             _MIN_HEIGHT <= int(height) <= _MAX_HEIGHT
@@ -206,6 +223,13 @@ def embed_code_page(req: HttpRequest) -> HttpResponse:
                 sections,
                 chosen["industry"],
                 errors.get("industry", ""),
+            ),
+            _select(
+                "size",
+                t["size"],
+                [(size, t["sizes"][size]) for size in SIZES],
+                chosen["size"],
+                errors.get("size", ""),
             ),
             _field(
                 "height",
@@ -238,7 +262,7 @@ def embed_code_page(req: HttpRequest) -> HttpResponse:
     return ok(req, page, HTML, etag=etag_of(page), max_age=300)
 
 
-def _result(base: str, t: dict[str, str], chosen: dict[str, str]) -> str:
+def _result(base: str, t: dict[str, Any], chosen: dict[str, str]) -> str:
     """The two snippets, the oEmbed address, a preview, the accessibility statement."""
     code, lang, industry, height = (
         chosen["municipality"],
@@ -249,12 +273,19 @@ def _result(base: str, t: dict[str, str], chosen: dict[str, str]) -> str:
     attributes = f'data-municipality="{code}" data-lang="{lang}"'
     if industry:
         attributes += f' data-industry="{industry}"'
+    size = chosen["size"]
+    if size != "micro":  # the widget's default
+        attributes += f' data-size="{size}"'
     attributes += f' data-height="{height}"'
     script = (
         f"<div data-mikrokort {attributes}></div>\n"
         f'<script src="{base}/widget/mikrokort.js" defer></script>'
     )
-    options = {"lang": lang, **({"industry": industry} if industry else {})}
+    options = {
+        "lang": lang,
+        **({"industry": industry} if industry else {}),
+        **({"size": size} if size != "micro" else {}),
+    }
     src = embed_url(base, code, options)
     frame_title = t["frame_title"]
     frame = (

@@ -204,7 +204,20 @@ def test_the_embed_code_page_writes_both_snippets_for_the_choices(app: WsgiApp) 
     assert html.unescape(re.findall(r'<iframe src="([^"]+)"', doc["html"])[0]) == address
     # the selects keep the choices, the statement text is there
     assert '<option value="390" selected>' in page and '<option value="F" selected>' in page
+    assert '<option value="micro" selected>' in page  # the widget's default: no attribute
     assert "tilgængelighedserklæring" in page and "listevisning" in page
+
+
+def test_the_embed_code_page_writes_a_size_other_than_micro_businesses(app: WsgiApp) -> None:
+    page = _get(app, "/embed", "municipality=376&lang=da&size=all&height=600")["body"].decode()
+    script, frame, address = (
+        html.unescape(c) for c in re.findall(r"<pre><code>(.*?)</code></pre>", page, re.S)
+    )
+    assert _widget_attributes(script)["data-size"] == "all"
+    assert f'src="{address}"' in frame.replace("&amp;", "&")
+    assert address == f"{BASE}/embed/376?lang=da&size=all"
+    assert _get(app, "/embed/376", "lang=da&size=all")["status"] == 200
+    assert '<option value="all" selected>Alle størrelser</option>' in page
 
 
 def test_the_embed_code_page_in_english_and_before_a_choice(app: WsgiApp) -> None:
@@ -216,11 +229,11 @@ def test_the_embed_code_page_in_english_and_before_a_choice(app: WsgiApp) -> Non
 
 
 def test_wrong_choices_are_shown_beside_their_fields_with_the_form_kept(app: WsgiApp) -> None:
-    r = _get(app, "/embed", "municipality=999&lang=da&industry=Z&height=99999")
+    r = _get(app, "/embed", "municipality=999&lang=da&industry=Z&size=huge&height=99999")
     assert r["status"] == 400 and r["headers"]["Content-Type"].startswith("text/html")
     page = r["body"].decode()
     assert 'role="alert"' in page and "<pre>" not in page
-    for field in ("municipality", "industry", "height"):
+    for field in ("municipality", "industry", "size", "height"):
         assert f'aria-invalid="true" aria-describedby="{field}-error"' in page
         assert f'id="{field}-error"' in page
     assert 'id="lang-error"' not in page
