@@ -49,7 +49,8 @@ MICRO_GROUPS = frozenset({"0", "1", "2-4", "5-9"})
 # register has no employment figure for it, which mostly means nobody but the owner works there.
 NO_SIZE_GROUP = ""
 # The map's choices of size (the widget's size filter, the items page's): micro-businesses, the
-# default, are those of 0-9 employees and those without a size group; the others have 10 or more.
+# default, are those of 0-9 employees and those without a size group; the others have 10 or more
+# (the two hold every business once: the map data counts the second as the rest).
 SIZE_CHOICES: dict[str, tuple[str, ...]] = {
     "micro": (NO_SIZE_GROUP, *(g for g in EMPLOYEE_GROUPS if g in MICRO_GROUPS)),
     "larger": tuple(g for g in EMPLOYEE_GROUPS if g not in MICRO_GROUPS),

@@ -347,10 +347,15 @@ def _counts(store: Store, kommunekode: str | None) -> dict[str, Any]:
                 sections[section or "unknown"] = sections.get(section or "unknown", 0) + n
         return {"count": sum(sections.values()), "section_counts": dict(sorted(sections.items()))}
 
-    return {
-        **counted(None),
-        "sizes": {choice: counted(groups) for choice, groups in SIZE_CHOICES.items()},
+    every, micro = counted(None), counted(SIZE_CHOICES["micro"])
+    # the other choice is the rest: every business is of one of the two (a store without kept
+    # counts, DynamoDB, reads the municipality's features once less)
+    left = {s: n - micro["section_counts"].get(s, 0) for s, n in every["section_counts"].items()}
+    larger = {
+        "count": every["count"] - micro["count"],
+        "section_counts": {s: n for s, n in left.items() if n},
     }
+    return {**every, "sizes": {"micro": micro, "larger": larger}}
 
 
 def _national(store: Store) -> bytes:

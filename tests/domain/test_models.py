@@ -80,3 +80,13 @@ def test_areas_are_checked_when_written_and_trusted_when_read_back() -> None:
     with pytest.raises(ValidationError):
         Network.model_validate_json(doc)
     assert Network.model_validate_json(doc, context=STORED).area == bowtie
+
+
+def test_the_size_choices_hold_every_business_once() -> None:
+    """The map's choices split every size group, and no group, between them: the map data
+    counts the second as what the first leaves."""
+    from chalicelib.domain.models import EMPLOYEE_GROUPS, NO_SIZE_GROUP, SIZE_CHOICES
+
+    groups = [g for choice in SIZE_CHOICES.values() for g in choice]
+    assert sorted(groups) == sorted([*EMPLOYEE_GROUPS, NO_SIZE_GROUP])
+    assert list(SIZE_CHOICES) == ["micro", "larger"]
