@@ -908,12 +908,19 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": _STR,
             "name": _STR,
-            "distance_km": {"type": "number", "minimum": 0},
+            "distance_km": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Kilometres to where the network meets (also from inside its "
+                "area); 0 inside the area of a network without a meeting place.",
+            },
             "within_area": {"type": "boolean"},
             "meeting_place_name": _NSTR,
             "website": _NSTR,
             "email": _NSTR,
             "phone": _NSTR,
+            "score": {"type": "number", "description": "The welcome rule's score (docs/API.md)."},
+            "reasons": {"type": "array", "items": _ref("schemas", "Reason")},
         },
     },
     "NewBusiness": {

@@ -4,7 +4,9 @@ A suggestion needs a reason: the same industry (colleagues to share work with), 
 industries (one commonly supplies the other, from the documented table in
 `data/supply_chains.toml`), or a network both belong to. Nearness adds to the score but is
 never enough alone. Every suggestion carries its reasons in Danish and English and a score.
-Network suggestions (`suggest_networks`) are also what the welcome feed shows a new business.
+Network suggestions (`suggest_networks`, by the welcome rule: nearness to where a network meets,
+its members' share in the business's industry, its area) are also what the welcome feed shows a
+new business.
 Only public, active businesses are suggested: hidden and ceased ones never are.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +25,13 @@ from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.domain.public import business_network_ids
 from chalicelib.domain.text import count
-from chalicelib.matchmaking.nearby import NetworkAreas, as_network_areas, distance_km, load_networks
+from chalicelib.matchmaking.nearby import (
+    NearbyNetwork,
+    NetworkAreas,
+    as_network_areas,
+    distance_km,
+    load_networks,
+)
 from chalicelib.matchmaking.search import SearchParams, candidates
 from chalicelib.web import params as P
 from chalicelib.web.http import HttpRequest, HttpResponse, etag_of, ok
@@ -97,61 +106,123 @@ def business_reasons(
     return round(score, 3), reasons
 
 
+# The welcome rule (docs/API.md, "Networks for a new business"): nearness to where the network
+# meets, halving about every 5.5 km; how much of the network is in the business's industry,
+# counting less the farther away it meets (a restaurant's network 45 km away is no welcome); a
+# little for lying in the area it draws. Weighed so that the town's own network comes before
+# one that meets in the next town, and a trade's network before a general one at equal distance.
+NEAR_KM = 8.0  # exp(-d / NEAR_KM): 1 at the door, 0.53 at 5 km, 0.08 at 20 km
+REACH_KM = 25.0  # the industry's share counts exp(-d / REACH_KM): 0.45 at 20 km, 0.16 at 45
+FIT_WEIGHT = 1.5  # times the share of the network's active members in the business's section
+# the share is taken as peers / (members + 2): a network of one member, a carpenter, is not yet
+# a carpenters' network (1/3), one of 20 carpenters of 20 nearly is (0.91)
+FIT_PRIOR = 2
+AREA_WEIGHT = 0.25
+
+
+def network_profiles(store: Store, networks: NetworkAreas) -> dict[str, Counter[str]]:
+    """Each network's active public members counted per industry section ('' unknown): what a
+    network is about, read from who is in it. Kept per version of the networks and of the
+    store (its change token), so a feed page asks the store once, not once per entry."""
+    from chalicelib.store import FeatureQuery, iter_public_features
+
+    token = store.change_token()
+    key = (networks.version, token or "")
+    if token is not None and (found := _profiles.get(key)) is not None:
+        return found
+    profiles: dict[str, Counter[str]] = {}
+    for network_id in networks.ids:
+        members = iter_public_features(
+            store, "businesses", FeatureQuery(network=network_id, status="active")
+        )
+        profiles[network_id] = Counter(
+            orjson.loads(f)["properties"].get("industry_section") or "" for f in members
+        )
+    if token is not None:
+        if len(_profiles) >= 4:
+            _profiles.clear()
+        _profiles[key] = profiles
+    return profiles
+
+
+_profiles: dict[tuple[str, str], dict[str, Counter[str]]] = {}
+
+
+def profiles_digest(profiles: dict[str, Counter[str]]) -> bytes:
+    """What the suggestions depend on besides the networks themselves (for ETags)."""
+    return orjson.dumps({k: sorted(v.items()) for k, v in sorted(profiles.items())})
+
+
 def suggest_networks(
     point: tuple[float, float] | None,
     section: str | None,
     networks: NetworkAreas | list[dict[str, Any]],
-    neighbours: list[dict[str, Any]] | None = None,
+    profiles: dict[str, Counter[str]] | None = None,
     *,
     exclude: set[str] = frozenset(),  # type: ignore[assignment]
     limit: int = 3,
 ) -> list[dict[str, Any]]:
     """Networks a business at `point` in `section` could join, best first, with reasons.
 
-    `neighbours` (public features around it) tell which networks have members in the same
-    industry nearby; without them the ranking is by distance alone. Every network is scored,
-    but only the `limit` shown are written out (a feed asks this for each of its entries).
+    Scored by the welcome rule above from the true distance to where each network meets, the
+    share of its members in the same section (`profiles`, from `network_profiles`; without
+    them nearness and area alone), and whether the business lies in its area. Ties go to the
+    nearer, then by name. Every network is scored; only the `limit` shown are written out.
     """
-    same_industry: dict[str, int] = {}
-    for f in neighbours or []:
-        p = f["properties"]
-        if section and p.get("industry_section") == section:
-            for n in business_network_ids(p):
-                same_industry[n] = same_industry.get(n, 0) + 1
     if point is None:
         return []
     measured = [n for n in as_network_areas(networks).measure(point) if n.id not in exclude]
     scored = []
     for near in measured:
-        peers = same_industry.get(near.id, 0)
-        score = round(math.exp(-near.distance_km / 10) + 0.3 * min(3, peers), 3)
-        scored.append((-score, round(near.distance_km, 1), near.id, near, peers))
+        if math.isinf(near.distance_km):
+            continue  # neither a meeting place nor an area: nowhere to measure from
+        members = (profiles or {}).get(near.id, Counter())
+        total = sum(members.values())
+        peers = members.get(section, 0) if section else 0
+        fit = peers / (total + FIT_PRIOR)
+        score = (
+            math.exp(-near.distance_km / NEAR_KM)
+            + FIT_WEIGHT * fit * math.exp(-near.distance_km / REACH_KM)
+            + (AREA_WEIGHT if near.within_area else 0.0)
+        )
+        scored.append((-round(score, 3), near.distance_km, near.name, near, peers, total))
     scored.sort(key=lambda t: t[:3])
     out = []
-    for minus_score, _, _, near, peers in scored[:limit]:
-        summary = near.summary()
-        meeting = summary.get("meeting_place_name")
-        if near.within_area:
-            reasons = [
-                {"da": "Du ligger i netværkets område", "en": "You are within the network's area"}
-            ]
-        else:
-            where = f" ({meeting})" if meeting else ""
-            reasons = [
-                {
-                    "da": f"Mødes {_km(near.distance_km, 0)} km fra dig{where}",
-                    "en": f"Meets {_km(near.distance_km, 1)} km from you{where}",
-                }
-            ]
-        if peers:
-            reasons.append(
-                {
-                    "da": f"{count(peers, 'member', 'da')} i nærheden i din branche",
-                    "en": f"{count(peers, 'member', 'en')} nearby in your industry",
-                }
-            )
-        out.append({**summary, "score": -minus_score, "reasons": reasons})
+    for minus, _, _, near, peers, total in scored[:limit]:
+        reasons = _network_reasons(near, section, peers, total)
+        out.append({**near.summary(), "score": -minus, "reasons": reasons})
     return out
+
+
+def _network_reasons(
+    near: NearbyNetwork, section: str | None, peers: int, total: int
+) -> list[dict[str, str]]:
+    """Why a network is suggested, in both languages: each reason holds for this business."""
+    reasons = []
+    meeting = near.summary().get("meeting_place_name")
+    if near.within_area:
+        reasons.append(
+            {"da": "Du ligger i netværkets område", "en": "You are within the network's area"}
+        )
+    if near.feature["properties"].get("meeting_place_lon") is not None:
+        where = f" ({meeting})" if meeting else ""
+        reasons.append(
+            {
+                "da": f"Mødes {_km(near.distance_km, 0)} km fra dig{where}",
+                "en": f"Meets {_km(near.distance_km, 1)} km from you{where}",
+            }
+        )
+    if peers:
+        verb = "is" if peers == 1 else "are"
+        reasons.append(
+            {
+                "da": f"{peers} af netværkets {count(total, 'member', 'da')} er i din branche "
+                f"({_section_name(section, 0)})",
+                "en": f"{peers} of the network's {count(total, 'member', 'en')} {verb} in your "
+                f"industry ({_section_name(section, 1)})",
+            }
+        )
+    return reasons
 
 
 def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
@@ -182,11 +253,12 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             f["properties"].update(score=score, distance_km=round(d, 3) if d is not None else None)
             suggestions.append({**f, "reasons": reasons})
     suggestions.sort(key=lambda f: (-f["properties"]["score"], f["id"]))
+    areas = load_networks(store)
     networks = suggest_networks(
         point,
         props.get("industry_section"),
-        load_networks(store),
-        neighbours,
+        areas,
+        network_profiles(store, areas),
         exclude=set(business_network_ids(props)),
         limit=5,
     )

@@ -1,8 +1,10 @@
 """Which networks are near a place: the one ranking the welcome feed (and matchmaking) use.
 
-A network is at distance 0 from a place inside its area; otherwise the distance is to its
-meeting place (where people actually go), or to the edge of its area when it has no meeting
-place. Distances are great-circle kilometres.
+A network's distance from a place is the distance to its meeting place (where people actually
+go), from inside its area too: a network whose area is the whole municipality still meets in
+one town. A network without a meeting place is at 0 inside its area and at its edge outside.
+Whether the place lies in the area is said apart (`within_area`). Distances are great-circle
+kilometres.
 
 The networks change rarely and are asked about for every entry of a feed page, so their areas
 are turned into prepared shapely geometries once per version of the networks (`NetworkAreas`,
@@ -126,10 +128,10 @@ class NetworkAreas:
                 within[i] = bool(c)
         out = []
         for i, n in enumerate(self.networks):
-            if within[i]:
-                distance = 0.0
-            elif self._places[i] is not None:
+            if self._places[i] is not None:
                 distance = distance_km(point, self._places[i])  # type: ignore[arg-type]
+            elif within[i]:
+                distance = 0.0
             elif i in edges:
                 distance = distance_km(point, edges[i])
             else:

@@ -10,6 +10,7 @@ everywhere: only public features are used.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -21,7 +22,7 @@ from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import official_name
 from chalicelib.domain.text import count, date_text, number, size_group
-from chalicelib.matchmaking.matches import suggest_networks
+from chalicelib.matchmaking.matches import network_profiles, profiles_digest, suggest_networks
 from chalicelib.matchmaking.nearby import NetworkAreas, load_networks
 from chalicelib.store import FeatureQuery, Store
 from chalicelib.web import params as P
@@ -49,6 +50,7 @@ TEXTS = {
         "protected": "Reklamebeskyttet: må ikke kontaktes med markedsføring",
         "km": "km",
         "in_area": "i netværkets område",
+        "meets": "mødes {km} væk",
         "founded": "Registreret",
     },
     "en": {
@@ -61,6 +63,7 @@ TEXTS = {
         "protected": "Marketing-protected: must not be contacted for marketing",
         "km": "km",
         "in_area": "within the network's area",
+        "meets": "meets {km} away",
         "founded": "Registered",
     },
 }
@@ -137,6 +140,7 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         )
     page = store.query("businesses", query)
     networks = load_networks(store)
+    profiles = network_profiles(store, networks)  # what each network is about: its members
     href = f"{req.base_url}/municipalities/{kommunekode}/new-businesses"
     shown = {k: v for k, v in values.items() if k != "cursor"} | {"since": since.isoformat()}
     if media == ATOM:
@@ -164,13 +168,14 @@ def new_businesses(store: Store, req: HttpRequest, code: str) -> HttpResponse:
         lang.encode(),
         orjson.dumps(links),
         networks.version.encode(),
+        profiles_digest(profiles),
         municipality,
     )
     vary = {"Vary": "Accept, Accept-Language"} if media == HTML else None
     unchanged = ok(req, b"", media, etag=etag, max_age=300, extra=vary)
     if unchanged.status == 304:
         return unchanged
-    entries = [_with_networks(orjson.loads(f), networks) for f in page.features]
+    entries = [_with_networks(orjson.loads(f), networks, profiles) for f in page.features]
     entries.sort(key=lambda f: (f["properties"]["founded"] or "", f["id"]), reverse=True)
     t = TEXTS[lang]
     context = {
@@ -222,12 +227,14 @@ def _media(req: HttpRequest, f: str | None) -> str:
     return negotiate(req.header("accept"), [GEOJSON, "application/json", ATOM, HTML])
 
 
-def _with_networks(feature: dict[str, Any], networks: NetworkAreas) -> dict[str, Any]:
+def _with_networks(
+    feature: dict[str, Any], networks: NetworkAreas, profiles: dict[str, Counter[str]]
+) -> dict[str, Any]:
     props = feature["properties"]
     point = feature["geometry"]["coordinates"] if feature.get("geometry") else None
     where = (point[0], point[1]) if point else None
     section = props.get("industry_section")
-    props["nearest_networks"] = suggest_networks(where, section, networks, None, limit=NEAREST)
+    props["nearest_networks"] = suggest_networks(where, section, networks, profiles, limit=NEAREST)
     props["marketing_allowed"] = not props.get("reklamebeskyttet", False)
     return feature
 
@@ -315,6 +322,19 @@ def _atom(
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
+def network_distance(n: dict[str, Any], lang: str) -> str:
+    """Where a suggested network is from the business: "1,3 km" to where it meets, "i
+    netværkets område, mødes 15,0 km væk" inside its area, or "i netværkets område" alone for
+    a network that names no meeting place."""
+    t = TEXTS[lang]
+    km = f"{number(n['distance_km'], lang, 1)} {t['km']}"
+    if not n["within_area"]:
+        return km
+    if n["distance_km"] == 0 and not n.get("meeting_place_name"):
+        return t["in_area"]
+    return f"{t['in_area']}, {t['meets'].format(km=km)}"
+
+
 def _summary(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
     place = f"{p.get('postcode') or ''} {p.get('city') or ''}".strip()
     where = ", ".join(x for x in (p.get("address"), place) if x)
@@ -326,11 +346,7 @@ def _summary(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
         lines.append(t["protected"])
     near = p.get("nearest_networks") or []
     if near:
-        parts = []
-        for n in near:
-            km = f"{number(n['distance_km'], lang, 1)} {t['km']}"
-            distance = t["in_area"] if n["within_area"] else km
-            parts.append(f"{n['name']} ({distance})")
+        parts = [f"{n['name']} ({network_distance(n, lang)})" for n in near]
         lines.append(f"{t['networks']}: " + "; ".join(parts))
     else:
         lines.append(t["no_networks"])

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.text import date_text, number, size_group
+from chalicelib.matchmaking.welcome import network_distance
 from chalicelib.web.pages import TEXT, Page, e, href, render, web_address
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ WORDS = {
         "contact": "Kommunens erhvervskontakt",
         "networks": "Nærmeste netværk",
         "no_networks": "Ingen netværk registreret endnu",
-        "in_area": "i netværkets område",
-        "km": "km",
         "protected": "Reklamebeskyttet: må ikke kontaktes med markedsføring.",
         "registered": "Registreret",
         "next": "Flere nye virksomheder",
@@ -49,8 +48,6 @@ WORDS = {
         "contact": "The municipality's business contact",
         "networks": "Nearest networks",
         "no_networks": "No networks registered yet",
-        "in_area": "within the network's area",
-        "km": "km",
         "protected": "Marketing-protected: must not be contacted for marketing.",
         "registered": "Registered",
         "next": "More new businesses",
@@ -94,11 +91,7 @@ def _entry(
     protected = f'<p class="note">{e(w["protected"])}</p>' if p.get("reklamebeskyttet") else ""
     near = []
     for n in p.get("nearest_networks") or []:
-        distance = (
-            w["in_area"]
-            if n.get("within_area")
-            else f"{number(n['distance_km'], lang, 1)} {w['km']}"
-        )
+        distance = network_distance(n, lang)
         path = network_paths.get(n["id"], f"/collections/networks/items/{n['id']}")
         target = f"{req.base_url}{path}?f=html"
         near.append(f'<li><a href="{e(target)}">{e(n["name"])}</a> ({e(distance)})</li>')

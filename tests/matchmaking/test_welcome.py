@@ -94,11 +94,18 @@ def test_json_lists_new_public_businesses_newest_first_with_networks(store: Stor
     # not the old one, not the other municipality, not hidden, not moved away
     assert [f["id"] for f in doc["features"]] == ["10000020", "10000039", "10000004"]
     nearest = doc["features"][2]["properties"]["nearest_networks"]
-    assert [n["id"] for n in nearest] == ["area-net", "east-net", "far-net"]
-    assert nearest[0]["within_area"] and nearest[0]["distance_km"] == 0
+    # the welcome rule: the network meeting 1.3 km away before the one whose area holds the
+    # business but which meets 15 km away, then the next; true distances to where they meet
+    assert [n["id"] for n in nearest] == ["east-net", "area-net", "far-net"]
     expected = distance_km(HERE, (11.893, 54.7691))
-    assert nearest[1]["distance_km"] == pytest.approx(expected, abs=0.05)
-    assert nearest[1]["distance_km"] < nearest[2]["distance_km"]
+    assert nearest[0]["distance_km"] == pytest.approx(expected, abs=0.05)
+    assert not nearest[0]["within_area"] and nearest[1]["within_area"]
+    assert nearest[1]["distance_km"] == pytest.approx(distance_km(HERE, (12.1, 54.8)), abs=0.05)
+    assert nearest[0]["distance_km"] < nearest[1]["distance_km"] < nearest[2]["distance_km"]
+    assert [r["da"] for r in nearest[1]["reasons"]][:2] == [
+        "Du ligger i netværkets område",
+        f"Mødes {nearest[1]['distance_km']:.1f} km fra dig".replace(".", ","),
+    ]
 
 
 def test_marketing_protected_businesses_are_flagged(store: Store) -> None:
@@ -135,7 +142,7 @@ def test_atom_feed_in_danish_and_english(store: Store) -> None:
     terms = [c.get("term") for c in first.findall("a:category", ATOM_NS)]
     assert "reklamebeskyttet" in terms
     content = first.find("a:content", ATOM_NS).text
-    assert "Nærmeste netværk: Området (i netværkets område); Øst (" in content
+    assert "Nærmeste netværk: Øst (1,3 km); Området (i netværkets område, mødes 15," in content
     assert "må ikke kontaktes med markedsføring" in content
     english = ET.fromstring(_get(store, f="atom", lang="en")[1])
     assert english.find("a:title", ATOM_NS).text == "New businesses in Guldborgsund Municipality"
