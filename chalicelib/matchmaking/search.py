@@ -11,13 +11,17 @@ candidates, so hidden and ceased businesses are never suggested.
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.domain.geo import in_denmark
+from chalicelib.domain.industry import english_industry_text
 from chalicelib.domain.models import NO_SIZE_GROUP
 from chalicelib.domain.text import search_fold
 from chalicelib.matchmaking.nearby import distance_km
@@ -154,30 +158,73 @@ def _industry_matches(props: dict[str, Any], industries: tuple[str, ...]) -> boo
     return any(section == i if i.isalpha() else code.startswith(i) for i in industries)
 
 
-def text_score(tokens: list[str], props: dict[str, Any]) -> float:
-    """How well every word matches: 0 when one word matches nowhere."""
+TERMS = DATA_DIR / "search_terms.toml"
+
+
+@lru_cache(maxsize=1)
+def _terms() -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
+    """Trade words -> the NACE classes they mean, and the heads of Danish compounds, folded as
+    the search folds (data/search_terms.toml)."""
+    with TERMS.open("rb") as fh:
+        doc = tomllib.load(fh)
+    classes: dict[str, set[str]] = {}
+    for nace_class, words in doc["classes"].items():
+        for word in words:
+            classes.setdefault(search_fold(word), set()).add(nace_class)
+    heads = sorted({search_fold(h) for h in doc["heads"]["words"]}, key=len, reverse=True)
+    return {w: frozenset(c) for w, c in classes.items()}, tuple(heads)
+
+
+def query_words(q: str) -> list[tuple[str, ...]]:
+    """Each word of a query with the forms it is searched in: itself, and without the head of a
+    compound ("tømrerfirma" is also "tømrer")."""
+    _, heads = _terms()
+    words = []
+    for word in search_fold(q).split():
+        forms = [word]
+        for head in heads:
+            if word.endswith(head) and len(word) >= len(head) + 3:
+                forms.append(word[: -len(head)].rstrip("-"))
+                break
+        words.append(tuple(forms))
+    return words
+
+
+def text_score(words: list[tuple[str, ...]], props: dict[str, Any]) -> float:
+    """How well every word matches, in any of its forms: 0 when one word matches nowhere. A
+    word that names the business's trade (data/search_terms.toml) counts nearly as much as its
+    name; then the register's industry text, then its NACE class in English."""
+    classes, _ = _terms()
     name = search_fold(props.get("name") or "")
     industry = search_fold(props.get("industry_text") or "")
+    english = search_fold(english_industry_text(props.get("industry_code")) or "")
+    nace_class = (props.get("industry_code") or "")[:4]
     name_words = name.split()
-    industry_words = industry.split()
+    industry_words = industry.replace("-", " ").split()
+    english_words = english.replace(",", " ").replace(";", " ").split()
     total = 0.0
-    for t in tokens:
-        if any(w.startswith(t) for w in name_words):
-            total += 3
-        elif t in name:
-            total += 2
-        elif any(w.startswith(t) for w in industry_words):
-            total += 1.5
-        elif t in industry:
-            total += 1
-        else:
+    for forms in words:
+        best = 0.0
+        for t in forms:
+            if any(w.startswith(t) for w in name_words):
+                best = max(best, 3)
+            elif nace_class and nace_class in classes.get(t, ()):
+                best = max(best, 2.5)
+            elif t in name:
+                best = max(best, 2)
+            elif any(w.startswith(t) for w in industry_words):
+                best = max(best, 1.5)
+            elif t in industry or any(w.startswith(t) for w in english_words):
+                best = max(best, 1)
+        if best == 0:
             return 0.0
+        total += best
     return total
 
 
 def rank(features: list[dict[str, Any]], p: SearchParams) -> list[dict[str, Any]]:
     """Filter and order the candidates; adds `distance_km` and `score` to each."""
-    tokens = search_fold(p.q).split() if p.q else []
+    tokens = query_words(p.q) if p.q else []
     out = []
     for f in features:
         props = f["properties"]

@@ -243,3 +243,51 @@ def test_matches_of_hidden_or_unknown_businesses_are_not_found(store: Store) -> 
     with pytest.raises(InvalidParameter) as err:
         _matches(store, "10000004", radius="500")
     assert err.value.parameter == "radius"
+
+
+CARPENTERS_IN_RADIUS = {"10000004", "10000012", "10000039", "10000071", "10000110", "10000128"}
+
+
+@pytest.mark.parametrize("q", ["tømrerfirma", "Toemrermester", "carpenter", "joiner", "snedker"])
+def test_compounds_and_english_words_find_the_trade(store: Store, q: str) -> None:
+    """A Danish compound is searched without its head ("tømrerfirma" is a tømrer) and an
+    English or other trade word by the classes it names (data/search_terms.toml): every
+    carpenter within the radius, whatever its name, and nothing else."""
+    found = _ids(_search(store, point=POINT, radius="10", q=q, limit="50"))
+    assert set(found) == CARPENTERS_IN_RADIUS
+    # "Snedkeriet Vest" has neither word in its name: its industry says what it is
+    assert "10000110" in found
+
+
+def test_a_trade_word_finds_a_register_text_that_does_not_use_it(store: Store) -> None:
+    electrician = business(
+        "10000136",
+        name="Lys & Strøm",
+        location=east(2),
+        industry_code="432100",
+        industry_text="El-installation",
+    )
+    store.upsert_businesses([electrician])
+    for q in ("elektriker", "electrician", "elektrikerfirma"):
+        assert _ids(_search(store, point=POINT, radius="10", q=q)) == ["10000136"], q
+    # the register's own word still works, and an English word of the NACE class's name too
+    assert _ids(_search(store, point=POINT, radius="10", q="el-installation")) == ["10000136"]
+    assert _ids(_search(store, point=POINT, radius="10", q="electrical")) == ["10000136"]
+    assert _ids(_search(store, point=POINT, radius="10", q="bageri")) == ["10000101"]
+
+
+def test_every_trade_word_names_a_nace_class() -> None:
+    import csv
+    import tomllib
+
+    from chalicelib.domain.industry import NACE_EN
+    from chalicelib.matchmaking.search import TERMS
+
+    known = set()
+    for path in NACE_EN:
+        with path.open(encoding="utf-8") as f:
+            known |= {r["code"].replace(".", "") for r in csv.DictReader(f) if len(r["code"]) == 5}
+    with TERMS.open("rb") as f:
+        doc = tomllib.load(f)
+    assert doc["classes"] and set(doc["classes"]) <= known
+    assert all(words for words in doc["classes"].values())
