@@ -175,6 +175,13 @@ def _terms() -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
     return {w: frozenset(c) for w, c in classes.items()}, tuple(heads)
 
 
+@lru_cache(maxsize=1024)
+def _english_words(code: str | None) -> tuple[str, ...]:
+    """The folded words of a code's NACE class name in English (once per code)."""
+    english = search_fold(english_industry_text(code) or "")
+    return tuple(english.replace(",", " ").replace(";", " ").split())
+
+
 def query_words(q: str) -> list[tuple[str, ...]]:
     """Each word of a query with the forms it is searched in: itself, and without the head of a
     compound ("tømrerfirma" is also "tømrer")."""
@@ -197,11 +204,10 @@ def text_score(words: list[tuple[str, ...]], props: dict[str, Any]) -> float:
     classes, _ = _terms()
     name = search_fold(props.get("name") or "")
     industry = search_fold(props.get("industry_text") or "")
-    english = search_fold(english_industry_text(props.get("industry_code")) or "")
     nace_class = (props.get("industry_code") or "")[:4]
     name_words = name.split()
     industry_words = industry.replace("-", " ").split()
-    english_words = english.replace(",", " ").replace(";", " ").split()
+    english_words = _english_words(props.get("industry_code"))
     total = 0.0
     for forms in words:
         best = 0.0
