@@ -1,8 +1,9 @@
 """Who should know whom: businesses a business could work with, and networks it could join.
 
-A suggestion needs a reason: the same industry (colleagues to share work with), complementary
-industries (one commonly supplies the other, from the documented table in
-`data/supply_chains.toml`), or a network both belong to. Nearness adds to the score but is
+A suggestion needs a reason: the same industry (the same code first, then the same NACE class,
+then only the same section), complementary industries (one commonly supplies the other, by
+their codes, from the documented table in `data/supply_chains.toml`), or a network both belong
+to. Nearness adds to the score but is
 never enough alone. Every suggestion carries its reasons in Danish and English and a score.
 Network suggestions (`suggest_networks`, by the welcome rule: nearness to where a network meets,
 its members' share in the business's industry, its area) are also what the welcome feed shows a
@@ -22,7 +23,7 @@ import orjson
 
 from chalicelib import DATA_DIR
 from chalicelib.domain.errors import InvalidParameter, NotFound
-from chalicelib.domain.industry import SECTION_NAMES
+from chalicelib.domain.industry import SECTION_NAMES, english_industry_text
 from chalicelib.domain.public import business_network_ids
 from chalicelib.domain.text import count
 from chalicelib.matchmaking.nearby import (
@@ -46,10 +47,31 @@ LIMIT_DEFAULT, LIMIT_MAX = 10, 50
 
 @lru_cache(maxsize=1)
 def supply_table() -> dict[str, dict[str, tuple[str, str]]]:
-    """buyer section -> supplier section -> (why in Danish, why in English)."""
+    """buyer (a section letter or a code prefix) -> supplier code prefix -> (what it does for
+    the buyer in Danish, in English)."""
     with TABLE.open("rb") as fh:
         doc = tomllib.load(fh)
     return {buyer: {s: (v[0], v[1]) for s, v in row.items()} for buyer, row in doc.items()}
+
+
+def supplies(supplier: dict[str, Any], buyer: dict[str, Any]) -> tuple[str, str] | None:
+    """What the supplier does for the buyer by the table (both public property dicts), or None:
+    the most specific buyer entry with a row for the supplier's code, its most specific row."""
+    table = supply_table()
+    code, theirs = buyer.get("industry_code") or "", supplier.get("industry_code") or ""
+    if not theirs:
+        return None
+    buyer_keys = [code[:n] for n in (4, 3, 2) if len(code) >= n]
+    if buyer.get("industry_section"):
+        buyer_keys.append(buyer["industry_section"])
+    for key in buyer_keys:
+        row = table.get(key)
+        if row is None:
+            continue
+        for n in (4, 3, 2):
+            if theirs[:n] in row:
+                return row[theirs[:n]]
+    return None
 
 
 def _section_name(section: str | None, lang: int) -> str:
@@ -61,37 +83,70 @@ def _km(d: float, lang: int) -> str:
     return text.replace(".", ",") if lang == 0 else text
 
 
+# Exact industry first: the same 6-digit code is the strongest tie, then the same NACE class
+# (the first four digits), then only the same section; a supplier or customer by the table
+# counts as much as the same code. Nearness, e^(-d/5), adds at most 1: within the radius a
+# firm of the same trade 10 km away still comes before one of the same section next door.
+SAME_CODE, SAME_CLASS, SAME_SECTION = 1.5, 1.0, 0.3
+SUPPLIER, CUSTOMER, SHARED_NETWORK = 1.2, 1.0, 0.8
+
+
 def business_reasons(
     me: dict[str, Any], other: dict[str, Any], d: float | None
 ) -> tuple[float, list[dict[str, str]]]:
-    """Score and reasons for suggesting `other` to `me` (both public property dicts)."""
+    """Score and reasons for suggesting `other` to `me` (both public property dicts); every
+    reason holds for these two firms."""
     mine, theirs = me.get("industry_section"), other.get("industry_section")
-    table = supply_table()
+    my_code, their_code = me.get("industry_code") or "", other.get("industry_code") or ""
+    what = other.get("industry_text") or _section_name(theirs, 0)
     reasons: list[dict[str, str]] = []
     score = 0.0
-    if mine and mine == theirs:
-        score += 0.6
+    if my_code and my_code == their_code:
+        score += SAME_CODE
+        text = other.get("industry_text") or my_code
         reasons.append(
             {
-                "da": f"Samme branche ({_section_name(mine, 0)}): kolleger at dele opgaver med",
-                "en": f"Same industry ({_section_name(mine, 1)}): colleagues to share work with",
+                "da": f"Samme branche ({text}): kolleger at dele opgaver med",
+                "en": f"Same industry ({english_industry_text(my_code) or text}): colleagues to "
+                "share work with",
             }
         )
-    if mine and theirs and theirs in table.get(mine, {}):
-        da, en = table[mine][theirs]
-        score += 1.0
+    elif my_code[:4] and my_code[:4] == their_code[:4]:
+        score += SAME_CLASS
+        english = english_industry_text(their_code) or what
+        reasons.append(
+            {
+                "da": f"Beslægtet branche ({what}): kolleger at dele opgaver med",
+                "en": f"A related industry ({english}): colleagues to share work with",
+            }
+        )
+    elif mine and mine == theirs:
+        score += SAME_SECTION
+        reasons.append(
+            {
+                "da": f"Samme hovedbranche ({_section_name(mine, 0)}): {what}",
+                "en": f"The same industry section ({_section_name(mine, 1)}): "
+                f"{english_industry_text(their_code) or what}",
+            }
+        )
+    if (supplied := supplies(other, me)) is not None:
+        da, en = supplied
+        score += SUPPLIER
         reasons.append(
             {"da": f"Mulig leverandør til dig: {da}", "en": f"A possible supplier: {en}"}
         )
-    if mine and theirs and mine in table.get(theirs, {}):
-        da, en = table[theirs][mine]
-        score += 0.8
+    if (bought := supplies(me, other)) is not None:
+        da, en = bought
+        score += CUSTOMER
         reasons.append(
-            {"da": f"Mulig kunde hos dig: du {da}", "en": f"A possible customer: you {en}"}
+            {
+                "da": f"Mulig kunde hos dig: din virksomhed {da}",
+                "en": f"A possible customer: your business {en}",
+            }
         )
     shared = sorted(set(business_network_ids(me)) & set(business_network_ids(other)))
     if shared:
-        score += 0.8 * len(shared)
+        score += SHARED_NETWORK * len(shared)
         reasons.append(
             {
                 "da": f"I er begge med i {', '.join(shared)}",
@@ -272,8 +327,8 @@ def matches(store: Store, req: HttpRequest, business_id: str) -> HttpResponse:
             "radius_km": radius,
             "businesses": {"type": "FeatureCollection", "features": suggestions[:limit]},
             "networks": networks,
-            "method": "same industry, complementary industries (data/supply_chains.toml), "
-            "shared networks; nearness adds to the score",
+            "method": "the same industry code, class or section, suppliers and customers by "
+            "their codes (data/supply_chains.toml), shared networks; nearness adds to the score",
         }
     )
     return ok(req, body, "application/json", etag=etag_of(body), max_age=300)

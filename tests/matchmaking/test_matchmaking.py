@@ -209,10 +209,12 @@ def test_matches_have_reasons_and_never_hidden_or_ceased(store: Store) -> None:
     doc = _matches(store, "10000004")
     found = {f["id"]: f for f in doc["businesses"]["features"]}
     assert "10000047" not in found and "10000055" not in found and "10000004" not in found
-    assert {"10000012", "10000039", "10000020", "10000101"} <= set(found)
+    assert {"10000012", "10000039"} <= set(found)
+    # a florist and a bakery nearby are no trade link of a carpenter's (a section-level table
+    # said "G supplies F: sells building materials" of the florist)
+    assert not {"10000020", "10000101"} & set(found)
     for f in found.values():
         assert f["reasons"] and all(r["da"] and r["en"] for r in f["reasons"])
-    assert any("leverandør" in r["da"] for r in found["10000020"]["reasons"])  # G supplies F
     assert any("Same industry" in r["en"] for r in found["10000012"]["reasons"])
     scores = [f["properties"]["score"] for f in doc["businesses"]["features"]]
     assert scores == sorted(scores, reverse=True)
@@ -291,3 +293,57 @@ def test_every_trade_word_names_a_nace_class() -> None:
         doc = tomllib.load(f)
     assert doc["classes"] and set(doc["classes"]) <= known
     assert all(words for words in doc["classes"].values())
+
+
+def test_match_reasons_hold_for_the_two_firms_and_the_same_trade_comes_first(
+    store: Store,
+) -> None:
+    """A known-answer set around a carpenter: a builders' merchant supplies it, an architect
+    designs for it, a painter next door is only of the same section, an auto repairer and a
+    florist are nothing to it; the carpenters come first, the painter after them."""
+    store.upsert_businesses(
+        [
+            business("10000144", name="Byggecentret", location=east(4.5),
+                     industry_code="467300",
+                     industry_text="Engroshandel med træ og byggematerialer"),
+            business("10000152", name="Tegnestuen", location=east(2.2), industry_code="711100",
+                     industry_text="Arkitektvirksomhed"),
+            business("10000160", name="Malerne", location=east(1.05), industry_code="433400",
+                     industry_text="Malerforretninger"),
+            business("10000179", name="Ulvshale Auto", location=east(1.1),
+                     industry_code="452010", industry_text="Autoreparation"),
+        ]
+    )  # fmt: skip
+    doc = _matches(store, "10000004", limit="50")  # Falster Tømrer ApS, 433200
+    ranked = [f["id"] for f in doc["businesses"]["features"]]
+    found = {f["id"]: [r["da"] for r in f["reasons"]] for f in doc["businesses"]["features"]}
+    assert "10000179" not in found and "10000020" not in found
+    assert found["10000144"][0] == (
+        "Mulig leverandør til dig: sælger træ og byggematerialer en gros"
+    )
+    assert found["10000152"][0] == "Mulig leverandør til dig: tegner byggerier (arkitekt)"
+    assert found["10000160"][0] == "Samme hovedbranche (Bygge og anlæg): Malerforretninger"
+    assert found["10000012"][0].startswith("Samme branche (Tømrer- og bygningssnedkervirksomhed)")
+    carpenters = [i for i in ranked if i in {"10000012", "10000039", "10000071", "10000110"}]
+    assert ranked.index("10000160") > max(ranked.index(i) for i in carpenters)
+    # and the other way round: the merchant sees the carpenter as a customer, in both languages
+    merchant = _matches(store, "10000144", limit="50")
+    reasons = {f["id"]: f["reasons"] for f in merchant["businesses"]["features"]}
+    assert {"da": "Mulig kunde hos dig: din virksomhed sælger træ og byggematerialer en gros",
+            "en": "A possible customer: your business sells timber and building materials "
+                  "wholesale"} in reasons["10000004"]  # fmt: skip
+
+
+def test_every_supply_link_names_nace_codes() -> None:
+    import csv
+
+    from chalicelib.domain.industry import NACE_EN
+    from chalicelib.matchmaking.matches import supply_table
+
+    with NACE_EN[0].open(encoding="utf-8") as f:
+        known = {r["code"].replace(".", "") for r in csv.DictReader(f)}
+    for buyer, row in supply_table().items():
+        assert buyer in known, buyer  # a section letter, a division, group or class
+        assert row and all(s in known and s.isdigit() for s in row), buyer
+        for da, en in row.values():
+            assert da and en and not da[0].isupper() and not en[0].isupper()  # verb phrases
