@@ -21,7 +21,8 @@ from chalicelib.domain.errors import InvalidParameter, NotFound
 from chalicelib.domain.industry import SECTION_NAMES
 from chalicelib.domain.public import municipality_contact
 from chalicelib.domain.reference import official_name
-from chalicelib.domain.text import count, date_text, number, size_group
+from chalicelib.domain.text import count, date_text, size_group
+from chalicelib.matchmaking.distance import network_distance
 from chalicelib.matchmaking.matches import network_profiles, profiles_digest, suggest_networks
 from chalicelib.matchmaking.nearby import NetworkAreas, load_networks
 from chalicelib.store import FeatureQuery, Store
@@ -48,9 +49,6 @@ TEXTS = {
         "networks": "Nærmeste netværk",
         "no_networks": "Ingen netværk registreret endnu",
         "protected": "Reklamebeskyttet: må ikke kontaktes med markedsføring",
-        "km": "km",
-        "in_area": "i netværkets område",
-        "meets": "mødes {km} væk",
         "founded": "Registreret",
     },
     "en": {
@@ -61,9 +59,6 @@ TEXTS = {
         "networks": "Nearest networks",
         "no_networks": "No networks registered yet",
         "protected": "Marketing-protected: must not be contacted for marketing",
-        "km": "km",
-        "in_area": "within the network's area",
-        "meets": "meets {km} away",
         "founded": "Registered",
     },
 }
@@ -320,19 +315,6 @@ def _atom(
             sub(entry, "category", term="reklamebeskyttet", label=t["protected"])
         sub(entry, "content", _summary(p, t, ctx["lang"]), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-
-
-def network_distance(n: dict[str, Any], lang: str) -> str:
-    """Where a suggested network is from the business: "1,3 km" to where it meets, "i
-    netværkets område, mødes 15,0 km væk" inside its area, or "i netværkets område" alone for
-    a network that names no meeting place."""
-    t = TEXTS[lang]
-    km = f"{number(n['distance_km'], lang, 1)} {t['km']}"
-    if not n["within_area"]:
-        return km
-    if n["distance_km"] == 0 and not n.get("meeting_place_name"):
-        return t["in_area"]
-    return f"{t['in_area']}, {t['meets'].format(km=km)}"
 
 
 def _summary(p: dict[str, Any], t: dict[str, str], lang: str) -> str:

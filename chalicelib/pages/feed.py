@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.text import date_text, number, size_group
-from chalicelib.matchmaking.welcome import network_distance
+from chalicelib.matchmaking.distance import network_distance
 from chalicelib.web.pages import TEXT, Page, e, href, render, web_address
 
 if TYPE_CHECKING:
